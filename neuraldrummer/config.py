@@ -1,0 +1,155 @@
+"""One frozen, validated configuration, saved as JSON next to what it produced.
+
+A saved model always knows its grid (``steps_per_beat``), its drum map, its feature
+set and its styles, so the runtime never has to guess.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .drum_map import CLASS_NAMES
+from .errors import ConfigError
+
+SUPPORTED_STEPS_PER_BEAT = (2, 4, 8)
+
+#: Styles of the Groove MIDI Dataset (top-level genre of its ``style`` column), plus
+#: "none" for songs without a style label. Index 0 is the neutral style.
+STYLES: tuple[str, ...] = (
+    "none", "afrobeat", "afrocuban", "blues", "country", "dance", "funk", "gospel",
+    "highlife", "hiphop", "jazz", "latin", "middleeastern", "neworleans", "pop", "punk",
+    "reggae", "rock", "soul",
+)
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything that defines a corpus and a model.
+
+    Attributes are grouped: grid and data, model size, training. Units: steps are grid
+    steps of ``1 / steps_per_beat`` quarter notes.
+    """
+
+    # --- grid and data ---------------------------------------------------------------
+    steps_per_beat: int = 2
+    drum_classes: tuple[str, ...] = CLASS_NAMES
+    feature_names: tuple[str, ...] = ()  # filled from features.FEATURE_NAMES by default
+    styles: tuple[str, ...] = STYLES
+    # --- model -----------------------------------------------------------------------
+    encoder_units: int = 48
+    decoder_units: int = 160
+    dropout: float = 0.1
+    # --- training --------------------------------------------------------------------
+    window_steps: int = 64
+    batch_size: int = 64
+    epochs: int = 30
+    steps_per_epoch: int = 200
+    validation_batches: int = 40
+    learning_rate: float = 2e-3
+    patience: int = 5
+    seed: int = 1234
+    #: Weight of the song corpora vs drum-only corpora when sampling training windows.
+    song_weight: float = 0.7
+    #: Corpus sources to train on (substrings of the source path); empty = all.
+    sources: tuple[str, ...] = ()
+    #: Loss weights of the velocity and micro-timing heads.
+    velocity_loss_weight: float = 0.5
+    offset_loss_weight: float = 0.5
+
+    def __post_init__(self) -> None:
+        if not self.feature_names:
+            from .features import FEATURE_NAMES
+
+            object.__setattr__(self, "feature_names", FEATURE_NAMES)
+        for name in ("drum_classes", "feature_names", "styles", "sources"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise :class:`ConfigError` if a value is out of range."""
+        if self.steps_per_beat not in SUPPORTED_STEPS_PER_BEAT:
+            raise ConfigError(
+                f"steps_per_beat must be one of {SUPPORTED_STEPS_PER_BEAT}, got {self.steps_per_beat}"
+            )
+        if tuple(self.drum_classes) != CLASS_NAMES:
+            raise ConfigError(f"drum_classes must be {CLASS_NAMES}")
+        from .features import FEATURE_NAMES
+
+        unknown = [f for f in self.feature_names if f not in FEATURE_NAMES]
+        if unknown:
+            raise ConfigError(f"unknown features {unknown}; known: {FEATURE_NAMES}")
+        positive = ("encoder_units", "decoder_units", "window_steps", "batch_size", "epochs",
+                    "steps_per_epoch", "validation_batches", "patience")
+        for name in positive:
+            if int(getattr(self, name)) <= 0:
+                raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
+        if not 0.0 <= self.song_weight <= 1.0:
+            raise ConfigError(f"song_weight must be in [0, 1], got {self.song_weight}")
+        if self.learning_rate <= 0:
+            raise ConfigError(f"learning_rate must be positive, got {self.learning_rate}")
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.drum_classes)
+
+    @property
+    def num_features(self) -> int:
+        return len(self.feature_names)
+
+    def replace(self, **changes: Any) -> "Config":
+        """Return a copy with some fields changed (validated)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(self).items()}
+
+    def save(self, path: str | Path) -> None:
+        """Write the config as JSON (atomically)."""
+        from .midi_io import atomic_write_text
+
+        atomic_write_text(Path(path), json.dumps(self.to_dict(), indent=2) + "\n")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Config":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"unknown config keys {unknown}")
+        try:
+            return cls(**data)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"invalid config: {exc}") from exc
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Config":
+        """Read a config written by :meth:`save` (or a hand-written subset of keys)."""
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text())
+        except FileNotFoundError as exc:
+            raise ConfigError("config file not found", path) from exc
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ConfigError(f"cannot read config: {exc}", path) from exc
+        if not isinstance(data, dict):
+            raise ConfigError("config must be a JSON object", path)
+        try:
+            return cls.from_dict(data)
+        except ConfigError as exc:
+            raise ConfigError(exc.message, path) from exc
+
+
+def default_field_value(name: str) -> Any:
+    """The default of one config field (for CLI help texts)."""
+    for f in dataclasses.fields(Config):
+        if f.name == name:
+            return f.default
+    raise KeyError(name)
+
+
+__all__ = ["Config", "STYLES", "SUPPORTED_STEPS_PER_BEAT", "default_field_value", "field"]

@@ -1,0 +1,248 @@
+"""The song's own step grid, built from its tempo map and time signatures.
+
+One *beat* here is a quarter note, the unit of MIDI tempo, and a step is
+``1 / steps_per_beat`` of it: with the default ``steps_per_beat=2`` a step is an eighth
+note in every meter (4/4 bars have 8 steps, 3/4 bars 6, 6/8 bars 6, 5/4 bars 10).
+pretty_midi's ``get_beats`` would make 6/8 beats dotted quarters, which gives a
+different step length in each meter; we therefore lay the grid in ticks, bar by bar
+from the time signatures, and convert ticks to seconds through the tempo map, so the
+grid (and the drums written on it) follows every tempo change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pretty_midi
+
+from .errors import EmptySongError, SongTooLongError
+
+#: Refuse grids longer than this many steps (about 6 hours of eighths at 120 bpm).
+MAX_STEPS = 100_000
+
+
+@dataclass(frozen=True)
+class TempoMap:
+    """Piecewise-constant tempo: anchors in ticks and seconds, and quarter notes per minute."""
+
+    resolution: int
+    anchor_ticks: np.ndarray  # (K,) float64
+    anchor_times: np.ndarray  # (K,) float64 seconds
+    qpm: np.ndarray  # (K,) float64
+
+    @classmethod
+    def from_pretty_midi(cls, pm: pretty_midi.PrettyMIDI) -> "TempoMap":
+        times, qpm = pm.get_tempo_changes()
+        times = np.asarray(times, dtype=np.float64)
+        qpm = np.asarray(qpm, dtype=np.float64)
+        if times.size == 0 or times[0] > 0:
+            times = np.concatenate([[0.0], times])
+            qpm = np.concatenate([[120.0], qpm])
+        qpm = np.where(qpm > 0, qpm, 120.0)
+        ticks = np.zeros_like(times)
+        per_second = qpm * pm.resolution / 60.0  # ticks per second in each segment
+        ticks[1:] = np.cumsum(np.diff(times) * per_second[:-1])
+        return cls(int(pm.resolution), ticks, times, qpm)
+
+    def tick_to_time(self, ticks: np.ndarray) -> np.ndarray:
+        ticks = np.asarray(ticks, dtype=np.float64)
+        k = np.clip(np.searchsorted(self.anchor_ticks, ticks, side="right") - 1, 0, None)
+        return self.anchor_times[k] + (ticks - self.anchor_ticks[k]) * 60.0 / (
+            self.qpm[k] * self.resolution
+        )
+
+    def time_to_tick(self, times: np.ndarray) -> np.ndarray:
+        times = np.asarray(times, dtype=np.float64)
+        k = np.clip(np.searchsorted(self.anchor_times, times, side="right") - 1, 0, None)
+        return self.anchor_ticks[k] + (times - self.anchor_times[k]) * self.qpm[k] * self.resolution / 60.0
+
+    def qpm_at(self, times: np.ndarray) -> np.ndarray:
+        k = np.clip(np.searchsorted(self.anchor_times, np.asarray(times), side="right") - 1, 0, None)
+        return self.qpm[k]
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Step grid of one song.
+
+    Attributes
+    ----------
+    steps_per_beat
+        Steps per quarter note (2 = eighths, 4 = sixteenths, 8 = 32nds).
+    ticks
+        ``(T + 1,)`` float64: tick of each step start, and the end of the last step.
+    times
+        ``(T + 1,)`` float64 seconds of the same boundaries.
+    bar
+        ``(T,)`` int32 bar index of each step.
+    step_in_bar
+        ``(T,)`` int16 position of the step inside its bar (0 = downbeat).
+    bar_length
+        ``(T,)`` int16 number of steps in the step's bar.
+    bar_starts
+        ``(B,)`` int64 first step of each bar.
+    meters
+        ``(B, 2)`` int16 time signature (numerator, denominator) of each bar.
+    qpm
+        ``(T,)`` float32 tempo (quarter notes per minute) at each step.
+    tempo_map
+        The tempo map used to convert ticks to seconds.
+    """
+
+    steps_per_beat: int
+    ticks: np.ndarray
+    times: np.ndarray
+    bar: np.ndarray
+    step_in_bar: np.ndarray
+    bar_length: np.ndarray
+    bar_starts: np.ndarray
+    meters: np.ndarray
+    qpm: np.ndarray
+    tempo_map: TempoMap
+
+    @property
+    def num_steps(self) -> int:
+        return int(self.bar.shape[0])
+
+    @property
+    def num_bars(self) -> int:
+        return int(self.bar_starts.shape[0])
+
+    @property
+    def starts(self) -> np.ndarray:
+        """``(T,)`` seconds at which each step starts."""
+        return self.times[:-1]
+
+    @property
+    def durations(self) -> np.ndarray:
+        """``(T,)`` seconds each step lasts."""
+        return np.diff(self.times)
+
+    @property
+    def downbeat(self) -> np.ndarray:
+        """``(T,)`` bool, True on the first step of each bar."""
+        return self.step_in_bar == 0
+
+    @property
+    def on_beat(self) -> np.ndarray:
+        """``(T,)`` bool, True on quarter-note positions of the bar."""
+        return self.step_in_bar % self.steps_per_beat == 0
+
+    def nearest_step(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Snap times (seconds) to the nearest step.
+
+        Returns
+        -------
+        steps
+            ``int64`` step index, clipped to the grid.
+        offsets
+            ``float32`` signed distance to that step in fractions of the step,
+            within ``[-0.5, 0.5]`` inside the grid.
+        """
+        times = np.asarray(times, dtype=np.float64)
+        starts = self.starts
+        right = np.clip(np.searchsorted(starts, times, side="left"), 0, self.num_steps - 1)
+        left = np.clip(right - 1, 0, self.num_steps - 1)
+        choose_left = np.abs(times - starts[left]) <= np.abs(starts[right] - times)
+        steps = np.where(choose_left, left, right)
+        durations = self.durations[steps]
+        offsets = (times - starts[steps]) / np.maximum(durations, 1e-9)
+        return steps.astype(np.int64), offsets.astype(np.float32)
+
+
+def _meters(pm: pretty_midi.PrettyMIDI, tempo: TempoMap) -> list[tuple[float, int, int]]:
+    """Time signatures as (tick, numerator, denominator), 4/4 at 0 if none is given."""
+    out: list[tuple[float, int, int]] = []
+    for ts in sorted(pm.time_signature_changes, key=lambda t: t.time):
+        num, den = int(ts.numerator), int(ts.denominator)
+        if num <= 0 or den <= 0:
+            continue
+        tick = float(np.round(tempo.time_to_tick(ts.time)))
+        if out and abs(out[-1][0] - tick) < 1e-6:
+            out[-1] = (tick, num, den)
+        else:
+            out.append((tick, num, den))
+    if not out or out[0][0] > 0:
+        out.insert(0, (0.0, 4, 4))
+    return out
+
+
+def build_grid(
+    pm: pretty_midi.PrettyMIDI, steps_per_beat: int = 2, end_time: float | None = None
+) -> Grid:
+    """Build the step grid of a song, covering every bar that starts before its end.
+
+    Parameters
+    ----------
+    pm
+        The song.
+    steps_per_beat
+        Steps per quarter note.
+    end_time
+        Seconds at which the song ends; default ``pm.get_end_time()``.
+
+    Raises
+    ------
+    EmptySongError
+        If the song has zero length.
+    SongTooLongError
+        If the grid would exceed :data:`MAX_STEPS` steps.
+    """
+    tempo = TempoMap.from_pretty_midi(pm)
+    end_time = pm.get_end_time() if end_time is None else float(end_time)
+    if not np.isfinite(end_time) or end_time <= 0:
+        raise EmptySongError("song has zero length")
+    end_tick = float(tempo.time_to_tick(end_time))
+    step_ticks = tempo.resolution / steps_per_beat
+    meters = _meters(pm, tempo)
+
+    bar_first_ticks: list[np.ndarray] = []
+    bar_lengths: list[int] = []
+    bar_meters: list[tuple[int, int]] = []
+    total_steps = 0
+    for k, (start, num, den) in enumerate(meters):
+        if start >= end_tick:
+            break
+        stop = meters[k + 1][0] if k + 1 < len(meters) else end_tick
+        bar_ticks = num * 4.0 / den * tempo.resolution
+        steps_in_bar = max(1, int(round(bar_ticks / step_ticks)))
+        n_bars = int(np.ceil((stop - start) / bar_ticks - 1e-9))
+        if k + 1 >= len(meters):  # last meter: bars until the song's end
+            n_bars = max(1, n_bars)
+        for b in range(n_bars):
+            bar_start = start + b * bar_ticks
+            # A meter change in the middle of a bar cuts that bar short.
+            if k + 1 < len(meters):
+                n = min(steps_in_bar, int(np.ceil((stop - bar_start) / step_ticks - 1e-9)))
+            else:
+                n = steps_in_bar
+            if n <= 0:
+                continue
+            bar_first_ticks.append(bar_start + step_ticks * np.arange(n))
+            bar_lengths.append(n)
+            bar_meters.append((num, den))
+            total_steps += n
+            if total_steps > MAX_STEPS:
+                raise SongTooLongError(f"song is longer than {MAX_STEPS} grid steps")
+
+    lengths = np.asarray(bar_lengths, dtype=np.int64)
+    ticks = np.concatenate(bar_first_ticks)
+    last_bar_end = ticks[-1] + step_ticks
+    ticks = np.concatenate([ticks, [last_bar_end]])
+    bar_starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    bar = np.repeat(np.arange(lengths.size, dtype=np.int32), lengths)
+    step_in_bar = (np.arange(bar.size) - bar_starts[bar]).astype(np.int16)
+    times = tempo.tick_to_time(ticks)
+    return Grid(
+        steps_per_beat=int(steps_per_beat),
+        ticks=ticks,
+        times=times,
+        bar=bar,
+        step_in_bar=step_in_bar,
+        bar_length=lengths[bar].astype(np.int16),
+        bar_starts=bar_starts,
+        meters=np.asarray(bar_meters, dtype=np.int16).reshape(-1, 2),
+        qpm=tempo.qpm_at(times[:-1]).astype(np.float32),
+        tempo_map=tempo,
+    )

@@ -1,0 +1,171 @@
+"""A song on its grid (grid + features + drums), and writing a drummed song back out."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import mido
+import numpy as np
+
+from .drum_map import CLASS_NAMES
+from .drums import DrumArrays, decode_drums, encode_drums
+from .errors import EmptySongError, NoPitchedNotesError
+from .features import FEATURE_NAMES, compute_features
+from .grid import Grid, build_grid
+from .midi_io import LoadedMidi, atomic_write_bytes, load_midi, midi_to_bytes, require_notes
+
+logger = logging.getLogger(__name__)
+
+DRUM_CHANNEL = 9  # General MIDI channel 10, counted from zero
+DRUM_TRACK_NAME = "NeuralDrummer"
+
+
+@dataclass
+class EncodedSong:
+    """A song as arrays on its own grid."""
+
+    loaded: LoadedMidi
+    grid: Grid
+    features: np.ndarray  # (T, F) float32
+    drums: DrumArrays
+    feature_names: tuple[str, ...] = FEATURE_NAMES
+    info: dict = field(default_factory=dict)
+
+    @property
+    def path(self) -> Path | None:
+        return self.loaded.path
+
+    @property
+    def has_pitched(self) -> bool:
+        return bool(self.info.get("pitched_notes", 0))
+
+    @property
+    def has_drums(self) -> bool:
+        return bool(self.drums.hits.any())
+
+
+def encode_song(
+    source: str | Path | LoadedMidi,
+    steps_per_beat: int = 2,
+    feature_names: tuple[str, ...] = FEATURE_NAMES,
+    require_pitched: bool = False,
+) -> EncodedSong:
+    """Load a song (if given a path) and put it on its grid.
+
+    Raises
+    ------
+    MidiLoadError, EmptySongError, NoPitchedNotesError, SongTooLongError
+    """
+    loaded = source if isinstance(source, LoadedMidi) else load_midi(source)
+    require_notes(loaded)
+    pm = loaded.pm
+    pitched = sum(len(i.notes) for i in pm.instruments if not i.is_drum)
+    if require_pitched and pitched == 0:
+        raise NoPitchedNotesError("song has no pitched (non-drum) notes to drum along to", loaded.path)
+    try:
+        grid = build_grid(pm, steps_per_beat)
+    except EmptySongError as exc:
+        raise EmptySongError(exc.message, loaded.path) from exc
+    except Exception as exc:  # re-raise our own errors with the path attached
+        from .errors import NeuralDrummerError
+
+        if isinstance(exc, NeuralDrummerError):
+            raise type(exc)(exc.message, loaded.path) from exc
+        raise
+    features = compute_features(pm, grid, feature_names)
+    encoding = encode_drums(pm, grid)
+    tempos = np.unique(np.round(grid.tempo_map.qpm, 2))
+    info = {
+        "pitched_notes": int(pitched),
+        "drum_notes": encoding.num_notes,
+        "unknown_drum_pitches": dict(sorted(encoding.unknown_pitches.items())),
+        "merged_drum_notes": encoding.merged_notes,
+        "tempos": [float(t) for t in tempos],
+        "meters": sorted({f"{n}/{d}" for n, d in grid.meters.tolist()}),
+        "bars": grid.num_bars,
+        "steps": grid.num_steps,
+        "seconds": float(grid.times[-1]),
+        "instruments": len(pm.instruments),
+        "drum_only": pitched == 0,
+    }
+    return EncodedSong(loaded, grid, features, encoding.drums, tuple(feature_names), info)
+
+
+def _is_drum_channel_message(msg: mido.Message) -> bool:
+    return not msg.is_meta and getattr(msg, "channel", None) == DRUM_CHANNEL
+
+
+def _absolute_to_track(events: list[tuple[int, int, mido.Message]]) -> mido.MidiTrack:
+    """(tick, order, message) -> a track with delta times."""
+    track = mido.MidiTrack()
+    last = 0
+    for tick, _, msg in sorted(events, key=lambda e: (e[0], e[1])):
+        track.append(msg.copy(time=int(tick - last)))
+        last = tick
+    return track
+
+
+def drum_track(drums: DrumArrays, grid: Grid, quantized: bool = False,
+               name: str = DRUM_TRACK_NAME) -> mido.MidiTrack:
+    """A mido track (delta ticks) on channel 10 holding the decoded drums."""
+    events = decode_drums(drums, grid, quantized)
+    length = max(1, int(round(events.step_ticks / 2)))
+    out: list[tuple[int, int, mido.Message]] = [
+        (0, 0, mido.MetaMessage("track_name", name=name, time=0)),
+        (0, 1, mido.Message("program_change", channel=DRUM_CHANNEL, program=0, time=0)),
+    ]
+    ticks = np.rint(events.ticks).astype(np.int64)
+    for tick, pitch, vel in zip(ticks.tolist(), events.pitches.tolist(), events.velocities.tolist()):
+        # note-offs sort before note-ons at the same tick so repeated hits never overlap
+        out.append((tick, 3, mido.Message("note_on", channel=DRUM_CHANNEL, note=pitch, velocity=vel)))
+        out.append((tick + length, 2, mido.Message("note_off", channel=DRUM_CHANNEL, note=pitch, velocity=0)))
+    end = max([e[0] for e in out] + [0])
+    out.append((end, 9, mido.MetaMessage("end_of_track")))
+    return _absolute_to_track(out)
+
+
+def combine(loaded: LoadedMidi, drums: DrumArrays, grid: Grid, keep_drums: bool = False,
+            quantized: bool = False, name: str = DRUM_TRACK_NAME) -> mido.MidiFile:
+    """The input song with its drums replaced (or kept) and a new drum track added.
+
+    Every non-drum event of the input (notes, programs, controllers, tempo, meter, key,
+    lyrics, track names) is copied unchanged. ``loaded.mido_file`` holds absolute
+    ticks (see :mod:`neuraldrummer.midi_io`); it is not modified.
+    """
+    src = loaded.mido_file
+    out = mido.MidiFile(type=1, ticks_per_beat=src.ticks_per_beat, charset=getattr(src, "charset", "latin1"))
+    for track in src.tracks:
+        had_drums = any(_is_drum_channel_message(m) for m in track)
+        events = [
+            (int(m.time), i, m) for i, m in enumerate(track)
+            if keep_drums or not _is_drum_channel_message(m)
+        ]
+        if had_drums and not keep_drums and all(
+            m.is_meta and m.type in ("track_name", "instrument_name", "end_of_track") for _, _, m in events
+        ):
+            continue  # a drums-only track with nothing else left: drop it
+        out.tracks.append(_absolute_to_track(events))
+    out.tracks.append(drum_track(drums, grid, quantized, name))
+    return out
+
+
+def write_drummed_song(loaded: LoadedMidi, drums: DrumArrays, grid: Grid, out_path: str | Path,
+                       keep_drums: bool = False, quantized: bool = False) -> Path:
+    """Write the combined song atomically; refuse to overwrite the input file."""
+    out_path = Path(out_path)
+    if loaded.path is not None and out_path.exists() and out_path.resolve() == loaded.path.resolve():
+        from .errors import NeuralDrummerError
+
+        raise NeuralDrummerError("refusing to overwrite the input file", out_path)
+    data = midi_to_bytes(combine(loaded, drums, grid, keep_drums, quantized))
+    atomic_write_bytes(out_path, data)
+    logger.info("wrote %s (%d bytes)", out_path, len(data))
+    return out_path
+
+
+def describe_classes(drums: DrumArrays) -> dict[str, int]:
+    """Hit counts per drum class name (classes with hits only)."""
+    counts = drums.hits.sum(axis=0)
+    return {name: int(c) for name, c in zip(CLASS_NAMES, counts) if c}

@@ -1,0 +1,101 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import factory
+from neuraldrummer.cli import main
+from neuraldrummer.corpus import Corpus, build_corpus, split_for
+
+
+def make_folder(tmp_path, bad_inputs):
+    root = tmp_path / "data"
+    (root / "band").mkdir(parents=True)
+    for i in range(3):
+        factory.save(factory.song(bars=2 + i), root / "band" / f"song{i}.mid")
+    factory.save(factory.song(bars=2), root / "band" / "copy.mid")  # same bytes as song0
+    factory.save(factory.song(bars=3, drums=False), root / "band" / "nodrums.mid")
+    (root / "drums" / "s1").mkdir(parents=True)
+    factory.save(factory.song(bars=2, pitched=False), root / "drums" / "s1" / "beat.mid")
+    (root / "drums" / "info.csv").write_text(
+        "drummer,style,bpm,split,midi_filename\nd1,funk/groove1,120,test,s1/beat.mid\n")
+    for name in ("random_bytes", "empty", "text", "truncated"):
+        (root / "band" / f"bad_{name}.mid").write_bytes(bad_inputs[name].read_bytes())
+    (root / "band" / "folder.mid").mkdir()
+    return root
+
+
+def test_corpus_builder_counts_skips_and_keeps_going(tmp_path, bad_inputs):
+    root = make_folder(tmp_path, bad_inputs)
+    result = build_corpus([root / "band", root / "drums"], tmp_path / "corpus", workers=2, progress=False)
+    s = json.loads((tmp_path / "corpus" / "summary.json").read_text())
+    assert s == {**s, "songs": 4, "files": 11}
+    assert s["skipped"] == {"duplicate": 1, "no_drums": 1, "unreadable_midi": 5}
+    assert s["steps"] == 16 + 24 + 32 + 16
+    assert s["drum_only_songs"] == 1
+    corpus = Corpus(tmp_path / "corpus")
+    assert corpus.hits.shape == (s["steps"], 9) and corpus.hits.dtype == np.uint8
+    assert corpus.features.dtype == np.float16 and isinstance(corpus.hits, np.memmap)
+    beat = [x for x in corpus.songs if x["drum_only"]][0]
+    assert beat["split"] == "test" and beat["style"] == "funk" and beat["source"] == "drums/s1"
+    for song in corpus.songs:
+        if not song["drum_only"]:
+            assert song["split"] == split_for(song["md5"])
+    arrays = corpus.arrays(corpus.songs[0])
+    # one bar of the rock beat: 8 hats, 2 kicks, 2 snares
+    assert arrays["hits"].sum() == 12 * corpus.songs[0]["bars"]
+    assert result.summary["bytes_per_step"] == 9 + 9 + 9 + 2 * 12
+
+
+def test_split_is_deterministic_and_balanced():
+    import hashlib
+
+    splits = [split_for(hashlib.md5(str(i).encode()).hexdigest()) for i in range(2000)]
+    assert splits == [split_for(hashlib.md5(str(i).encode()).hexdigest()) for i in range(2000)]
+    assert 0.75 < splits.count("train") / 2000 < 0.85
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "neuraldrummer", *map(str, args)],
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("name", ["random_bytes", "empty", "text", "truncated", "folder", "missing"])
+@pytest.mark.parametrize("command", ["inspect", "to-text"])
+def test_cli_bad_input_is_one_line_no_traceback(bad_inputs, name, command):
+    before = bad_inputs[name].read_bytes() if bad_inputs[name].is_file() else None
+    proc = run_cli(command, bad_inputs[name])
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(bad_inputs[name]) in lines[0] and "Traceback" not in proc.stderr
+    if before is not None:
+        assert bad_inputs[name].read_bytes() == before
+
+
+def test_cli_inspect_and_text_round_trip(tmp_path, song_path, capsys):
+    assert main(["inspect", str(song_path)]) == 0
+    out = capsys.readouterr().out
+    assert "120 bpm" in out and "4/4" in out and "4 bars" in out and "kick 8" in out
+    roll = tmp_path / "roll.txt"
+    assert main(["to-text", str(song_path), "-o", str(roll)]) == 0
+    assert main(["from-text", str(roll), "-o", str(tmp_path / "back.mid")]) == 0
+    assert main(["to-text", str(tmp_path / "back.mid"), "-o", str(tmp_path / "roll2.txt")]) == 0
+    assert (tmp_path / "roll2.txt").read_text() == roll.read_text()
+
+
+def test_cli_text_pairs(tmp_path, bad_inputs, capsys):
+    root = make_folder(tmp_path, bad_inputs)
+    out = tmp_path / "pairs.jsonl"
+    assert main(["text-pairs", str(root), "--bars", "2", "-o", str(out)]) == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == 2  # song1 (3 bars) and song2 (4 bars); the 2-bar files are too short
+    assert all(r["prompt"].count("| bar") == 2 for r in rows)
+    assert "unreadable_midi" in capsys.readouterr().out
+
+
+def test_cli_tokenise(tmp_path, bad_inputs, capsys):
+    root = make_folder(tmp_path, bad_inputs)
+    assert main(["tokenise", str(root), "-o", str(tmp_path / "c"), "--no-progress", "--workers", "1"]) == 0
+    assert "4 songs" in capsys.readouterr().out

@@ -1,0 +1,166 @@
+import io
+
+import mido
+import numpy as np
+import pretty_midi
+import pytest
+
+import factory
+from neuraldrummer.drum_map import CANONICAL_PITCHES, CLASS_NAMES, NUM_CLASSES, PITCH_TO_CLASS, pitch_to_class
+from neuraldrummer.drums import DrumArrays, encode_drums
+from neuraldrummer.errors import EmptySongError, MidiLoadError, NoPitchedNotesError, NeuralDrummerError
+from neuraldrummer.midi_io import load_midi, midi_to_bytes, read_midi_bytes
+from neuraldrummer.song import DRUM_TRACK_NAME, encode_song, write_drummed_song
+
+
+def load(mid):
+    return read_midi_bytes(midi_to_bytes(mid))
+
+
+def pitched_notes(pm):
+    return sorted((i.program, n.pitch, round(n.start, 6), round(n.end, 6), n.velocity)
+                  for i in pm.instruments if not i.is_drum for n in i.notes)
+
+
+def test_drum_map_is_consistent():
+    assert NUM_CLASSES == 9
+    for k, pitch in enumerate(CANONICAL_PITCHES):
+        assert PITCH_TO_CLASS[pitch] == k
+    assert CLASS_NAMES[pitch_to_class(37)] == "snare"  # side-stick plays the snare role
+    assert CLASS_NAMES[pitch_to_class(39)] == "snare"  # clap
+    assert pitch_to_class(10) == -1 and pitch_to_class(200) == -1
+
+
+def test_encode_rock_beat_classes_velocities_offsets():
+    song = encode_song(load(factory.song(bars=2)))
+    hits, vel = song.drums.hits, song.drums.velocity
+    k, s, h = CLASS_NAMES.index("kick"), CLASS_NAMES.index("snare"), CLASS_NAMES.index("closed_hat")
+    assert hits[:, k].nonzero()[0].tolist() == [0, 4, 8, 12]
+    assert hits[:, s].nonzero()[0].tolist() == [2, 6, 10, 14]
+    assert hits[:, h].all()
+    assert vel[0, k] == np.float32(110 / 127) and vel[4, k] == np.float32(90 / 127)
+    assert (song.drums.offset == 0).all()
+    assert hits.sum() == 16 + 8
+
+
+def test_micro_timing_offsets_are_kept():
+    mid = factory.song(bars=1, drums=False)
+    # a snare 30 ticks late on step 2 (step = 240 ticks)
+    mid.tracks.append(factory.notes_track([(480 + 30, 60, 38, 70)], channel=9, name="drums"))
+    song = encode_song(load(mid))
+    s = CLASS_NAMES.index("snare")
+    assert song.drums.hits[2, s]
+    np.testing.assert_allclose(song.drums.offset[2, s], 30 / 240, atol=1e-6)
+
+
+def test_unknown_pitches_are_counted_not_crashed():
+    mid = factory.song(bars=1, drums=False)
+    mid.tracks.append(factory.notes_track([(0, 60, 12, 70), (240, 60, 12, 70), (480, 60, 36, 90)], channel=9))
+    song = encode_song(load(mid))
+    assert song.info["unknown_drum_pitches"] == {12: 2}
+    assert song.drums.hits.sum() == 1
+
+
+def test_several_drum_tracks_merge():
+    mid = factory.song(bars=1, drums=False)
+    mid.tracks.append(factory.notes_track([(0, 60, 36, 90)], channel=9, name="kick"))
+    mid.tracks.append(factory.notes_track([(480, 60, 38, 90), (0, 60, 36, 50)], channel=9, name="snare"))
+    song = encode_song(load(mid))
+    assert song.drums.hits.sum() == 2  # the two kicks on step 0 merge, the louder wins
+    assert song.drums.velocity[0, 0] == np.float32(90 / 127)
+    assert song.info["merged_drum_notes"] == 1
+
+
+def test_pitched_track_on_drum_pitches_is_not_drums():
+    mid = factory.song(bars=1, drums=False)
+    mid.tracks.append(factory.notes_track([(0, 240, 36, 90), (480, 240, 38, 90)], channel=2, program=0, name="lowpiano"))
+    song = encode_song(load(mid))
+    assert not song.drums.hits.any()
+
+
+def _write_and_read(tmp_path, loaded, song, drums, **kw):
+    out = write_drummed_song(loaded, drums, song.grid, tmp_path / "out.mid", **kw)
+    return out, load_midi(out)
+
+
+@pytest.mark.parametrize("type0", [False, True])
+def test_round_trip_keeps_drums_and_pitched_notes(tmp_path, type0):
+    mid = factory.song(bars=4, tempos=((0, 120.0), (2 * 4 * factory.TPB, 90.0)), type0=type0)
+    loaded = load(mid)
+    song = encode_song(loaded)
+    out, back = _write_and_read(tmp_path, loaded, song, song.drums)
+    again = encode_song(back)
+    np.testing.assert_array_equal(again.drums.hits, song.drums.hits)
+    np.testing.assert_array_equal(np.rint(again.drums.velocity * 127), np.rint(song.drums.velocity * 127))
+    assert pitched_notes(back.pm) == pitched_notes(loaded.pm)
+    drum_tracks = [i for i in back.pm.instruments if i.is_drum]
+    assert len(drum_tracks) == 1 and drum_tracks[0].name == DRUM_TRACK_NAME
+    # tempo changes, meter and key kept
+    np.testing.assert_allclose(back.pm.get_tempo_changes()[1], [120.0, 90.0], rtol=1e-5)  # microseconds per quarter
+    assert [(t.numerator, t.denominator) for t in back.pm.time_signature_changes] == [(4, 4)]
+    assert [k.key_number for k in back.pm.key_signature_changes] == [0]
+    # drums follow the tempo change: the first kick after it is at 4 s + 2 beats * 2/3 s
+    kick_times = sorted(n.start for n in drum_tracks[0].notes if n.pitch == 36)
+    np.testing.assert_allclose(kick_times[:6], [0, 1, 2, 3, 4, 4 + 2 * 60 / 90], atol=1e-3)
+
+
+def test_new_drums_replace_or_keep_existing(tmp_path):
+    loaded = load(factory.song(bars=2))
+    song = encode_song(loaded)
+    only_kicks = DrumArrays.empty(song.grid.num_steps)
+    only_kicks.hits[::8, 0] = True
+    only_kicks.velocity[::8, 0] = 0.5
+    _, back = _write_and_read(tmp_path, loaded, song, only_kicks)
+    drums = [i for i in back.pm.instruments if i.is_drum]
+    assert len(drums) == 1 and len(drums[0].notes) == 2
+    assert {n.velocity for n in drums[0].notes} == {64}
+    out2 = write_drummed_song(loaded, only_kicks, song.grid, tmp_path / "keep.mid", keep_drums=True)
+    kept = [i for i in load_midi(out2).pm.instruments if i.is_drum]
+    assert sum(len(i.notes) for i in kept) == 2 + 24
+
+
+def test_quantized_output_has_no_offsets(tmp_path):
+    loaded = load(factory.song(bars=1))
+    song = encode_song(loaded)
+    drums = DrumArrays(song.drums.hits, song.drums.velocity, np.where(song.drums.hits, 0.2, 0).astype(np.float32))
+    _, late = _write_and_read(tmp_path, loaded, song, drums)
+    assert np.allclose(encode_song(late).drums.offset[drums.hits], 0.2, atol=0.01)
+    out = write_drummed_song(loaded, drums, song.grid, tmp_path / "q.mid", quantized=True)
+    assert (encode_song(load_midi(out)).drums.offset == 0).all()
+
+
+def test_refuses_to_overwrite_input(song_path):
+    loaded = load_midi(song_path)
+    song = encode_song(loaded)
+    before = song_path.read_bytes()
+    with pytest.raises(NeuralDrummerError, match="overwrite"):
+        write_drummed_song(loaded, song.drums, song.grid, song_path)
+    assert song_path.read_bytes() == before
+
+
+@pytest.mark.parametrize("name,reason", [
+    ("random_bytes", "not a MIDI file"), ("empty", "empty file"), ("text", "not a MIDI file"),
+    ("truncated", "corrupt"), ("folder", "directory"), ("missing", "no such file"),
+])
+def test_bad_files_raise_midi_load_error(bad_inputs, name, reason):
+    with pytest.raises(MidiLoadError, match=reason) as info:
+        load_midi(bad_inputs[name])
+    assert str(bad_inputs[name]) in str(info.value)
+
+
+def test_corrupt_bytes_after_a_valid_header():
+    data = bytearray(midi_to_bytes(factory.song(bars=1)))
+    data[14:40] = b"\xff" * 26  # smash the first track chunk
+    with pytest.raises(MidiLoadError):
+        read_midi_bytes(bytes(data))
+
+
+def test_song_without_notes():
+    mid = mido.MidiFile(type=1, ticks_per_beat=480, tracks=[factory.conductor()])
+    with pytest.raises(EmptySongError):
+        encode_song(load(mid))
+
+
+def test_drums_only_song_when_pitched_required():
+    with pytest.raises(NoPitchedNotesError):
+        encode_song(load(factory.song(bars=1, pitched=False)), require_pitched=True)

@@ -48,7 +48,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     if not info["drum_notes"]:
         problems.append("no drums")
     if len(info["tempos"]) > 1:
-        problems.append(f"{len(info['tempos'])} tempo changes")
+        problems.append(f"tempo changes between {len(info['tempos'])} tempos")
     _out(f"  notes: {'; '.join(problems) if problems else 'no problems found'}")
     return 0
 

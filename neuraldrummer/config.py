@@ -43,6 +43,8 @@ class Config:
     encoder_units: int = 48
     decoder_units: int = 160
     dropout: float = 0.1
+    #: Ablation: train and run with the song-dependent features zeroed (position kept).
+    blank_song_features: bool = False
     # --- training --------------------------------------------------------------------
     window_steps: int = 64
     batch_size: int = 64

@@ -1,0 +1,73 @@
+"""Helpers shared by the benchmark scripts."""
+
+from __future__ import annotations
+
+import json
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import mido
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def machine() -> dict:
+    import os
+
+    return {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()}
+
+
+def run_timed(cmd: list[str], **kw) -> tuple[float, float, subprocess.CompletedProcess]:
+    """Run a command; return (wall seconds, peak RSS of the child in MB, result)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    wall = time.perf_counter() - t
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return wall, max(peak, before) / 1024.0, proc
+
+
+def peak_rss_mb(cmd: list[str]) -> tuple[float, float, subprocess.CompletedProcess]:
+    """Wall time and peak RSS of one child process, measured by a fresh wrapper process."""
+    code = ("import resource, subprocess, sys, time, json; t = time.perf_counter(); "
+            "p = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+            "w = time.perf_counter() - t; "
+            "print(json.dumps({'wall': w, 'rss': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, "
+            "'rc': p.returncode, 'err': p.stderr[-500:], 'out': p.stdout[-500:]}))")
+    proc = subprocess.run([sys.executable, "-c", code, *cmd], capture_output=True, text=True)
+    data = json.loads(proc.stdout)
+    return data["wall"], data["rss"], data
+
+
+def long_song(minutes: float = 5.0, bpm: float = 120.0) -> mido.MidiFile:
+    """A drumless song of the given length (piano chords and bass), for timing."""
+    tpb = 480
+    bars = int(minutes * bpm / 4)
+    conductor = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm), time=0),
+                                mido.MetaMessage("time_signature", numerator=4, denominator=4, time=0)])
+    piano, bass = mido.MidiTrack(), mido.MidiTrack()
+    piano.append(mido.Message("program_change", channel=0, program=0, time=0))
+    bass.append(mido.Message("program_change", channel=1, program=33, time=0))
+    roots = [48, 45, 41, 43]
+    for b in range(bars):
+        root = roots[(b // 1) % 4]
+        for q in range(4):
+            for k, p in enumerate((root + 12, root + 16, root + 19)):
+                piano.append(mido.Message("note_on", channel=0, note=p, velocity=70 + 10 * (q == 0), time=0))
+            for k, p in enumerate((root + 12, root + 16, root + 19)):
+                piano.append(mido.Message("note_off", channel=0, note=p, velocity=0, time=tpb if k == 0 else 0))
+        for h in range(2):
+            bass.append(mido.Message("note_on", channel=1, note=root - 12, velocity=90, time=0))
+            bass.append(mido.Message("note_off", channel=1, note=root - 12, velocity=0, time=2 * tpb))
+    return mido.MidiFile(type=1, ticks_per_beat=tpb, tracks=[conductor, piano, bass])
+
+
+def write_result(name: str, result: dict, out: str | None) -> None:
+    text = json.dumps({"benchmark": name, "machine": machine(), **result}, indent=2)
+    sys.stdout.write(text + "\n")
+    if out:
+        Path(out).write_text(text + "\n")

@@ -1,0 +1,97 @@
+"""``neuraldrummer drum`` and friends: the main job, without TensorFlow."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import ModelNotFoundError
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text + "\n")
+
+
+def default_model_dir() -> Path:
+    """``saved/default`` of the source checkout (``NEURALDRUMMER_MODEL`` overrides it)."""
+    import os
+
+    env = os.environ.get("NEURALDRUMMER_MODEL")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parent.parent / "saved" / "default"
+
+
+def _settings(args: argparse.Namespace):
+    from .generate import GenerationSettings
+
+    from .generate import DEFAULT_TEMPERATURE
+
+    # --cutoff alone: the original design's deterministic threshold; otherwise sampling
+    if args.temperature is None and args.cutoff is None:
+        temperature = DEFAULT_TEMPERATURE
+    else:
+        temperature = args.temperature
+    return GenerationSettings(cutoff=args.cutoff, temperature=temperature, seed=args.seed,
+                              start=getattr(args, "start", "basic"), style=args.style, quantized=args.quantized)
+
+
+def cmd_drum(args: argparse.Namespace) -> int:
+    import time
+
+    from .demo import demo_song_path
+    from .generate import default_output_path, drum_song
+
+    started = time.perf_counter()
+    if args.input is None:
+        source = demo_song_path()
+        output = Path(args.output) if args.output else Path.cwd() / "demo_song_drums.mid"
+    else:
+        source = Path(args.input)
+        output = Path(args.output) if args.output else default_output_path(source)
+    model = Path(args.model) if args.model else default_model_dir()
+    if not model.exists():
+        raise ModelNotFoundError("no model here (train one, or pass --model DIR)", model)
+    result = drum_song(source, output, model, _settings(args), keep_drums=args.keep_drums)
+    grid = result.song.grid
+    tempos = "/".join(f"{t:g}" for t in result.song.info["tempos"])
+    _out(f"wrote {result.output}: {grid.num_bars} bars at {tempos} bpm, "
+         f"{int(result.drums.hits.sum())} drum hits, {time.perf_counter() - started:.2f} s")
+    return 0
+
+
+def cmd_styles(args: argparse.Namespace) -> int:
+    from .config import STYLES
+
+    _out("\n".join(STYLES))
+    return 0
+
+
+def add_common_generation_args(p: argparse.ArgumentParser) -> None:
+    from .generate import DEFAULT_TEMPERATURE
+
+    p.add_argument("--model", help="model directory (default: saved/default)")
+    p.add_argument("--cutoff", type=float, default=None,
+                   help="alone: play a hit when the model's probability >= CUTOFF (deterministic, the original "
+                        "design; lower = busier). With --temperature: never play below CUTOFF")
+    p.add_argument("--temperature", type=float, default=None,
+                   help=f"sample hits at this temperature (default {DEFAULT_TEMPERATURE:g} unless --cutoff is "
+                        "given alone; <1 = safer and more repetitive, >1 = wilder)")
+    p.add_argument("--seed", type=int, default=0, help="random seed for sampling (same seed, same drums)")
+    p.add_argument("--style", default="none", help="GMD style (see 'neuraldrummer styles'); default none")
+    p.add_argument("--quantized", action="store_true", help="snap every onset to the grid (velocities stay)")
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("drum", help="write a drum track for a song (default: the bundled demo song)")
+    p.add_argument("input", nargs="?", help="input MIDI song (default: the bundled demo song)")
+    p.add_argument("-o", "--output", help="output MIDI (default: INPUT_drums.mid beside the input)")
+    add_common_generation_args(p)
+    p.add_argument("--start", default="basic",
+                   help="start pattern: basic, count-in, blank, random, or a drum MIDI loop (default basic)")
+    p.add_argument("--keep-drums", action="store_true", help="keep the song's own drums beside the new ones")
+    p.set_defaults(func=cmd_drum)
+
+    p = sub.add_parser("styles", help="list the styles a model can be asked for")
+    p.set_defaults(func=cmd_styles)

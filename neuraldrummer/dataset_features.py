@@ -1,0 +1,16 @@
+"""Feature policies shared by training (Keras) and the numpy runtime (no Keras)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Song-dependent features blanked for the "no song features" ablation (position stays).
+SONG_FEATURES = ("intensity", "polyphony", "bass_onsets", "active", "song_present")
+
+
+def blank_song_features(features: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
+    out = np.array(features, np.float32, copy=True)
+    for n in SONG_FEATURES:
+        if n in names:
+            out[:, names.index(n)] = 0.0
+    return out

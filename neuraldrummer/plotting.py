@@ -1,0 +1,63 @@
+"""Plots for notebooks and reports (the only module that imports matplotlib)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .drum_map import CLASS_NAMES
+from .drums import DrumArrays
+from .features import FEATURE_NAMES
+
+
+def plot_drum_roll(grid, features: np.ndarray, drums: DrumArrays, title: str = "", max_bars: int | None = None,
+                   feature_names: tuple[str, ...] = FEATURE_NAMES):
+    """The drum roll under the song's intensity curve, with bar lines (time in seconds).
+
+    Returns the matplotlib figure.
+    """
+    import matplotlib.pyplot as plt
+
+    T = grid.num_steps
+    if max_bars is not None and max_bars < grid.num_bars:
+        T = int(grid.bar_starts[max_bars])
+    t = grid.starts[:T]
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(12, 4.8), sharex=True,
+                                      gridspec_kw={"height_ratios": [1, 2.2]})
+    inten = features[:T, feature_names.index("intensity")]
+    top.fill_between(t, inten, step="post", alpha=0.5, color="tab:blue", label="song intensity")
+    top.plot(t, features[:T, feature_names.index("polyphony")], color="tab:orange", lw=1, label="polyphony")
+    top.set_ylabel("song")
+    top.set_ylim(0, 1.05)
+    top.legend(loc="upper right", fontsize=8)
+    steps, classes = np.nonzero(drums.hits[:T])
+    vel = drums.velocity[:T][steps, classes]
+    x = t[steps] + drums.offset[:T][steps, classes] * grid.durations[steps]
+    bottom.scatter(x, classes, s=10 + 50 * vel, c=vel, cmap="viridis", vmin=0, vmax=1, marker="s")
+    bottom.set_yticks(range(len(CLASS_NAMES)))
+    bottom.set_yticklabels(CLASS_NAMES, fontsize=8)
+    bottom.set_ylim(-0.7, len(CLASS_NAMES) - 0.3)
+    bottom.set_xlabel("seconds")
+    for ax in (top, bottom):
+        for b in grid.bar_starts:
+            if b < T:
+                ax.axvline(grid.starts[b], color="0.8", lw=0.6, zorder=0)
+    top.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_history(csv_path, ax=None):
+    """Loss curves from a training ``history.csv``."""
+    import csv
+
+    import matplotlib.pyplot as plt
+
+    rows = list(csv.DictReader(open(csv_path)))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.5))
+    epochs = [int(r["epoch"]) for r in rows]
+    for key in ("loss", "val_loss"):
+        ax.plot(epochs, [float(r[key]) for r in rows], marker="o", label=key)
+    ax.set_xlabel("epoch")
+    ax.legend()
+    return ax

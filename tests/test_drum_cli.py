@@ -1,0 +1,100 @@
+"""`neuraldrummer drum`: the main job, as a user runs it."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import mido
+import pretty_midi
+import pytest
+
+import factory
+from neuraldrummer.demo import compose, demo_song_path
+from neuraldrummer.midi_io import midi_to_bytes
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run(args, cwd, model=None):
+    env = dict(os.environ)
+    if model is not None:
+        env["NEURALDRUMMER_MODEL"] = str(model)
+    return subprocess.run([sys.executable, "-m", "neuraldrummer", "drum", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=300, env=env)
+
+
+def pitched(pm):
+    return sorted((i.program, n.pitch, round(n.start, 4), round(n.end, 4)) for i in pm.instruments
+                  if not i.is_drum for n in i.notes)
+
+
+def test_drum_a_song(tiny_model, tmp_path):
+    src = factory.save(factory.song(bars=8, tempos=((0, 120.0), (4 * 4 * factory.TPB, 90.0))), tmp_path / "in.mid")
+    before = src.read_bytes()
+    work = tmp_path / "cwd"
+    work.mkdir()
+    proc = run([src, "--cutoff", "0.2"], work, tiny_model)
+    assert proc.returncode == 0, proc.stderr
+    out = tmp_path / "in_drums.mid"
+    assert out.is_file() and src.read_bytes() == before
+    assert list(work.iterdir()) == []  # nothing written in the working directory
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cwd", "in.mid", "in_drums.mid"]
+    assert "wrote" in proc.stdout and "8 bars" in proc.stdout and len(proc.stdout.splitlines()) == 1
+    mido.MidiFile(str(out))
+    pm_in, pm_out = pretty_midi.PrettyMIDI(str(src)), pretty_midi.PrettyMIDI(str(out))
+    drums = [i for i in pm_out.instruments if i.is_drum]
+    assert len(drums) == 1 and drums[0].name == "NeuralDrummer"
+    assert pitched(pm_in) == pitched(pm_out)
+
+
+def test_drum_demo_song_with_shipped_model(tmp_path):
+    proc = run([], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    out = tmp_path / "demo_song_drums.mid"
+    assert [p.name for p in tmp_path.iterdir()] == ["demo_song_drums.mid"]
+    pm = pretty_midi.PrettyMIDI(str(out))
+    drums = [i for i in pm.instruments if i.is_drum]
+    assert len(drums) == 1 and len(drums[0].notes) > 100
+    downbeats = pm.get_downbeats()
+    bars_with = {int((n.start + 0.05 > downbeats).sum()) for n in drums[0].notes}
+    assert len(bars_with) >= 0.85 * len(downbeats)
+    assert pitched(pm) == pitched(pretty_midi.PrettyMIDI(str(demo_song_path())))
+
+
+def test_bundled_demo_song_is_reproducible():
+    assert demo_song_path().read_bytes() == midi_to_bytes(compose())
+
+
+@pytest.mark.parametrize("name", ["random_bytes", "empty", "text", "truncated", "folder", "missing",
+                                  "no_notes", "drums_only"])
+def test_drum_bad_input(bad_inputs, tiny_model, tmp_path, name):
+    if name == "no_notes":
+        path = factory.save(mido.MidiFile(tracks=[factory.conductor()]), tmp_path / "no_notes.mid")
+    elif name == "drums_only":
+        path = factory.save(factory.song(bars=2, pitched=False), tmp_path / "drums_only.mid")
+    else:
+        path = bad_inputs[name]
+    before = path.read_bytes() if path.is_file() else None
+    listing = sorted(p.name for p in path.parent.iterdir())
+    proc = run([path], tmp_path, tiny_model)
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert 1 <= len(lines) <= 3 and str(path) in lines[0] and "Traceback" not in proc.stderr
+    assert sorted(p.name for p in path.parent.iterdir()) == listing  # no output file
+    if before is not None:
+        assert path.read_bytes() == before
+
+
+def test_drum_missing_model(tmp_path, song_path):
+    proc = run([song_path, "--model", tmp_path / "nomodel"], tmp_path)
+    assert proc.returncode == 1 and "nomodel" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_drum_does_not_import_tensorflow(tiny_model, song_path, tmp_path):
+    code = ("import sys; from neuraldrummer.cli import main; "
+            f"rc = main(['drum', {str(song_path)!r}, '-o', {str(tmp_path / 'o.mid')!r}, '--model', {str(tiny_model)!r}]); "
+            "assert rc == 0; assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TF imported'; "
+            "assert 'matplotlib' not in sys.modules")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr

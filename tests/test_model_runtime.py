@@ -1,0 +1,120 @@
+"""The Keras model, training (resume), and the numpy runtime that replaces it at run time."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import factory
+from neuraldrummer.corpus import Corpus
+from neuraldrummer.drums import DrumArrays
+from neuraldrummer.errors import ConfigError, ModelNotFoundError
+from neuraldrummer.generate import GenerationSettings, generate, start_pattern
+from neuraldrummer.runtime import DrummerRuntime, sigmoid
+
+
+def test_runtime_matches_keras(tiny_model, tiny_corpus):
+    from neuraldrummer.dataset import drum_targets, previous_steps
+    from neuraldrummer.model import LOOKAHEAD_STEPS, build_model
+
+    runtime = DrummerRuntime.load(tiny_model)
+    corpus = Corpus(tiny_corpus)
+    for song in corpus.songs[:3]:
+        a = corpus.arrays(song)
+        y = drum_targets(a)
+        T = y.shape[0]
+        model = build_model(runtime.config, T)
+        model.load_weights(tiny_model / "model.weights.h5")
+        feats = np.concatenate([a["features"], np.zeros((LOOKAHEAD_STEPS, a["features"].shape[1]), np.float32)])
+        out = model({"prev_drums": previous_steps(y)[None], "features": feats[None],
+                     "style": np.array([2], np.int32)}, training=False)
+        out = np.asarray(out)[0]
+        ours = runtime.teacher_forced(a["features"], y, style=2)
+        C = runtime.config.num_classes
+        assert np.abs(sigmoid(out[:, :C]) - sigmoid(ours.logits)).max() <= 1e-4
+        assert np.abs(out[:, C:2 * C] - ours.velocity).max() <= 1e-4
+        assert np.abs(out[:, 2 * C:] - ours.offset).max() <= 1e-4
+
+
+def test_training_writes_everything_and_resumes(tiny_corpus, tmp_path):
+    from neuraldrummer.config import Config
+    from neuraldrummer.train import train
+
+    config = Config(decoder_units=8, window_steps=16, batch_size=4, epochs=1, steps_per_epoch=2,
+                    validation_batches=1, seed=3)
+    out = tmp_path / "m"
+    first = train(tiny_corpus, out, config, verbose=0)
+    assert first["epoch"] == 1 and not first["resumed"]
+    for name in ("config.json", "weights.npz", "model.weights.h5", "last.weights.h5", "history.csv",
+                 "loss.png", "data.json", "train_state.json"):
+        assert (out / name).is_file(), name
+    again = train(tiny_corpus, out, config.replace(epochs=2), verbose=0)
+    assert again["resumed"] and again["epoch"] == 2
+    rows = (out / "history.csv").read_text().splitlines()
+    assert rows[0].startswith("epoch") and len(rows) == 3
+    assert not list(out.glob("*.tmp*")) and not list(out.glob(".*"))
+    data = json.loads((out / "data.json").read_text())
+    assert data["train_songs"] + data["validation_songs"] == 7
+
+
+def test_runtime_errors(tmp_path):
+    with pytest.raises(ModelNotFoundError):
+        DrummerRuntime.load(tmp_path / "nothing")
+    (tmp_path / "half").mkdir()
+    with pytest.raises(ModelNotFoundError, match="config.json"):
+        DrummerRuntime.load(tmp_path / "half")
+
+
+def features_of(bars=8):
+    from neuraldrummer.midi_io import midi_to_bytes, read_midi_bytes
+    from neuraldrummer.song import encode_song
+
+    return encode_song(read_midi_bytes(midi_to_bytes(factory.song(bars=bars))))
+
+
+def test_sampling_is_seeded(tiny_model):
+    runtime = DrummerRuntime.load(tiny_model)
+    f = features_of().features
+    a = generate(runtime, f, GenerationSettings(temperature=1.5, cutoff=0.01, seed=1))
+    b = generate(runtime, f, GenerationSettings(temperature=1.5, cutoff=0.01, seed=1))
+    c = generate(runtime, f, GenerationSettings(temperature=1.5, cutoff=0.01, seed=2))
+    np.testing.assert_array_equal(a.hits, b.hits)
+    assert a.hits.any() and not np.array_equal(a.hits, c.hits)
+
+
+def test_cutoff_orders_density(tiny_model):
+    runtime = DrummerRuntime.load(tiny_model)
+    f = features_of().features
+    dense = generate(runtime, f, GenerationSettings(cutoff=0.05, temperature=None)).hits.sum()
+    sparse = generate(runtime, f, GenerationSettings(cutoff=0.95, temperature=None)).hits.sum()
+    assert generate(runtime, f, GenerationSettings(cutoff=0.05, temperature=None)).hits.sum() == dense  # deterministic
+    assert dense > sparse
+
+
+def test_prompt_is_kept(tiny_model):
+    runtime = DrummerRuntime.load(tiny_model)
+    song = features_of()
+    prompt = song.drums[:16]
+    out = generate(runtime, song.features, GenerationSettings(), prompt=prompt)
+    np.testing.assert_array_equal(out.hits[:16], prompt.hits)
+    np.testing.assert_array_equal(out.velocity[:16], prompt.velocity)
+    assert out.num_steps == song.grid.num_steps
+
+
+@pytest.mark.parametrize("name,steps", [("basic", 16), ("count-in", 8), ("blank", 0), ("random", 16)])
+def test_start_patterns(name, steps):
+    pattern = start_pattern(name, 2, seed=1)
+    assert pattern.num_steps == steps
+    if name == "basic":
+        assert pattern.hits[:, 0].nonzero()[0].tolist() == [0, 4, 8, 12]
+        assert pattern.hits[:, 1].nonzero()[0].tolist() == [2, 6, 10, 14]
+
+
+def test_start_pattern_from_loop_and_errors(tmp_path):
+    loop = factory.save(factory.song(bars=2, pitched=False), tmp_path / "loop.mid")
+    pattern = start_pattern(loop, 2)
+    assert pattern.num_steps == 16 and pattern.hits.sum() == 24
+    with pytest.raises(ConfigError):
+        start_pattern("polka", 2)

@@ -141,6 +141,32 @@ class SeedRuntime:
         return out
 
 
+def seed_generate_batch(runtime: "SeedRuntime", intensities: list[np.ndarray], cutoff: float = 0.5) -> list[DrumArrays]:
+    """Free generation for many songs in lockstep (one batched step for all unfinished songs)."""
+    n = len(intensities)
+    lengths = np.array([len(x) for x in intensities])
+    C = len(SEED_CLASSES)
+    hits = [np.zeros((T, C), np.float32) for T in lengths]
+    history = np.zeros((n, SEED_WINDOW, C), np.float32)
+    padded = [np.concatenate([np.zeros(SEED_WINDOW, np.float32), x.astype(np.float32),
+                              np.zeros(SEED_WINDOW, np.float32)]) for x in intensities]
+    for t in range(int(lengths.max(initial=0))):
+        live = np.nonzero(lengths > t)[0]
+        inten = np.stack([padded[i][t + 1:t + 1 + SEED_WINDOW] for i in live])
+        windows = np.concatenate([history[live], inten[..., None]], axis=2)
+        step = _sig(runtime.logits(windows)) >= cutoff
+        for k, i in enumerate(live):
+            hits[i][t] = step[k]
+        history[live] = np.concatenate([history[live][:, 1:], step[:, None, :].astype(np.float32)], axis=1)
+    out = []
+    for h in hits:
+        d = DrumArrays.empty(h.shape[0])
+        d.hits[:, SEED_CLASSES] = h > 0.5
+        d.velocity[d.hits] = 1.0
+        out.append(d)
+    return out
+
+
 def _sig(x):
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 

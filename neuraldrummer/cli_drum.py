@@ -34,7 +34,9 @@ def _settings(args: argparse.Namespace):
     else:
         temperature = args.temperature
     return GenerationSettings(cutoff=args.cutoff, temperature=temperature, seed=args.seed,
-                              start=getattr(args, "start", "basic"), style=args.style, quantized=args.quantized)
+                              start=getattr(args, "start", "basic"), style=args.style, quantized=args.quantized,
+                              style_guidance=args.style_strength, swing=args.swing, density=args.density,
+                              cymbals=args.cymbals, syncopation=args.syncopation, repetition=args.repetition)
 
 
 def cmd_drum(args: argparse.Namespace) -> int:
@@ -80,7 +82,16 @@ def add_common_generation_args(p: argparse.ArgumentParser) -> None:
                         "given alone; <1 = safer and more repetitive, >1 = wilder)")
     p.add_argument("--seed", type=int, default=0, help="random seed for sampling (same seed, same drums)")
     p.add_argument("--style", default="none", help="GMD style (see 'neuraldrummer styles'); default none")
+    p.add_argument("--style-strength", type=float, default=2.0,
+                   help="how strongly the style pulls against the song (0 = song only; default 2)")
+    p.add_argument("--swing", type=float, default=None,
+                   help="delay off-beat onsets by this fraction of a step (default: the style's own, 0 without style)")
     p.add_argument("--quantized", action="store_true", help="snap every onset to the grid (velocities stay)")
+    levels = ("low", "medium", "high")
+    p.add_argument("--density", choices=levels, help="how many hits (absent: the model's own choice)")
+    p.add_argument("--cymbals", choices=levels, help="how many cymbal hits (hats, ride, crash)")
+    p.add_argument("--syncopation", choices=levels, help="how many onsets off the quarter-note beats")
+    p.add_argument("--repetition", choices=levels, help="how alike neighbouring bars are")
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:

@@ -36,8 +36,58 @@ def cmd_train(args: argparse.Namespace) -> int:
 
         report = validation_report(out, args.corpus)
         atomic_write_text(out / "metrics.json", json.dumps(report, indent=2) + "\n")
+        from .model_card import write_model_card
+
+        write_model_card(out)
     _out(f"wrote {out}: best epoch {summary['best_epoch']} val_loss {summary['best_val_loss']:.4f} "
          f"in {summary['seconds']:.0f} s")
+    return 0
+
+
+def cmd_train_baseline(args: argparse.Namespace) -> int:
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from .baselines_train import train_seed_design
+    from .midi_io import atomic_write_text
+
+    summary = train_seed_design(args.corpus, args.out, args.minutes, seed=args.seed)
+    atomic_write_text(Path(args.out) / "command.txt", "neuraldrummer " + " ".join(sys.argv[1:]) + "\n")
+    _out(f"wrote {args.out}: seed design, {summary['batches']} batches in {args.minutes:g} min, "
+         f"best validation BCE {summary['best_val_bce_per_class']:.4f}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .evaluate import evaluate_songs
+
+    baselines = None
+    if args.baselines:
+        baselines = Path(args.baselines_dir) if args.baselines_dir else Path(args.model).resolve().parent / "baselines"
+    report = evaluate_songs(args.paths, args.model, args.out, baselines, args.split, args.limit,
+                            progress=not args.no_progress)
+    _out(f"wrote {args.out}/report.json, report.md, report.png: {report['songs']} songs, "
+         f"{len(report['systems'])} systems, {report['seconds']:.0f} s")
+    return 0
+
+
+def cmd_style_feel(args: argparse.Namespace) -> int:
+    from .corpus import Corpus
+    from .midi_io import atomic_write_text
+    from .runtime import STYLE_FEEL_FILE
+    from .train import style_feel
+
+    feel = style_feel(Corpus(args.corpus))
+    out = Path(args.model) / STYLE_FEEL_FILE
+    atomic_write_text(out, json.dumps(feel, indent=2) + "\n")
+    _out(f"wrote {out}: {len(feel)} styles")
+    return 0
+
+
+def cmd_model_card(args: argparse.Namespace) -> int:
+    from .model_card import write_model_card
+
+    _out(f"wrote {write_model_card(args.model)}")
     return 0
 
 
@@ -56,6 +106,34 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--progress", action="store_true", default=True)
     p.add_argument("--no-metrics", action="store_true", help="skip validation metrics after training")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("train-baseline", help="train the original (seed) design on a corpus, for comparison")
+    p.add_argument("system", choices=["seed_design"])
+    p.add_argument("corpus")
+    p.add_argument("--out", required=True)
+    p.add_argument("--minutes", type=float, default=9.0, help="wall-clock training budget (default 9)")
+    p.add_argument("--seed", type=int, default=1234)
+    p.set_defaults(func=cmd_train_baseline)
+
+    p = sub.add_parser("evaluate", help="compare the model (and baselines) with the real drums of songs")
+    p.add_argument("paths", nargs="+", help="MIDI songs with drums, or folders of them")
+    p.add_argument("--model", default=str(Path(__file__).resolve().parent.parent / "saved" / "default"))
+    p.add_argument("--baselines", action="store_true", help="also evaluate seed_design, no_song_features, rule_based")
+    p.add_argument("--baselines-dir", help="where the baseline models are (default: MODEL/../baselines)")
+    p.add_argument("--split", choices=["train", "validation", "test"], help="only songs of this corpus split")
+    p.add_argument("--limit", type=int, help="at most this many songs")
+    p.add_argument("--out", required=True, help="report directory")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("style-feel", help="measure each style's swing and dynamics on a corpus into MODEL/style_feel.json")
+    p.add_argument("corpus")
+    p.add_argument("--model", required=True)
+    p.set_defaults(func=cmd_style_feel)
+
+    p = sub.add_parser("model-card", help="write MODEL/README.md from the files training left there")
+    p.add_argument("model")
+    p.set_defaults(func=cmd_model_card)
 
     from . import cli_drum
 

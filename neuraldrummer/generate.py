@@ -28,7 +28,7 @@ from .config import Config
 from .drum_map import CLOSED_HAT, KICK, NUM_CLASSES, SNARE
 from .drums import DrumArrays
 from .errors import ConfigError, NoDrumsError
-from .runtime import DrummerRuntime, sigmoid
+from .runtime import DrummerRuntime, StepOutput, sigmoid
 
 logger = logging.getLogger(__name__)
 
@@ -37,10 +37,54 @@ DEFAULT_CUTOFF = 0.5
 DEFAULT_TEMPERATURE = 1.0
 
 
-def start_pattern(name: str | Path, steps_per_beat: int, seed: int = 0) -> DrumArrays:
-    """A priming pattern: ``basic`` rock beat, ``count-in``, ``blank``, ``random``, or a drum MIDI loop."""
+#: Two-bar priming grooves per style, on a 16th-note grid of one 4/4 bar: class -> 16
+#: characters, digits 1-9 are velocity levels (9 = loudest). Written out here, not copied
+#: from any data set. Styles without an entry use the basic rock beat.
+STYLE_GROOVES: dict[str, dict[str, str]] = {
+    "rock": {"kick": "9-------7-7-----", "snare": "----9-------9---", "closed_hat": "7-5-7-5-7-5-7-5-"},
+    "jazz": {"ride": "8---6--48---6--4", "closed_hat": "----7-------7---", "kick": "3-------3-------",
+             "snare": "-------------2--"},
+    "funk": {"kick": "9-----7---7---5-", "snare": "----9--3-3--9--3", "closed_hat": "6464646464646464"},
+    "hiphop": {"kick": "9------7--7-----", "snare": "----9-------9---", "closed_hat": "6-5-6-5-6-5-6-5-"},
+    "latin": {"kick": "7--6----7--6----", "snare": "5--5--5---5--5--", "closed_hat": "5-5-5-5-5-5-5-5-"},
+    "reggae": {"kick": "--------9-------", "snare": "--------9-------", "closed_hat": "--5---5---5---5-"},
+    "punk": {"kick": "9-7-9-7-9-7-9-7-", "snare": "----9-------9---", "crash": "8-------8-------"},
+    "soul": {"kick": "8-----6-8-------", "snare": "----8-------8--3", "closed_hat": "6-4-6-4-6-4-6-4-"},
+}
+
+
+def style_groove(style: str, steps_per_beat: int) -> DrumArrays | None:
+    """The priming groove of a style (two bars), or ``None`` if the style has none."""
+    from .drum_map import CLASS_NAMES
+
+    spec = STYLE_GROOVES.get(style)
+    if spec is None:
+        return None
+    bar = 4 * steps_per_beat
+    d = DrumArrays.empty(2 * bar)
+    for name, pattern in spec.items():
+        c = CLASS_NAMES.index(name)
+        for i, ch in enumerate(pattern):
+            if ch == "-":
+                continue
+            step = i * steps_per_beat // 4
+            if i * steps_per_beat % 4:  # a 16th position the grid cannot hold (eighth grid)
+                continue
+            for b in range(2):
+                d.hits[b * bar + step, c] = True
+                d.velocity[b * bar + step, c] = int(ch) / 9
+    return d
+
+
+def start_pattern(name: str | Path, steps_per_beat: int, seed: int = 0, style: str = "none") -> DrumArrays:
+    """A priming pattern: ``basic`` rock beat (or the style's groove when a style is given),
+    ``count-in``, ``blank``, ``random``, or a drum MIDI loop."""
     bar = 4 * steps_per_beat
     spb = steps_per_beat
+    if str(name) == "basic" and style != "none":
+        groove = style_groove(style, steps_per_beat)
+        if groove is not None:
+            return groove
     if str(name) == "blank":
         return DrumArrays.empty(0)
     if str(name) == "basic":
@@ -89,6 +133,22 @@ class GenerationSettings:
     start: str | Path = "basic"
     style: str = "none"
     quantized: bool = False
+    #: how strongly a style pulls (0 = only the song decides)
+    style_guidance: float = 2.0
+    #: controls: "low" | "medium" | "high" | None (the model's own choice)
+    density: str | None = None
+    cymbals: str | None = None
+    syncopation: str | None = None
+    repetition: str | None = None
+    #: extra delay of off-beat onsets in fractions of a step (None: the style's own swing,
+    #: measured on GMD and saved with the model as style_feel.json; 0 for no style)
+    swing: float | None = None
+    #: candidate bars per bar when steering, and how much closeness to the targets counts
+    candidates: int = 16
+    control_strength: float = 10.0
+
+    def active_controls(self) -> dict[str, str]:
+        return {name: getattr(self, name) for name in CONTROL_TARGETS if getattr(self, name)}
 
     def validate(self, config: Config) -> None:
         if self.cutoff is not None and not 0.0 <= self.cutoff < 1.0:
@@ -97,25 +157,82 @@ class GenerationSettings:
             raise ConfigError(f"temperature must be positive, got {self.temperature}")
         if self.style not in config.styles:
             raise ConfigError(f"unknown style {self.style!r}; known: {', '.join(config.styles)}")
+        for name, level in self.active_controls().items():
+            if level not in CONTROL_LEVELS:
+                raise ConfigError(f"{name} must be one of {CONTROL_LEVELS}, got {level!r}")
+        if self.candidates < 1:
+            raise ConfigError("candidates must be at least 1")
 
 
 def _as_step_input(d: DrumArrays, t: int) -> np.ndarray:
     return np.concatenate([d.hits[t].astype(np.float32), d.velocity[t], d.offset[t]])
 
 
-def prime(runtime: DrummerRuntime, static: np.ndarray, pattern: DrumArrays, batch: int = 1):
-    """Run the start pattern through the LSTM; return (state, last drums input)."""
-    state = runtime.initial_state(batch)
-    prev = np.zeros((batch, 3 * runtime.config.num_classes), np.float32)
-    T = static.shape[0]
-    for t in range(pattern.num_steps):
-        _, state = runtime.step(static[t % T], prev, state)
-        prev = np.repeat(_as_step_input(pattern, t)[None, :], batch, axis=0)
-    return state, prev
+#: Control targets per quarter-note beat (density, cymbals) or as shares (syncopation,
+#: repetition = Jaccard similarity with the previous bar), for low / medium / high.
+CONTROL_TARGETS: dict[str, dict[str, float]] = {
+    "density": {"low": 1.5, "medium": 2.75, "high": 4.25},
+    "cymbals": {"low": 0.4, "medium": 1.25, "high": 2.25},
+    "syncopation": {"low": 0.1, "medium": 0.35, "high": 0.55},
+    "repetition": {"low": 0.25, "medium": 0.6, "high": 0.95},
+}
+CONTROL_LEVELS = ("low", "medium", "high")
+
+
+class GuidedStepper:
+    """Steps ``K`` candidate drummers at once, with optional style guidance.
+
+    Without a style, one condition: the song. With a style ``s`` (and ``guidance > 0``)
+    three conditions run side by side, sharing the drums played so far: the song (A),
+    the drums alone in style ``s`` (B) and the drums alone with no style (C). Outputs
+    combine as ``A + guidance * (B - C)``: the song decides where and how much, the style
+    what a drummer of that style would play (the styles are learned from GMD, whose
+    performances have no song around them).
+    """
+
+    def __init__(self, runtime: DrummerRuntime, features: np.ndarray, style: int, guidance: float = 1.0) -> None:
+        from .dataset_features import blank_song_features
+
+        self.runtime = runtime
+        self.guidance = guidance if style else 0.0
+        statics = [runtime.static_input(features, 0 if self.guidance else style)]
+        if self.guidance:
+            alone = blank_song_features(features, runtime.config.feature_names)
+            statics += [runtime.static_input(alone, style), runtime.static_input(alone, 0)]
+        self.statics = statics
+        self.conditions = len(statics)
+        self.num_steps = features.shape[0]
+
+    def initial_state(self, k: int = 1):
+        return self.runtime.initial_state(self.conditions * k)
+
+    def expand(self, state, k: int):
+        """One candidate's state (conditions rows) -> k copies (conditions * k rows)."""
+        h, c = state
+        n = self.conditions
+        return (np.repeat(h.reshape(n, 1, -1), k, axis=1).reshape(n * k, -1),
+                np.repeat(c.reshape(n, 1, -1), k, axis=1).reshape(n * k, -1))
+
+    def select(self, state, k: int, index: int):
+        h, c = state
+        n = self.conditions
+        return (h.reshape(n, k, -1)[:, index], c.reshape(n, k, -1)[:, index])
+
+    def step(self, t: int, prev: np.ndarray, state):
+        """``prev`` (k, 3C) -> outputs (k, C) combined over conditions, and the new state."""
+        k = prev.shape[0]
+        static = np.concatenate([np.repeat(s[t % self.num_steps][None, :], k, axis=0) for s in self.statics])
+        out, state = self.runtime.step(static, np.tile(prev, (self.conditions, 1)), state)
+        if self.conditions == 1:
+            return out, state
+        g = self.guidance
+        parts = [(x[:k], x[k:2 * k], x[2 * k:]) for x in (out.logits, out.velocity, out.offset)]
+        combined = [a + g * (b - c) for a, b, c in parts]
+        return StepOutput(combined[0], np.clip(combined[1], 0.0, 1.0), np.clip(combined[2], -0.5, 0.5)), state
 
 
 def decode_step(logits: np.ndarray, settings: GenerationSettings, rng: np.random.Generator) -> np.ndarray:
-    """Hits (bool) from logits for one step of a batch."""
+    """Hits (bool) from logits ``(k, C)`` for one step of ``k`` candidates."""
     if settings.temperature is None:
         return sigmoid(logits) >= (DEFAULT_CUTOFF if settings.cutoff is None else settings.cutoff)
     p = sigmoid(logits / settings.temperature)
@@ -125,36 +242,119 @@ def decode_step(logits: np.ndarray, settings: GenerationSettings, rng: np.random
     return hits
 
 
+def bar_measures(hits: np.ndarray, previous: np.ndarray | None, steps_per_beat: int,
+                 step_in_bar: np.ndarray) -> dict[str, np.ndarray]:
+    """Measures of candidate bars ``hits`` (k, L, C) used by the controls."""
+    from .drum_map import CYMBAL_CLASSES
+
+    k, L, _ = hits.shape
+    beats = L / steps_per_beat
+    onsets = hits.sum(axis=2)
+    total = onsets.sum(axis=1)
+    off_beat = (step_in_bar % steps_per_beat) != 0
+    out = {
+        "density": total / beats,
+        "cymbals": hits[:, :, list(CYMBAL_CLASSES)].sum(axis=(1, 2)) / beats,
+        "syncopation": np.where(total > 0, onsets[:, off_beat].sum(axis=1) / np.maximum(total, 1), 0.0),
+    }
+    if previous is not None and previous.shape[0] == L:
+        inter = (hits & previous[None]).sum(axis=(1, 2))
+        union = (hits | previous[None]).sum(axis=(1, 2))
+        out["repetition"] = np.where(union > 0, inter / np.maximum(union, 1), 1.0)
+    return out
+
+
 def generate(runtime: DrummerRuntime, features: np.ndarray, settings: GenerationSettings,
-             prompt: DrumArrays | None = None) -> DrumArrays:
+             prompt: DrumArrays | None = None, grid_steps: np.ndarray | None = None) -> DrumArrays:
     """Drums for a whole song (``features`` is ``(T, F)``), optionally continuing ``prompt``.
 
     With a ``prompt`` of ``P`` steps, steps ``0..P-1`` are the prompt (kept exactly)
-    and generation continues from step ``P``.
+    and generation continues from step ``P``. With controls set, each bar is chosen among
+    ``settings.candidates`` sampled bars by log-likelihood under the model minus the
+    distance of its measures to the targets.
     """
+    from .metrics import bar_index
+
     config = runtime.config
     settings.validate(config)
     style = config.styles.index(settings.style)
-    static = runtime.static_input(features, style)
-    T = static.shape[0]
+    stepper = GuidedStepper(runtime, features, style, settings.style_guidance)
+    T = features.shape[0]
+    C = config.num_classes
     rng = np.random.default_rng(settings.seed)
-    pattern = start_pattern(settings.start, config.steps_per_beat, settings.seed) if prompt is None else DrumArrays.empty(0)
-    state, prev = prime(runtime, static, pattern)
-    if prompt is not None:
-        state = runtime.initial_state(1)
-        prev = np.zeros((1, 3 * config.num_classes), np.float32)
-    out = DrumArrays.empty(T, config.num_classes)
+    controls = settings.active_controls()
+    K = settings.candidates if controls else 1
+    if controls and settings.temperature is None:
+        raise ConfigError("controls need sampling: give a temperature (the default) rather than --cutoff alone")
+
+    # prime with the start pattern (not written); a prompt replaces it
+    state = stepper.initial_state(1)
+    prev = np.zeros((1, 3 * C), np.float32)
+    pattern = (start_pattern(settings.start, config.steps_per_beat, settings.seed, settings.style)
+               if prompt is None else DrumArrays.empty(0))
+    for t in range(pattern.num_steps):
+        _, state = stepper.step(t, prev, state)
+        prev = _as_step_input(pattern, t)[None, :]
+
+    out = DrumArrays.empty(T, C)
     P = 0 if prompt is None else min(prompt.num_steps, T)
-    for t in range(T):
-        step, state = runtime.step(static[t], prev, state)
-        if t < P:
-            out.hits[t], out.velocity[t], out.offset[t] = prompt.hits[t], prompt.velocity[t], prompt.offset[t]
+    bars = bar_index(features, config.feature_names)
+    bar_starts = np.concatenate([[0], np.nonzero(np.diff(bars))[0] + 1, [T]])
+    previous_bar = None
+    spb = config.steps_per_beat
+    for a, e in zip(bar_starts[:-1], bar_starts[1:]):
+        a, e = int(a), int(e)
+        if e <= P:  # a prompt bar: teacher-force it
+            for t in range(a, e):
+                _, state = stepper.step(t, prev, state)
+                out.hits[t], out.velocity[t], out.offset[t] = prompt.hits[t], prompt.velocity[t], prompt.offset[t]
+                prev = _as_step_input(out, t)[None, :]
+            previous_bar = out.hits[a:e].copy()
+            continue
+        L = e - a
+        cand_state = stepper.expand(state, K) if K > 1 else state
+        cand_prev = np.repeat(prev, K, axis=0)
+        hits = np.zeros((K, L, C), bool)
+        vel = np.zeros((K, L, C), np.float32)
+        off = np.zeros((K, L, C), np.float32)
+        loglik = np.zeros(K)
+        for j, t in enumerate(range(a, e)):
+            step, cand_state = stepper.step(t, cand_prev, cand_state)
+            if t < P:
+                h = np.repeat(prompt.hits[t][None], K, axis=0)
+                v = np.repeat(prompt.velocity[t][None], K, axis=0)
+                o = np.repeat(prompt.offset[t][None], K, axis=0)
+            else:
+                h = decode_step(step.logits, settings, rng)
+                v = np.where(h, np.clip(step.velocity, 0.05, 1.0), 0.0)
+                o = np.where(h, np.clip(step.offset, -0.45, 0.45), 0.0)
+                z = step.logits
+                loglik -= (np.maximum(z, 0) - z * h + np.log1p(np.exp(-np.abs(z)))).sum(axis=1)
+            hits[:, j], vel[:, j], off[:, j] = h, v, o
+            cand_prev = np.concatenate([h.astype(np.float32), v, o], axis=1)
+        best = 0
+        if K > 1:
+            measures = bar_measures(hits, previous_bar, spb, np.arange(L))
+            score = loglik / max(L, 1)
+            for name, level in controls.items():
+                if name not in measures:
+                    continue
+                targets = CONTROL_TARGETS[name]
+                spread = (targets["high"] - targets["low"]) / 2
+                score = score - settings.control_strength * np.abs(measures[name] - targets[level]) / spread
+            best = int(np.argmax(score))
+            state = stepper.select(cand_state, K, best)
         else:
-            hits = decode_step(step.logits, settings, rng)[0]
-            out.hits[t] = hits
-            out.velocity[t] = np.where(hits, np.clip(step.velocity[0], 0.05, 1.0), 0.0)
-            out.offset[t] = np.where(hits, np.clip(step.offset[0], -0.45, 0.45), 0.0)
-        prev = _as_step_input(out, t)[None, :]
+            state = cand_state
+        out.hits[a:e], out.velocity[a:e], out.offset[a:e] = hits[best], vel[best], off[best]
+        prev = cand_prev[best:best + 1]
+        previous_bar = hits[best]
+    swing = settings.swing if settings.swing is not None else runtime.style_swing(settings.style)
+    if swing:
+        off_beat = (features[:, config.feature_names.index("on_beat")] < 0.5)
+        late = out.hits & off_beat[:, None]
+        late[:P] = False
+        out.offset[late] = np.clip(out.offset[late] + swing, -0.45, 0.45)
     if settings.quantized:
         out = out.quantized()
     return out

@@ -21,6 +21,7 @@ from .errors import ModelNotFoundError
 
 WEIGHTS_FILE = "weights.npz"
 CONFIG_FILE = "config.json"
+STYLE_FEEL_FILE = "style_feel.json"
 LOOKAHEAD_KERNEL = 4
 LOOKAHEAD_DILATIONS = (1, 4, 16)
 
@@ -56,6 +57,15 @@ class DrummerRuntime:
         self.head_bias = w["drums/dense/bias"]
         self.units = self.recurrent.shape[0]
 
+    #: per-style feel measured on the training data (style_feel.json), if the model has one
+    style_feel: dict = {}
+
+    def style_swing(self, style: str) -> float:
+        """Off-beat delay (fraction of a step) typical of ``style`` in the training data, 0 if unknown."""
+        if style == "none":
+            return 0.0
+        return float(self.style_feel.get(style, {}).get("swing", 0.0))
+
     # --- loading ---------------------------------------------------------------------
     @classmethod
     def load(cls, model_dir: str | Path) -> "DrummerRuntime":
@@ -73,9 +83,13 @@ class DrummerRuntime:
         except (OSError, ValueError) as exc:
             raise ModelNotFoundError(f"cannot read {w_path.name}: {exc}", model_dir) from exc
         try:
-            return cls(config, weights)
+            runtime = cls(config, weights)
         except KeyError as exc:
             raise ModelNotFoundError(f"{w_path.name} lacks weight {exc}", model_dir) from exc
+        feel = model_dir / STYLE_FEEL_FILE
+        if feel.is_file():
+            runtime.style_feel = json.loads(feel.read_text())
+        return runtime
 
     # --- song-level precomputation -----------------------------------------------------
     def prepare_features(self, features: np.ndarray) -> np.ndarray:

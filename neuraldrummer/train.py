@@ -114,6 +114,32 @@ def plot_history(history_csv: Path, out_png: Path) -> None:
     os.replace(tmp, out_png)
 
 
+def style_feel(corpus: Corpus, split: str = "train") -> dict:
+    """Per style: swing (mean off-beat minus mean on-beat micro-timing, fraction of a step),
+    mean velocity and hits per step, from the drum-only performances of one split."""
+    names = corpus.feature_names
+    by_style: dict[str, list] = {}
+    for song in corpus.select(split):
+        if song["style"] == "none":
+            continue
+        a = corpus.arrays(song)
+        hits = a["hits"] > 0
+        on_beat = a["features"][:, names.index("on_beat")] > 0.5
+        by_style.setdefault(song["style"], []).append(
+            (a["offset"][~on_beat][hits[~on_beat]], a["offset"][on_beat][hits[on_beat]], a["velocity"][hits],
+             hits.sum(), hits.shape[0]))
+    out = {}
+    for style, parts in sorted(by_style.items()):
+        off = np.concatenate([p[0] for p in parts])
+        on = np.concatenate([p[1] for p in parts])
+        vel = np.concatenate([p[2] for p in parts])
+        swing = float(off.mean() - on.mean()) if off.size and on.size else 0.0
+        out[style] = {"swing": round(max(swing, 0.0), 4), "mean_velocity": round(float(vel.mean()), 4),
+                      "hits_per_step": round(float(sum(p[3] for p in parts) / sum(p[4] for p in parts)), 4),
+                      "performances": len(parts)}
+    return out
+
+
 def train(corpus_dir: str | Path, out_dir: str | Path, config: Config | None = None,
           strategy: str = "default", verbose: int = 2, init_weights: str | Path | None = None) -> dict:
     """Train (or resume training) a drummer; return a summary dict."""
@@ -164,6 +190,7 @@ def train(corpus_dir: str | Path, out_dir: str | Path, config: Config | None = N
     seconds = time.perf_counter() - started
     model.load_weights(out_dir / "model.weights.h5")
     export_weights(model, out_dir / "weights.npz")
+    atomic_write_text(out_dir / "style_feel.json", json.dumps(style_feel(corpus), indent=2) + "\n")
     plot_history(out_dir / "history.csv", out_dir / "loss.png")
     data = {
         "corpus": str(corpus.path),

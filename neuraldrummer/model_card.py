@@ -1,0 +1,75 @@
+"""Write ``MODEL_DIR/README.md`` (the model card) from the files training left there."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .midi_io import atomic_write_text
+
+TEMPLATE = """# NeuralDrummer model: {name}
+
+Written by `neuraldrummer model-card {path}` from the files in this folder.
+
+## How it was made
+- Command: `{command}` (after `neuraldrummer tokenise ../shared/data/songs ../shared/data/groove -o corpus/eighths`)
+- Config: `config.json` (grid 1/{grid} notes, {classes} drum classes, {features} song features, decoder LSTM {units} units)
+- Best epoch {best_epoch} of {epochs} (early stopping, patience {patience}); validation loss {val_loss:.4f}
+- Training data: {train_songs} songs ({train_steps} steps, {drum_only} of them drum-only GMD performances);
+  validation: {val_songs} songs ({val_steps} steps), split by song. Sources: {sources}.
+- Loss curve: `history.csv`, `loss.png`.
+- Style feel (`style_feel.json`: each GMD style's swing and dynamics, from the training split):
+  written by training, or for an existing model by `neuraldrummer style-feel corpus/eighths --model {path}`.
+
+## Validation metrics (`metrics.json`)
+| | songs with pitched instruments | GMD drum-only |
+|---|---|---|
+| teacher-forced NLL, bits per step (9 classes) | {nll_song:.3f} | {nll_gmd:.3f} |
+| next-step micro F1 at cut-off 0.5 | {f1_song:.3f} | {f1_gmd:.3f} |
+
+Freely generated drums (default decoding: sampling at temperature 1, seeded) on the
+{val_with_song} validation songs, against the songs' real drums:
+
+| statistic | generated | human |
+|---|---|---|
+{stats_rows}
+
+Distance of the statistics' distributions (mean one-minus-overlap, 0 = identical): {dist}.
+Least share of active bars with drums on any validation song: {min_bars}.
+
+## Licence of the training data
+Trained on the Groove MIDI Dataset (CC BY 4.0; Gillick et al., ICML 2019), Freedoom music
+(BSD-3-Clause), OpenMSX/OpenTTD music (GPL-2.0), planetblupi (GPL-3.0+), mma examples (GPL-2.0+)
+and the Tegridy MIDI Dataset subsets, which are **CC BY-NC-SA 4.0 (non-commercial, share-alike)**:
+use this model accordingly. For a permissively trained model, train on a corpus without the
+`tegridy-*` folders (set `"sources"` in the config).
+"""
+
+STAT_ROWS = ("hits_per_bar", "bars_with_drums", "backbeat", "syncopation", "repetition", "cymbal_hits_per_bar",
+             "density_crash", "crash_on_section_start", "density_intensity_corr")
+
+
+def write_model_card(model_dir: str | Path) -> Path:
+    d = Path(model_dir)
+    config = json.loads((d / "config.json").read_text())
+    state = json.loads((d / "train_state.json").read_text())
+    data = json.loads((d / "data.json").read_text())
+    metrics = json.loads((d / "metrics.json").read_text())
+    command = (d / "command.txt").read_text().strip() if (d / "command.txt").exists() else "(unknown)"
+    gen, hum = metrics["generated"], metrics["human"]
+    rows = "\n".join(f"| {k} | {gen[k]:.3f} | {hum[k]:.3f} |" for k in STAT_ROWS if gen.get(k) is not None and hum.get(k) is not None)
+    text = TEMPLATE.format(
+        name=d.name, path=d, command=command, grid=4 * config["steps_per_beat"], classes=len(config["drum_classes"]),
+        features=len(config["feature_names"]), units=config["decoder_units"], best_epoch=state["best_epoch"],
+        epochs=state["epoch"], patience=config["patience"], val_loss=state["best_val_loss"],
+        train_songs=data["train_songs"], train_steps=data["train_steps"], drum_only=data["train_drum_only_songs"],
+        val_songs=data["validation_songs"], val_steps=data["validation_steps"], sources=", ".join(data["sources"]),
+        nll_song=metrics["songs"]["nll_bits_per_step"], f1_song=metrics["songs"]["next_step_f1"],
+        nll_gmd=metrics.get("drum_only", {}).get("nll_bits_per_step", float("nan")),
+        f1_gmd=metrics.get("drum_only", {}).get("next_step_f1", float("nan")),
+        val_with_song=metrics["validation_songs_with_song"], stats_rows=rows, dist=metrics["stats_distance"],
+        min_bars=metrics["generated_bars_with_drums_min"],
+    )
+    out = d / "README.md"
+    atomic_write_text(out, text)
+    return out

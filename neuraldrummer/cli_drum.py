@@ -63,6 +63,47 @@ def cmd_drum(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_continue(args: argparse.Namespace) -> int:
+    import time
+
+    from .continuation import continue_groove, groove_midi_bytes, read_groove
+    from .midi_io import atomic_write_bytes
+    from .runtime import DrummerRuntime
+
+    started = time.perf_counter()
+    model = Path(args.model) if args.model else default_model_dir()
+    runtime = DrummerRuntime.load(model)
+    spb = runtime.config.steps_per_beat
+    groove = read_groove(args.groove, spb, args.tempo)
+    result = continue_groove(groove, args.bars, runtime, _settings(args))
+    src = Path(args.groove)
+    out = Path(args.output) if args.output else src.with_name(f"{src.stem}_continued.mid")
+    if out.exists() and out.resolve() == src.resolve():
+        from .errors import NeuralDrummerError
+
+        raise NeuralDrummerError("refusing to overwrite the input file", out)
+    atomic_write_bytes(out, groove_midi_bytes(result, spb, args.quantized))
+    _out(f"wrote {out}: {len(groove.bar_lengths)} bars kept + {args.bars} new at {groove.tempo:g} bpm, "
+         f"{time.perf_counter() - started:.2f} s")
+    return 0
+
+
+def cmd_normalise_loops(args: argparse.Namespace) -> int:
+    from .loops import normalise_loops
+
+    report = normalise_loops(args.src, args.output)
+    _out(f"wrote {len(report.written)} loops to {args.output}; skipped {dict(report.skipped) or 'none'}")
+    return 0
+
+
+def cmd_combine_loops(args: argparse.Namespace) -> int:
+    from .loops import combine_loops
+
+    report = combine_loops(args.src, args.output, args.count, args.seed)
+    _out(f"wrote {len(report.written)} combined loops to {args.output}; skipped {dict(report.skipped) or 'none'}")
+    return 0
+
+
 def cmd_styles(args: argparse.Namespace) -> int:
     from .config import STYLES
 
@@ -103,6 +144,27 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="start pattern: basic, count-in, blank, random, or a drum MIDI loop (default basic)")
     p.add_argument("--keep-drums", action="store_true", help="keep the song's own drums beside the new ones")
     p.set_defaults(func=cmd_drum)
+
+    p = sub.add_parser("continue", help="keep a groove (MIDI or text roll) and continue it for N bars")
+    p.add_argument("groove", help="drum MIDI file or text drum-roll (.txt)")
+    p.add_argument("--bars", type=int, default=8, help="bars to add (default 8)")
+    p.add_argument("-o", "--output", help="output MIDI (default: GROOVE_continued.mid beside it)")
+    p.add_argument("--tempo", type=float, help="bpm (default: the groove's own; 120 for a text roll)")
+    add_common_generation_args(p)
+    p.set_defaults(func=cmd_continue, start="blank")
+
+    p = sub.add_parser("normalise-loops", aliases=["normalize-loops"],
+                       help="map loop files named like Kick_01.mid, Hi_Hat_02.mid onto GM drum pitches")
+    p.add_argument("src", help="folder of loop files")
+    p.add_argument("-o", "--output", required=True)
+    p.set_defaults(func=cmd_normalise_loops)
+
+    p = sub.add_parser("combine-loops", help="new training loops from kick x snare x hat combinations")
+    p.add_argument("src", help="folder of (normalised) kick, snare and hat loops")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--count", type=int, help="at most this many combinations (random, seeded)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_combine_loops)
 
     p = sub.add_parser("styles", help="list the styles a model can be asked for")
     p.set_defaults(func=cmd_styles)

@@ -143,6 +143,9 @@ class GenerationSettings:
     #: extra delay of off-beat onsets in fractions of a step (None: the style's own swing,
     #: measured on GMD and saved with the model as style_feel.json; 0 for no style)
     swing: float | None = None
+    #: with a drum loop as ``start``: how alike each bar stays to the loop (Jaccard target;
+    #: None = only prime with the loop)
+    loop_similarity: float | None = 0.7
     #: candidate bars per bar when steering, and how much closeness to the targets counts
     candidates: int = 16
     control_strength: float = 10.0
@@ -231,6 +234,33 @@ class GuidedStepper:
         return StepOutput(combined[0], np.clip(combined[1], 0.0, 1.0), np.clip(combined[2], -0.5, 0.5)), state
 
 
+def score_candidates(hits: np.ndarray, loglik: np.ndarray, controls: dict[str, str],
+                     previous_bar: np.ndarray | None, steps_per_beat: int, strength: float,
+                     loop_bar: np.ndarray | None = None, loop_similarity: float | None = None) -> np.ndarray:
+    """Score of each candidate bar ``hits`` (k, L, C): log-likelihood per step under the model,
+    minus ``strength`` times the distance of each controlled measure to its target (in units
+    of half the low-high range), minus the distance to the loop's bar when following a loop."""
+    k, L, _ = hits.shape
+    measures = bar_measures(hits, previous_bar, steps_per_beat, np.arange(L))
+    score = loglik / max(L, 1)
+    for name, level in controls.items():
+        if name not in measures:
+            continue
+        targets = CONTROL_TARGETS[name]
+        spread = (targets["high"] - targets["low"]) / 2
+        score = score - strength * np.abs(measures[name] - targets[level]) / spread
+    if loop_bar is not None and loop_similarity is not None and loop_bar.shape[0] == L:
+        similarity = bar_measures(hits, loop_bar, steps_per_beat, np.arange(L))["repetition"]
+        score = score - strength * np.abs(similarity - loop_similarity) / 0.35
+    return score
+
+
+def _loop_bars(pattern: DrumArrays, steps_per_beat: int) -> list[np.ndarray]:
+    """A loop's hits cut into 4/4 bars (the loop files' usual meter)."""
+    bar = 4 * steps_per_beat
+    return [pattern.hits[i:i + bar] for i in range(0, pattern.num_steps - bar + 1, bar)]
+
+
 def decode_step(logits: np.ndarray, settings: GenerationSettings, rng: np.random.Generator) -> np.ndarray:
     """Hits (bool) from logits ``(k, C)`` for one step of ``k`` candidates."""
     if settings.temperature is None:
@@ -283,15 +313,17 @@ def generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generation
     C = config.num_classes
     rng = np.random.default_rng(settings.seed)
     controls = settings.active_controls()
-    K = settings.candidates if controls else 1
+    pattern = (start_pattern(settings.start, config.steps_per_beat, settings.seed, settings.style)
+               if prompt is None else DrumArrays.empty(0))
+    loop_bars = _loop_bars(pattern, config.steps_per_beat) if (
+        prompt is None and settings.loop_similarity is not None and str(settings.start) not in START_PATTERNS) else []
+    K = settings.candidates if (controls or loop_bars) else 1
     if controls and settings.temperature is None:
         raise ConfigError("controls need sampling: give a temperature (the default) rather than --cutoff alone")
 
     # prime with the start pattern (not written); a prompt replaces it
     state = stepper.initial_state(1)
     prev = np.zeros((1, 3 * C), np.float32)
-    pattern = (start_pattern(settings.start, config.steps_per_beat, settings.seed, settings.style)
-               if prompt is None else DrumArrays.empty(0))
     for t in range(pattern.num_steps):
         _, state = stepper.step(t, prev, state)
         prev = _as_step_input(pattern, t)[None, :]
@@ -302,7 +334,7 @@ def generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generation
     bar_starts = np.concatenate([[0], np.nonzero(np.diff(bars))[0] + 1, [T]])
     previous_bar = None
     spb = config.steps_per_beat
-    for a, e in zip(bar_starts[:-1], bar_starts[1:]):
+    for bar_number, (a, e) in enumerate(zip(bar_starts[:-1], bar_starts[1:])):
         a, e = int(a), int(e)
         if e <= P:  # a prompt bar: teacher-force it
             for t in range(a, e):
@@ -334,14 +366,9 @@ def generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generation
             cand_prev = np.concatenate([h.astype(np.float32), v, o], axis=1)
         best = 0
         if K > 1:
-            measures = bar_measures(hits, previous_bar, spb, np.arange(L))
-            score = loglik / max(L, 1)
-            for name, level in controls.items():
-                if name not in measures:
-                    continue
-                targets = CONTROL_TARGETS[name]
-                spread = (targets["high"] - targets["low"]) / 2
-                score = score - settings.control_strength * np.abs(measures[name] - targets[level]) / spread
+            loop_bar = loop_bars[bar_number % len(loop_bars)] if loop_bars else None
+            score = score_candidates(hits, loglik, controls, previous_bar, spb, settings.control_strength,
+                                     loop_bar, settings.loop_similarity)
             best = int(np.argmax(score))
             state = stepper.select(cand_state, K, best)
         else:

@@ -14,9 +14,10 @@ from .text_roll import TextRoll
 RESOLUTION = 480
 
 
-def drum_midi(drums: DrumArrays, bar_lengths: list[int], steps_per_beat: int, tempo: float = 120.0,
-              meters: list[tuple[int, int] | None] | None = None, quantized: bool = False) -> mido.MidiFile:
-    """A type-1 MIDI file: a conductor track (tempo, meters) and one drum track."""
+def conductor_grid(bar_lengths: list[int], steps_per_beat: int, tempo: float = 120.0,
+                   meters: list[tuple[int, int] | None] | None = None):
+    """A conductor track (tempo, meters) for bars of the given lengths, and its grid and
+    drum-only song (for song features). Returns ``(track, grid, pretty_midi)``."""
     steps_per_beat = int(steps_per_beat)
     step_ticks = RESOLUTION // steps_per_beat
     conductor = mido.MidiTrack()
@@ -30,12 +31,19 @@ def drum_midi(drums: DrumArrays, bar_lengths: list[int], steps_per_beat: int, te
             last_tick, last_meter = tick, meter
         tick += length * step_ticks
     conductor.append(mido.MetaMessage("end_of_track", time=tick - last_tick))
-    mid = mido.MidiFile(type=1, ticks_per_beat=RESOLUTION)
-    mid.tracks.append(conductor)
     # The grid of the conductor track alone, ending with the last bar.
     probe = read_midi_bytes(midi_to_bytes(mido.MidiFile(type=1, ticks_per_beat=RESOLUTION, tracks=[conductor])))
     end_time = float(TempoMap.from_pretty_midi(probe.pm).tick_to_time(tick))
     grid = build_grid(probe.pm, steps_per_beat, end_time=end_time - 1e-6)
+    return conductor, grid, probe.pm
+
+
+def drum_midi(drums: DrumArrays, bar_lengths: list[int], steps_per_beat: int, tempo: float = 120.0,
+              meters: list[tuple[int, int] | None] | None = None, quantized: bool = False) -> mido.MidiFile:
+    """A type-1 MIDI file: a conductor track (tempo, meters) and one drum track."""
+    conductor, grid, _ = conductor_grid(bar_lengths, steps_per_beat, tempo, meters)
+    mid = mido.MidiFile(type=1, ticks_per_beat=RESOLUTION)
+    mid.tracks.append(conductor)
     if grid.num_steps < drums.num_steps:
         raise ValueError("grid shorter than the drums")
     padded = DrumArrays.concatenate([drums, DrumArrays.empty(grid.num_steps - drums.num_steps, drums.hits.shape[1])])

@@ -24,6 +24,7 @@ def test_drum_a_song_notebook_writes_midi(tmp_path):
     nb = execute("drum_a_song.ipynb", tmp_path)
     out = tmp_path / "demo_song_drums.mid"
     assert out.is_file() and out.stat().st_size > 1000
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo_song_drums.mid", "demo_song_groove_continued.mid"]
     text = outputs(nb)
     assert "wrote" in text and "drum hits" in text
     import pretty_midi

@@ -1,0 +1,222 @@
+"""Controls, style, feel, continuation, loop tools and finer grids."""
+
+import json
+import subprocess
+import sys
+
+import mido
+import numpy as np
+import pytest
+
+import factory
+from neuraldrummer.cli import main
+from neuraldrummer.continuation import continue_groove, read_groove
+from neuraldrummer.drum_map import CLASS_NAMES, RIDE
+from neuraldrummer.errors import ConfigError, NoDrumsError
+from neuraldrummer.generate import (CONTROL_TARGETS, GenerationSettings, bar_measures, generate, start_pattern,
+                                    style_groove)
+from neuraldrummer.loops import combine_loops, normalise_loops, pitch_for_name
+from neuraldrummer.midi_io import load_midi, midi_to_bytes, read_midi_bytes
+from neuraldrummer.runtime import DrummerRuntime
+from neuraldrummer.song import encode_song
+
+
+def song_features(bars=8):
+    return encode_song(read_midi_bytes(midi_to_bytes(factory.song(bars=bars)))).features
+
+
+def uniform_runtime(model_dir):
+    """A runtime whose every hit probability is 0.15 (zero weights, one bias): candidates vary
+    widely around the control targets."""
+    trained = DrummerRuntime.load(model_dir)
+    with np.load(model_dir / "weights.npz") as w:
+        weights = {k: np.zeros_like(w[k]) for k in w.files}
+    C = trained.config.num_classes
+    weights["drums/dense/bias"][:C] = np.log(0.15 / 0.85)
+    return DrummerRuntime(trained.config, weights)
+
+
+def test_repetition_scoring_prefers_the_bar_nearest_the_target():
+    from neuraldrummer.generate import score_candidates
+
+    previous = np.zeros((8, 9), bool)
+    previous[:, 2] = True  # 8 hats, 4 kicks, 4 snares: 20 hits
+    previous[::2, 0] = True
+    previous[1::2, 1] = True
+    previous[:4, 8] = True
+    cells = np.argwhere(previous)
+
+    def keep(n):  # a sub-bar of the previous bar: Jaccard similarity n / 20
+        bar = np.zeros_like(previous)
+        bar[cells[:n, 0], cells[:n, 1]] = True
+        return bar
+
+    candidates = np.stack([keep(20), keep(12), keep(5)])  # similarity 1.0, 0.6, 0.25
+    chosen = {level: int(np.argmax(score_candidates(candidates, np.zeros(3), {"repetition": level}, previous, 2, 10.0)))
+              for level in ("low", "medium", "high")}
+    assert chosen == {"low": 2, "medium": 1, "high": 0}
+
+
+@pytest.mark.parametrize("control", ["cymbals", "density", "syncopation"])
+def test_each_control_moves_its_measure_in_order(tiny_model, control):
+    """Steering picks, per bar, the candidate nearest the target: the measure follows the level.
+
+    (On real songs with the shipped model: benchmarks/check_controls.py.)"""
+    runtime = uniform_runtime(tiny_model)
+    f = song_features(12)
+    measured = []
+    for level in ("low", "medium", "high"):
+        d = generate(runtime, f, GenerationSettings(seed=5, candidates=32, **{control: level}))
+        bars = [d.hits[a:a + 8] for a in range(0, d.num_steps, 8)]
+        prev = [None] + bars[:-1]
+        vals = [bar_measures(b[None], p, 2, np.arange(8)).get(control) for b, p in zip(bars, prev)]
+        measured.append(np.mean([v[0] for v in vals if v is not None]))
+    assert measured[0] < measured[1] < measured[2], measured
+
+
+def test_bad_control_level_and_controls_without_sampling(tiny_model):
+    runtime = DrummerRuntime.load(tiny_model)
+    with pytest.raises(ConfigError):
+        generate(runtime, song_features(2), GenerationSettings(density="loud"))
+    with pytest.raises(ConfigError):
+        generate(runtime, song_features(2), GenerationSettings(density="low", temperature=None, cutoff=0.5))
+    with pytest.raises(ConfigError):
+        generate(runtime, song_features(2), GenerationSettings(style="polka"))
+
+
+def test_style_grooves_and_guidance(tiny_model):
+    jazz = style_groove("jazz", 2)
+    assert jazz.hits[:, RIDE].sum() > 0 and style_groove("none", 2) is None
+    assert start_pattern("basic", 2, style="jazz").hits[:, RIDE].any()
+    assert not start_pattern("basic", 2).hits[:, RIDE].any()
+    runtime = DrummerRuntime.load(tiny_model)
+    f = song_features(4)
+    a = generate(runtime, f, GenerationSettings(style="jazz", style_guidance=0.0, seed=1, swing=0))
+    b = generate(runtime, f, GenerationSettings(style="jazz", style_guidance=3.0, seed=1, swing=0))
+    assert a.hits.shape == b.hits.shape  # guidance changes the model's outputs, never the shape
+    assert not np.array_equal(a.velocity, b.velocity)
+
+
+def test_swing_delays_off_beats_and_quantized_removes_it(tiny_model):
+    runtime = DrummerRuntime.load(tiny_model)
+    f = song_features(4)
+    straight = generate(runtime, f, GenerationSettings(seed=2, cutoff=0.05, temperature=None, swing=0.0))
+    swung = generate(runtime, f, GenerationSettings(seed=2, cutoff=0.05, temperature=None, swing=0.3))
+    off = np.zeros(straight.num_steps, bool)
+    off[1::2] = True
+    assert (swung.hits == straight.hits).all()
+    late = straight.hits & off[:, None]
+    assert late.any()
+    assert (swung.offset[late] > straight.offset[late]).all()
+    on = straight.hits & ~off[:, None]
+    np.testing.assert_array_equal(swung.offset[on], straight.offset[on])
+    q = generate(runtime, f, GenerationSettings(seed=2, swing=0.3, quantized=True))
+    assert (q.offset == 0).all()
+
+
+def test_default_output_has_human_dynamics_and_timing(tiny_model, tmp_path):
+    from neuraldrummer.generate import drum_song
+
+    src = factory.save(factory.song(bars=8), tmp_path / "s.mid")
+    result = drum_song(src, tmp_path / "o.mid", tiny_model, GenerationSettings(cutoff=0.05, temperature=None))
+    notes = [n for i in load_midi(tmp_path / "o.mid").pm.instruments if i.is_drum for n in i.notes]
+    assert len({n.velocity for n in notes}) >= 8
+    assert np.abs(result.drums.offset[result.drums.hits]).max() > 0.01  # some onsets off the grid
+    drum_song(src, tmp_path / "q.mid", tiny_model, GenerationSettings(cutoff=0.05, temperature=None, quantized=True))
+    again = encode_song(tmp_path / "q.mid")
+    assert (again.drums.offset == 0).all() and again.drums.hits.any()
+
+
+def test_continue_keeps_the_prompt_and_adds_bars(tiny_model, tmp_path):
+    runtime = DrummerRuntime.load(tiny_model)
+    path = factory.save(factory.song(bars=2, pitched=False, tempos=((0, 96.0),)), tmp_path / "groove.mid")
+    groove = read_groove(path, 2)
+    assert groove.tempo == pytest.approx(96.0) and groove.bar_lengths == [8, 8]
+    out = continue_groove(groove, 3, runtime, GenerationSettings(seed=1))
+    assert out.bar_lengths == [8] * 5 and out.drums.num_steps == 40
+    np.testing.assert_array_equal(out.drums.hits[:16], groove.drums.hits)
+    np.testing.assert_array_equal(out.drums.velocity[:16], groove.drums.velocity)
+
+
+def test_continue_cli_from_midi_and_text(tiny_model, tmp_path, capsys):
+    path = factory.save(factory.song(bars=2, pitched=False), tmp_path / "groove.mid")
+    assert main(["continue", str(path), "--bars", "2", "--model", str(tiny_model)]) == 0
+    out = tmp_path / "groove_continued.mid"
+    song = encode_song(out)
+    assert song.grid.num_bars == 4
+    np.testing.assert_array_equal(song.drums.hits[:16], encode_song(path).drums.hits)
+    roll = tmp_path / "groove.txt"
+    assert main(["to-text", str(path), "-o", str(roll)]) == 0
+    assert main(["continue", str(roll), "--bars", "1", "-o", str(tmp_path / "c.mid"), "--model", str(tiny_model)]) == 0
+    assert encode_song(tmp_path / "c.mid").grid.num_bars == 3
+    with pytest.raises(NoDrumsError):
+        read_groove(factory.save(factory.song(bars=2, drums=False), tmp_path / "nodrums.mid"), 2)
+
+
+@pytest.mark.parametrize("name,pitch", [
+    ("Kick_01.mid", 36), ("Hi_Hat_02.mid", 42), ("Snare 3.mid", 38), ("Snare3.mid", 38), ("OpenHat-1.mid", 46),
+    ("open hi hat.mid", 46), ("808_slide.mid", 35), ("Clap_4.mid", 39), ("Hi Tom.mid", 50), ("Ride 1.mid", 51),
+    ("Crash.mid", 49), ("HH_roll.mid", 42), ("Vocal chop.mid", None), ("Melody.mid", None),
+])
+def test_loop_names_map_to_general_midi(name, pitch):
+    assert pitch_for_name(name) == pitch
+
+
+def write_loop(path, pitch_in=60, steps=(0, 2, 4, 6), step=240, bars=1, channel=0):
+    notes = [(b * 8 * step + s * step, step // 2, pitch_in, 90) for b in range(bars) for s in steps]
+    mid = mido.MidiFile(type=1, ticks_per_beat=480, tracks=[factory.conductor(), factory.notes_track(notes, channel=channel)])
+    return factory.save(mid, path)
+
+
+def test_normalise_and_combine_loops(tmp_path, bad_inputs):
+    src = tmp_path / "loops"
+    src.mkdir()
+    write_loop(src / "Kick_01.mid", steps=(0, 4))
+    write_loop(src / "Kick_02.mid", steps=(0, 3, 4), bars=2)
+    write_loop(src / "Snare 3.mid", steps=(2, 6))
+    write_loop(src / "Hi_Hat_02.mid", steps=tuple(range(8)))
+    write_loop(src / "Vocal.mid")
+    (src / "Snare_broken.mid").write_bytes(bad_inputs["truncated"].read_bytes())
+    report = normalise_loops(src, tmp_path / "norm")
+    assert len(report.written) == 4
+    assert report.skipped == {"unknown_instrument_name": 1, "unreadable_midi": 1}
+    kick = load_midi(tmp_path / "norm" / "Kick_01.mid").pm
+    assert [(i.is_drum, sorted({n.pitch for n in i.notes})) for i in kick.instruments] == [(True, [36])]
+    hat = encode_song(tmp_path / "norm" / "Hi_Hat_02.mid", 2)
+    assert hat.drums.hits[:, CLASS_NAMES.index("closed_hat")].sum() == 8
+    combined = combine_loops(tmp_path / "norm", tmp_path / "combo")
+    assert len(combined.written) == 2  # 2 kicks x 1 snare x 1 hat
+    songs = [encode_song(p, 2) for p in combined.written]
+    lengths = sorted(s.grid.num_bars for s in songs)
+    assert lengths == [1, 2]  # the 2-bar kick loop makes a 2-bar combination (others repeat)
+    for s in songs:
+        counts = s.drums.hits.sum(axis=0)
+        assert counts[CLASS_NAMES.index("kick")] > 0 and counts[CLASS_NAMES.index("snare")] > 0
+        assert counts[CLASS_NAMES.index("closed_hat")] == 8 * s.grid.num_bars
+    assert len(combine_loops(tmp_path / "norm", tmp_path / "combo1", count=1).written) == 1
+
+
+@pytest.mark.parametrize("spb", [4, 8])
+def test_finer_grids_end_to_end(tmp_path, spb):
+    """Tokenise, train and drum on a 16th- and 32nd-note grid."""
+    from neuraldrummer.config import Config
+    from neuraldrummer.corpus import build_corpus
+    from neuraldrummer.generate import drum_song
+    from neuraldrummer.train import train
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for i in range(4):
+        factory.save(factory.song(bars=4 + i), data / f"s{i}.mid")
+    build_corpus([data], tmp_path / "c", steps_per_beat=spb, workers=1, progress=False)
+    songs = json.loads((tmp_path / "c" / "songs.json").read_text())
+    for k, s in enumerate(songs):
+        s["split"] = "validation" if k == 0 else "train"
+    (tmp_path / "c" / "songs.json").write_text(json.dumps(songs))
+    config = Config(decoder_units=8, window_steps=16, batch_size=4, epochs=1, steps_per_epoch=2, validation_batches=1)
+    train(tmp_path / "c", tmp_path / "m", config, verbose=0)
+    assert DrummerRuntime.load(tmp_path / "m").config.steps_per_beat == spb
+    result = drum_song(factory.save(factory.song(bars=3), tmp_path / "in.mid"), tmp_path / "out.mid", tmp_path / "m",
+                       GenerationSettings(cutoff=0.01, temperature=None))
+    assert result.drums.num_steps == 3 * 4 * spb
+    assert encode_song(tmp_path / "out.mid", spb).drums.hits.any()

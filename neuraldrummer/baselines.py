@@ -78,7 +78,9 @@ class SeedRuntime:
     """Numpy inference for the seed design (weights from :func:`export_seed_weights`)."""
 
     def __init__(self, weights: dict[str, np.ndarray]) -> None:
-        w = {k: np.asarray(v, np.float32) for k, v in weights.items()}
+        # Keras prefixes a Sequential model's weight paths with the model's name
+        w = {k.split("/", 1)[1] if k.startswith("seed_design/") else k: np.asarray(v, np.float32)
+             for k, v in weights.items()}
         self.lstm = [(w[f"lstm_{k}/lstm_cell/kernel"], w[f"lstm_{k}/lstm_cell/recurrent_kernel"],
                       w[f"lstm_{k}/lstm_cell/bias"]) for k in range(3)]
         self.dense = []
@@ -141,13 +143,23 @@ class SeedRuntime:
         return out
 
 
-def seed_generate_batch(runtime: "SeedRuntime", intensities: list[np.ndarray], cutoff: float = 0.5) -> list[DrumArrays]:
-    """Free generation for many songs in lockstep (one batched step for all unfinished songs)."""
+def seed_generate_batch(runtime: "SeedRuntime", intensities: list[np.ndarray], cutoff: float = 0.5,
+                        start: DrumArrays | None = None) -> list[DrumArrays]:
+    """Free generation for many songs in lockstep (one batched step for all unfinished songs).
+
+    Like the original notebook, the window starts filled with a start pattern (by default the
+    basic rock beat, eighth-note grid); pass ``DrumArrays.empty(0)`` to start from silence."""
     n = len(intensities)
     lengths = np.array([len(x) for x in intensities])
     C = len(SEED_CLASSES)
     hits = [np.zeros((T, C), np.float32) for T in lengths]
     history = np.zeros((n, SEED_WINDOW, C), np.float32)
+    if start is None:
+        from .generate import start_pattern
+
+        start = start_pattern("basic", 2)
+    if start.num_steps >= SEED_WINDOW:
+        history[:] = start.hits[-SEED_WINDOW:, SEED_CLASSES].astype(np.float32)
     padded = [np.concatenate([np.zeros(SEED_WINDOW, np.float32), x.astype(np.float32),
                               np.zeros(SEED_WINDOW, np.float32)]) for x in intensities]
     for t in range(int(lengths.max(initial=0))):

@@ -78,22 +78,12 @@ def cmd_to_text(args: argparse.Namespace) -> int:
 
 
 def cmd_from_text(args: argparse.Namespace) -> int:
-    from .errors import MidiLoadError
-    from .roll_midi import roll_to_midi_bytes
     from .midi_io import atomic_write_bytes
-    from .text_roll import from_text
+    from .roll_midi import roll_to_midi_bytes
+    from .text_roll import read_text_roll
 
     path = Path(args.roll)
-    if not path.is_file():
-        raise MidiLoadError("no such file" if not path.exists() else "not a file", path)
-    try:
-        roll = from_text(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        from .errors import TextRollError
-
-        raise TextRollError("not a text file", path) from exc
-    except NeuralDrummerError as exc:
-        raise type(exc)(exc.message, path) from exc
+    roll = read_text_roll(path)
     out = Path(args.output) if args.output else path.with_suffix(".mid")
     atomic_write_bytes(out, roll_to_midi_bytes(roll, args.tempo))
     _out(f"wrote {out} ({len(roll.bar_lengths)} bars at {args.tempo:g} bpm)")

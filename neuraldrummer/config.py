@@ -43,6 +43,9 @@ class Config:
     encoder_units: int = 48
     decoder_units: int = 160
     dropout: float = 0.1
+    #: Dropout on the decoder's input (previous drums and song alike): forces the drummer
+    #: to listen to the song instead of copying its own history.
+    input_dropout: float = 0.0
     #: Ablation: train and run with the song-dependent features zeroed (position kept).
     blank_song_features: bool = False
     # --- training --------------------------------------------------------------------
@@ -89,8 +92,8 @@ class Config:
         for name in positive:
             if int(getattr(self, name)) <= 0:
                 raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
+        if not 0.0 <= self.dropout < 1.0 or not 0.0 <= self.input_dropout < 1.0:
+            raise ConfigError(f"dropout and input_dropout must be in [0, 1), got {self.dropout}, {self.input_dropout}")
         if not 0.0 <= self.song_weight <= 1.0:
             raise ConfigError(f"song_weight must be in [0, 1], got {self.song_weight}")
         if self.learning_rate <= 0:

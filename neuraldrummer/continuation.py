@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from .drums import DrumArrays
-from .errors import ConfigError, MidiLoadError, NoDrumsError, TextRollError
+from .errors import ConfigError, NoDrumsError
 from .features import compute_features
 from .generate import GenerationSettings, generate
 from .roll_midi import conductor_grid, drum_midi
@@ -29,16 +29,9 @@ def read_groove(path: str | Path, steps_per_beat: int, tempo: float | None = Non
     """A groove from a drum MIDI file or a text drum-roll (``.txt``); trailing empty bars dropped."""
     path = Path(path)
     if path.suffix.lower() == ".txt":
-        from .text_roll import from_text
+        from .text_roll import read_text_roll
 
-        if not path.is_file():
-            raise MidiLoadError("no such file" if not path.exists() else "not a file", path)
-        try:
-            roll = from_text(path.read_text(encoding="utf-8"))
-        except UnicodeDecodeError as exc:
-            raise TextRollError("not a text file", path) from exc
-        except TextRollError as exc:
-            raise TextRollError(exc.message, path) from exc
+        roll = read_text_roll(path)
         if roll.steps_per_beat != steps_per_beat:
             raise ConfigError(f"the roll has {roll.steps_per_beat} steps per beat, the model {steps_per_beat}", path)
         groove = Groove(roll.drums, roll.bar_lengths, roll.meters, tempo or 120.0)

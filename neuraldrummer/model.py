@@ -106,6 +106,8 @@ def build_model(config: Config, window_steps: int | None = None, use_song_featur
     s = layers.Embedding(len(config.styles), STYLE_DIM, name="style_embedding")(style)
     s = RepeatStyle(name="style_repeat")(s, prev)
     x = layers.Concatenate(name="decoder_input")([prev, here(feats), look(h), s])
+    if config.input_dropout:
+        x = layers.Dropout(config.input_dropout, name="input_dropout")(x)
     y = layers.LSTM(config.decoder_units, return_sequences=True, name="decoder")(x)
     y = layers.Dropout(config.dropout, name="dropout")(y)
     out = DrumHead(C, name="drums")(y)

@@ -113,6 +113,23 @@ def from_text(text: str) -> TextRoll:
     return TextRoll(drums, [b for b in bar_lengths], meters, steps_per_beat)
 
 
+def read_text_roll(path) -> TextRoll:
+    """Read and parse a text roll file; errors name the file."""
+    from pathlib import Path
+
+    from .errors import MidiLoadError
+
+    path = Path(path)
+    if not path.is_file():
+        raise MidiLoadError("no such file" if not path.exists() else "not a file", path)
+    try:
+        return from_text(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise TextRollError("not a text file", path) from exc
+    except TextRollError as exc:
+        raise TextRollError(exc.message, path) from exc
+
+
 def continuation_pairs(drums: DrumArrays, bar_lengths: list[int], prompt_bars: int,
                        steps_per_beat: int = 2) -> dict | None:
     """One "first N bars -> the rest" example, or ``None`` if the song is too short."""

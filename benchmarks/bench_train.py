@@ -19,7 +19,7 @@ from common import REPO, write_result  # noqa: E402
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("corpus", nargs="?", default=str(REPO / "corpus" / "eighths"))
-    parser.add_argument("--config", default=str(REPO / "configs" / "default.json"))
+    parser.add_argument("--config", default=str(REPO / "configs" / "regularised.json"))
     parser.add_argument("--batches", type=int, default=60)
     parser.add_argument("--json")
     args = parser.parse_args()

@@ -84,6 +84,19 @@ def cmd_style_feel(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .evaluate import validation_report
+    from .midi_io import atomic_write_text
+    from .model_card import write_model_card
+
+    report = validation_report(args.model, args.corpus)
+    atomic_write_text(Path(args.model) / "metrics.json", json.dumps(report, indent=2) + "\n")
+    card = write_model_card(args.model)
+    _out(f"wrote {args.model}/metrics.json and {card}: validation NLL {report['songs']['nll_bits_per_step']:.3f} "
+         f"bits/step, stats distance {report['stats_distance']}")
+    return 0
+
+
 def cmd_model_card(args: argparse.Namespace) -> int:
     from .model_card import write_model_card
 
@@ -130,6 +143,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("corpus")
     p.add_argument("--model", required=True)
     p.set_defaults(func=cmd_style_feel)
+
+    p = sub.add_parser("validate", help="validation metrics of a model on its corpus: MODEL/metrics.json and README.md")
+    p.add_argument("model")
+    p.add_argument("corpus")
+    p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("model-card", help="write MODEL/README.md from the files training left there")
     p.add_argument("model")

@@ -46,6 +46,9 @@ class Config:
     #: Dropout on the decoder's input (previous drums and song alike): forces the drummer
     #: to listen to the song instead of copying its own history.
     input_dropout: float = 0.0
+    #: Share of song windows whose song features are blanked in training, so the drummer
+    #: can fall back on its own groove when a song's drums do not follow the song.
+    song_dropout: float = 0.0
     #: Ablation: train and run with the song-dependent features zeroed (position kept).
     blank_song_features: bool = False
     # --- training --------------------------------------------------------------------
@@ -94,6 +97,8 @@ class Config:
                 raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
         if not 0.0 <= self.dropout < 1.0 or not 0.0 <= self.input_dropout < 1.0:
             raise ConfigError(f"dropout and input_dropout must be in [0, 1), got {self.dropout}, {self.input_dropout}")
+        if not 0.0 <= self.song_dropout <= 1.0:
+            raise ConfigError(f"song_dropout must be in [0, 1], got {self.song_dropout}")
         if not 0.0 <= self.song_weight <= 1.0:
             raise ConfigError(f"song_weight must be in [0, 1], got {self.song_weight}")
         if self.learning_rate <= 0:

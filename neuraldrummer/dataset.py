@@ -98,6 +98,8 @@ class WindowDataset(keras.utils.PyDataset):
             prev[b, 1:n] = y[start:start + n - 1]
             m = min(W + L, T - start)
             feats[b, :m] = f[start:start + m]
+            if self.config.song_dropout and not self.fixed and rng.random() < self.config.song_dropout:
+                feats[b] = blank_song_features(feats[b], self.config.feature_names)
             weight[b, :n] = 1.0
             # style dropout: the neutral style must also work for every kind of groove
             style[b] = self.styles[i] if rng.random() > 0.2 else 0

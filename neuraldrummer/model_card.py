@@ -12,7 +12,8 @@ TEMPLATE = """# NeuralDrummer model: {name}
 Written by `neuraldrummer model-card {path}` from the files in this folder.
 
 ## How it was made
-- Command: `{command}` (after `neuraldrummer tokenise ../shared/data/songs ../shared/data/groove -o corpus/eighths`)
+- Commands: `neuraldrummer tokenise ../shared/data/songs ../shared/data/groove -o corpus/eighths`, then
+  `{command}; metrics and this card: `neuraldrummer validate {path} corpus/eighths`
 - Config: `config.json` (grid 1/{grid} notes, {classes} drum classes, {features} song features, decoder LSTM {units} units)
 - Best epoch {best_epoch} of {epochs} (early stopping, patience {patience}); validation loss {val_loss:.4f}
 - Training data: {train_songs} songs ({train_steps} steps, {drum_only} of them drum-only GMD performances);
@@ -55,7 +56,8 @@ def write_model_card(model_dir: str | Path) -> Path:
     state = json.loads((d / "train_state.json").read_text())
     data = json.loads((d / "data.json").read_text())
     metrics = json.loads((d / "metrics.json").read_text())
-    command = (d / "command.txt").read_text().strip() if (d / "command.txt").exists() else "(unknown)"
+    lines = (d / "command.txt").read_text().strip().splitlines() if (d / "command.txt").exists() else ["(unknown)"]
+    command = lines[0] + "`" + "".join(f" ({n.lstrip('# ')})" for n in lines[1:])
     gen, hum = metrics["generated"], metrics["human"]
     rows = "\n".join(f"| {k} | {gen[k]:.3f} | {hum[k]:.3f} |" for k in STAT_ROWS if gen.get(k) is not None and hum.get(k) is not None)
     text = TEMPLATE.format(

@@ -118,3 +118,21 @@ def test_start_pattern_from_loop_and_errors(tmp_path):
     assert pattern.num_steps == 16 and pattern.hits.sum() == 24
     with pytest.raises(ConfigError):
         start_pattern("polka", 2)
+
+
+def test_song_dropout_blanks_song_features_in_some_training_windows(tiny_corpus):
+    from neuraldrummer.config import Config
+    from neuraldrummer.dataset import WindowDataset
+    from neuraldrummer.dataset_features import SONG_FEATURES
+
+    corpus = Corpus(tiny_corpus)
+    songs = [s for s in corpus.songs if not s["drum_only"]]
+    config = Config(window_steps=16, batch_size=64, song_dropout=0.5, song_weight=1.0)
+    cols = [config.feature_names.index(n) for n in SONG_FEATURES]
+    feats = WindowDataset(corpus, songs, config, 1, seed=0)[0][0]["features"]
+    blank = (feats[:, :, cols] == 0).all(axis=(1, 2))
+    assert 10 < blank.sum() < 54  # about half of 64 windows
+    fixed = WindowDataset(corpus, songs, config, 1, seed=0, fixed=True)[0][0]["features"]
+    assert not (fixed[:, :, cols] == 0).all(axis=(1, 2)).any()  # validation windows keep the song
+    with pytest.raises(ConfigError):
+        Config(song_dropout=1.5)

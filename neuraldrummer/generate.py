@@ -146,6 +146,9 @@ class GenerationSettings:
     #: with a drum loop as ``start``: how alike each bar stays to the loop (Jaccard target;
     #: None = only prime with the loop)
     loop_similarity: float | None = 0.7
+    #: if a bar where the song plays comes out empty, draw up to this many more candidate bars
+    #: and keep the first non-empty one (sampling can otherwise fall silent for good)
+    refill_silent_bars: int = 8
     #: candidate bars per bar when steering, and how much closeness to the targets counts
     candidates: int = 16
     control_strength: float = 10.0
@@ -294,6 +297,33 @@ def bar_measures(hits: np.ndarray, previous: np.ndarray | None, steps_per_beat: 
     return out
 
 
+def _sample_bar(stepper, state, prev, K, a, e, P, prompt, settings, rng):
+    """Sample ``K`` candidate bars for steps ``a..e`` from one state (prompt steps kept)."""
+    C = stepper.runtime.config.num_classes
+    L = e - a
+    cand_state = stepper.expand(state, K) if K > 1 else state
+    cand_prev = np.repeat(prev, K, axis=0)
+    hits = np.zeros((K, L, C), bool)
+    vel = np.zeros((K, L, C), np.float32)
+    off = np.zeros((K, L, C), np.float32)
+    loglik = np.zeros(K)
+    for j, t in enumerate(range(a, e)):
+        step, cand_state = stepper.step(t, cand_prev, cand_state)
+        if t < P:
+            h = np.repeat(prompt.hits[t][None], K, axis=0)
+            v = np.repeat(prompt.velocity[t][None], K, axis=0)
+            o = np.repeat(prompt.offset[t][None], K, axis=0)
+        else:
+            h = decode_step(step.logits, settings, rng)
+            v = np.where(h, np.clip(step.velocity, 0.05, 1.0), 0.0)
+            o = np.where(h, np.clip(step.offset, -0.45, 0.45), 0.0)
+            z = step.logits
+            loglik -= (np.maximum(z, 0) - z * h + np.log1p(np.exp(-np.abs(z)))).sum(axis=1)
+        hits[:, j], vel[:, j], off[:, j] = h, v, o
+        cand_prev = np.concatenate([h.astype(np.float32), v, o], axis=1)
+    return hits, vel, off, loglik, cand_state, cand_prev
+
+
 def generate(runtime: DrummerRuntime, features: np.ndarray, settings: GenerationSettings,
              prompt: DrumArrays | None = None, grid_steps: np.ndarray | None = None) -> DrumArrays:
     """Drums for a whole song (``features`` is ``(T, F)``), optionally continuing ``prompt``.
@@ -334,6 +364,7 @@ def generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generation
     bar_starts = np.concatenate([[0], np.nonzero(np.diff(bars))[0] + 1, [T]])
     previous_bar = None
     spb = config.steps_per_beat
+    active = features[:, config.feature_names.index("active")] > 0.5
     for bar_number, (a, e) in enumerate(zip(bar_starts[:-1], bar_starts[1:])):
         a, e = int(a), int(e)
         if e <= P:  # a prompt bar: teacher-force it
@@ -344,26 +375,12 @@ def generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generation
             previous_bar = out.hits[a:e].copy()
             continue
         L = e - a
-        cand_state = stepper.expand(state, K) if K > 1 else state
-        cand_prev = np.repeat(prev, K, axis=0)
-        hits = np.zeros((K, L, C), bool)
-        vel = np.zeros((K, L, C), np.float32)
-        off = np.zeros((K, L, C), np.float32)
-        loglik = np.zeros(K)
-        for j, t in enumerate(range(a, e)):
-            step, cand_state = stepper.step(t, cand_prev, cand_state)
-            if t < P:
-                h = np.repeat(prompt.hits[t][None], K, axis=0)
-                v = np.repeat(prompt.velocity[t][None], K, axis=0)
-                o = np.repeat(prompt.offset[t][None], K, axis=0)
-            else:
-                h = decode_step(step.logits, settings, rng)
-                v = np.where(h, np.clip(step.velocity, 0.05, 1.0), 0.0)
-                o = np.where(h, np.clip(step.offset, -0.45, 0.45), 0.0)
-                z = step.logits
-                loglik -= (np.maximum(z, 0) - z * h + np.log1p(np.exp(-np.abs(z)))).sum(axis=1)
-            hits[:, j], vel[:, j], off[:, j] = h, v, o
-            cand_prev = np.concatenate([h.astype(np.float32), v, o], axis=1)
+        song_plays = bool(active[a:e].any())
+        for attempt in range(1 + (settings.refill_silent_bars if settings.temperature is not None else 0)):
+            hits, vel, off, loglik, cand_state, cand_prev = _sample_bar(
+                stepper, state, prev, K, a, e, P, prompt, settings, rng)
+            if K > 1 or not song_plays or hits.any() or e <= P:
+                break
         best = 0
         if K > 1:
             loop_bar = loop_bars[bar_number % len(loop_bars)] if loop_bars else None

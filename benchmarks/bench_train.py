@@ -23,7 +23,6 @@ def main() -> int:
     parser.add_argument("--batches", type=int, default=60)
     parser.add_argument("--json")
     args = parser.parse_args()
-    import keras
 
     from neuraldrummer.config import Config
     from neuraldrummer.corpus import Corpus

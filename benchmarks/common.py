@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import platform
-import resource
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import mido
@@ -19,16 +17,6 @@ def machine() -> dict:
     import os
 
     return {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()}
-
-
-def run_timed(cmd: list[str], **kw) -> tuple[float, float, subprocess.CompletedProcess]:
-    """Run a command; return (wall seconds, peak RSS of the child in MB, result)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    t = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, **kw)
-    wall = time.perf_counter() - t
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return wall, max(peak, before) / 1024.0, proc
 
 
 def peak_rss_mb(cmd: list[str]) -> tuple[float, float, subprocess.CompletedProcess]:

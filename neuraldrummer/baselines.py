@@ -8,7 +8,7 @@ hat, open hat, crash, ride). Its input at window position ``i`` is the drums of 
 ``t-8+i`` and the intensity of step ``t-7+i`` (so it hears the step it predicts).
 :func:`seed_generate_with_predict` reproduces its generation loop (``model.predict`` on
 a re-encoded window every step) for the speed comparison; :class:`SeedRuntime` is a
-numpy version of the same network used for evaluation.
+numpy version of the same network, and :func:`seed_generate_batch` generates with it for evaluation.
 
 **rule_based**: a basic rock beat, with a crash on each section's first downbeat.
 """
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .drum_map import CLOSED_HAT, CRASH, KICK, NUM_CLASSES, SEED_DESIGN_CLASSES, SNARE
+from .drum_map import CLOSED_HAT, CRASH, KICK, SEED_DESIGN_CLASSES, SNARE
 from .drums import DrumArrays
 from .features import FEATURE_NAMES
 
@@ -124,23 +124,6 @@ class SeedRuntime:
     def teacher_forced_logits(self, hits: np.ndarray, intensity: np.ndarray, batch: int = 512) -> np.ndarray:
         w = seed_windows(hits, intensity)
         return np.concatenate([self.logits(w[i:i + batch]) for i in range(0, len(w), batch)])
-
-    def generate(self, intensity: np.ndarray, cutoff: float = 0.5, start: DrumArrays | None = None) -> DrumArrays:
-        T = intensity.shape[0]
-        hits = np.zeros((T, len(SEED_CLASSES)), np.float32)
-        history = np.zeros((SEED_WINDOW, len(SEED_CLASSES)), np.float32)
-        if start is not None and start.num_steps:
-            history = start.hits[-SEED_WINDOW:, SEED_CLASSES].astype(np.float32)
-        inten = np.concatenate([np.zeros(SEED_WINDOW, np.float32), intensity.astype(np.float32)])
-        for t in range(T):
-            window = np.concatenate([history, inten[t + 1:t + 1 + SEED_WINDOW, None]], axis=1)
-            p = _sig(self.logits(window[None])[0])
-            hits[t] = p >= cutoff
-            history = np.concatenate([history[1:], hits[t][None]])
-        out = DrumArrays.empty(T)
-        out.hits[:, SEED_CLASSES] = hits > 0.5
-        out.velocity[out.hits] = 127 / 127  # the original design played everything at 127
-        return out
 
 
 def seed_generate_batch(runtime: "SeedRuntime", intensities: list[np.ndarray], cutoff: float = 0.5,

@@ -11,7 +11,6 @@ import argparse
 import json
 import logging
 import sys
-import time
 from pathlib import Path
 
 from .errors import NeuralDrummerError
@@ -53,12 +52,6 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
-def _bar_lengths(grid) -> list[int]:
-    import numpy as np
-
-    return np.diff(np.concatenate([grid.bar_starts, [grid.num_steps]])).tolist()
-
-
 def cmd_to_text(args: argparse.Namespace) -> int:
     from .errors import NoDrumsError
     from .midi_io import atomic_write_text
@@ -68,7 +61,7 @@ def cmd_to_text(args: argparse.Namespace) -> int:
     song = encode_song(args.song, args.steps_per_beat)
     if not song.has_drums:
         raise NoDrumsError("no drum notes to write as a text roll", song.path)
-    text = to_text(song.drums, _bar_lengths(song.grid), args.steps_per_beat, song.grid.meters)
+    text = to_text(song.drums, song.grid.bar_lengths, args.steps_per_beat, song.grid.meters)
     if args.output:
         atomic_write_text(args.output, text)
         _out(f"wrote {args.output} ({song.grid.num_bars} bars)")
@@ -107,7 +100,7 @@ def cmd_text_pairs(args: argparse.Namespace) -> int:
         if not song.has_drums:
             skipped["no_drums"] += 1
             continue
-        pair = continuation_pairs(song.drums, _bar_lengths(song.grid), args.bars, args.steps_per_beat)
+        pair = continuation_pairs(song.drums, song.grid.bar_lengths, args.bars, args.steps_per_beat)
         if pair is None:
             skipped["too_short"] += 1
             continue

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -154,12 +154,4 @@ class Config:
             raise ConfigError(exc.message, path) from exc
 
 
-def default_field_value(name: str) -> Any:
-    """The default of one config field (for CLI help texts)."""
-    for f in dataclasses.fields(Config):
-        if f.name == name:
-            return f.default
-    raise KeyError(name)
-
-
-__all__ = ["Config", "STYLES", "SUPPORTED_STEPS_PER_BEAT", "default_field_value", "field"]
+__all__ = ["Config", "STYLES", "SUPPORTED_STEPS_PER_BEAT"]

@@ -42,8 +42,7 @@ def read_groove(path: str | Path, steps_per_beat: int, tempo: float | None = Non
         if not song.has_drums:
             raise NoDrumsError("no drum notes to continue", path)
         grid = song.grid
-        lengths = np.diff(np.concatenate([grid.bar_starts, [grid.num_steps]])).tolist()
-        groove = Groove(song.drums, lengths, [tuple(m) for m in grid.meters.tolist()],
+        groove = Groove(song.drums, grid.bar_lengths, [tuple(m) for m in grid.meters.tolist()],
                         tempo or float(grid.qpm[0]))
     # drop trailing empty bars
     starts = np.concatenate([[0], np.cumsum(groove.bar_lengths)])

@@ -216,7 +216,7 @@ def build_corpus(
         "splits": {s: sum(x["split"] == s for x in songs) for s in SPLITS},
         "steps_per_beat": steps_per_beat,
         "feature_names": list(FEATURE_NAMES),
-        "bytes_per_step": int(sum(np.concatenate(p[:1]).itemsize * p[0].shape[1] for p in arrays.values())),
+        "bytes_per_step": int(sum(p[0].itemsize * p[0].shape[1] for p in arrays.values())),
         "seconds": round(time.perf_counter() - started, 2),
         "inputs": [str(p) for p in roots],
     }

@@ -36,8 +36,6 @@ def teacher_forced_scores(runtime: DrummerRuntime, songs: list[dict], classes: l
 
 def corpus_songs(corpus: Corpus, split: str, with_song_only: bool = True, limit: int | None = None) -> list[dict]:
     """Songs of a split as dicts of features and (T, 3C) targets."""
-    from .dataset_features import blank_song_features  # noqa: F401  (kept for callers)
-
     out = []
     for song in corpus.select(split):
         if with_song_only and song["drum_only"]:
@@ -126,9 +124,9 @@ def _scores(logits_list, songs, classes, cutoff=0.5):
     for logits, s in zip(logits_list, songs):
         hits = s["targets"][:, :9]
         T = hits.shape[0]
-        bits += bits_per_step(hits, logits if logits.shape[1] == 9 else _expand(logits), classes) * T
-        steps += T
         full = logits if logits.shape[1] == 9 else _expand(logits)
+        bits += bits_per_step(hits, full, classes) * T
+        steps += T
         pred = full >= np.log(cutoff / (1 - cutoff))
         a, b, c = f1_counts(hits[:, classes], pred[:, classes])
         tp, fp, fn = tp + a, fp + b, fn + c

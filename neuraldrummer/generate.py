@@ -374,9 +374,8 @@ def generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generation
                 prev = _as_step_input(out, t)[None, :]
             previous_bar = out.hits[a:e].copy()
             continue
-        L = e - a
         song_plays = bool(active[a:e].any())
-        for attempt in range(1 + (settings.refill_silent_bars if settings.temperature is not None else 0)):
+        for _ in range(1 + (settings.refill_silent_bars if settings.temperature is not None else 0)):
             hits, vel, off, loglik, cand_state, cand_prev = _sample_bar(
                 stepper, state, prev, K, a, e, P, prompt, settings, rng)
             if K > 1 or not song_plays or hits.any() or e <= P:

@@ -110,6 +110,11 @@ class Grid:
         return int(self.bar_starts.shape[0])
 
     @property
+    def bar_lengths(self) -> list[int]:
+        """Number of steps in each bar."""
+        return self.bar_length[self.bar_starts].tolist()
+
+    @property
     def starts(self) -> np.ndarray:
         """``(T,)`` seconds at which each step starts."""
         return self.times[:-1]

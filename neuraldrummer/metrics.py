@@ -94,12 +94,12 @@ def song_statistics(hits: np.ndarray, features: np.ndarray, steps_per_beat: int,
     # repetition: Jaccard similarity of neighbouring bars of equal length
     bars = table["bars"]
     starts = np.concatenate([[0], np.nonzero(np.diff(bars))[0] + 1])
+    ends = np.append(starts[1:], len(hits))
     sims = []
-    for a, b in zip(starts[:-1], starts[1:]):
-        la, lb = b - a, (starts[np.searchsorted(starts, b) + 1] if np.searchsorted(starts, b) + 1 < len(starts) else len(hits)) - b
-        if la != lb:
+    for k in range(len(starts) - 1):
+        x, y = hits[starts[k]:ends[k]], hits[starts[k + 1]:ends[k + 1]]
+        if x.shape != y.shape:
             continue
-        x, y = hits[a:b], hits[b:b + lb]
         union = (x | y).sum()
         if union:
             sims.append((x & y).sum() / union)

@@ -83,7 +83,7 @@ class DrumHead(layers.Layer):
         return {**super().get_config(), "num_classes": self.num_classes}
 
 
-def build_model(config: Config, window_steps: int | None = None, use_song_features: bool = True) -> keras.Model:
+def build_model(config: Config, window_steps: int | None = None) -> keras.Model:
     """Build (not compile) the drummer for windows of ``window_steps`` steps.
 
     Inputs: ``prev_drums`` (W, 3C), ``features`` (W + LOOKAHEAD_STEPS, F), ``style`` ().
@@ -111,8 +111,7 @@ def build_model(config: Config, window_steps: int | None = None, use_song_featur
     y = layers.LSTM(config.decoder_units, return_sequences=True, name="decoder")(x)
     y = layers.Dropout(config.dropout, name="dropout")(y)
     out = DrumHead(C, name="drums")(y)
-    name = "neuraldrummer" if use_song_features else "neuraldrummer_no_song"
-    return keras.Model({"prev_drums": prev, "features": feats, "style": style}, out, name=name)
+    return keras.Model({"prev_drums": prev, "features": feats, "style": style}, out, name="neuraldrummer")
 
 
 def make_loss(num_classes: int, velocity_weight: float, offset_weight: float):

@@ -1,8 +1,6 @@
 """Controls, style, feel, continuation, loop tools and finer grids."""
 
 import json
-import subprocess
-import sys
 
 import mido
 import numpy as np
@@ -13,7 +11,7 @@ from neuraldrummer.cli import main
 from neuraldrummer.continuation import continue_groove, read_groove
 from neuraldrummer.drum_map import CLASS_NAMES, RIDE
 from neuraldrummer.errors import ConfigError, NoDrumsError
-from neuraldrummer.generate import (CONTROL_TARGETS, GenerationSettings, bar_measures, generate, start_pattern,
+from neuraldrummer.generate import (GenerationSettings, bar_measures, generate, start_pattern,
                                     style_groove)
 from neuraldrummer.loops import combine_loops, normalise_loops, pitch_for_name
 from neuraldrummer.midi_io import load_midi, midi_to_bytes, read_midi_bytes

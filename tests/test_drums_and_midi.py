@@ -1,13 +1,11 @@
-import io
 
 import mido
 import numpy as np
-import pretty_midi
 import pytest
 
 import factory
 from neuraldrummer.drum_map import CANONICAL_PITCHES, CLASS_NAMES, NUM_CLASSES, PITCH_TO_CLASS, pitch_to_class
-from neuraldrummer.drums import DrumArrays, encode_drums
+from neuraldrummer.drums import DrumArrays
 from neuraldrummer.errors import EmptySongError, MidiLoadError, NoPitchedNotesError, NeuralDrummerError
 from neuraldrummer.midi_io import load_midi, midi_to_bytes, read_midi_bytes
 from neuraldrummer.song import DRUM_TRACK_NAME, encode_song, write_drummed_song

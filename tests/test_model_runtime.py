@@ -1,15 +1,12 @@
 """The Keras model, training (resume), and the numpy runtime that replaces it at run time."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 import factory
 from neuraldrummer.corpus import Corpus
-from neuraldrummer.drums import DrumArrays
 from neuraldrummer.errors import ConfigError, ModelNotFoundError
 from neuraldrummer.generate import GenerationSettings, generate, start_pattern
 from neuraldrummer.runtime import DrummerRuntime, sigmoid

@@ -1,10 +1,8 @@
 """CI executes the notebooks top to bottom (from a temporary working folder)."""
 
-import shutil
 from pathlib import Path
 
 import nbformat
-import pytest
 from nbclient import NotebookClient
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"

@@ -33,7 +33,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if not args.no_metrics:
         from .evaluate import validation_report
 
-        report = validation_report(out, args.corpus)
+        report = validation_report(out, args.corpus, 150)
         atomic_write_text(out / "metrics.json", json.dumps(report, indent=2) + "\n")
         from .model_card import write_model_card
 
@@ -88,7 +88,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from .midi_io import atomic_write_text
     from .model_card import write_model_card
 
-    report = validation_report(args.model, args.corpus)
+    report = validation_report(args.model, args.corpus, args.limit or None)
     atomic_write_text(Path(args.model) / "metrics.json", json.dumps(report, indent=2) + "\n")
     card = write_model_card(args.model)
     _out(f"wrote {args.model}/metrics.json and {card}: validation NLL {report['songs']['nll_bits_per_step']:.3f} "
@@ -146,6 +146,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("validate", help="validation metrics of a model on its corpus: MODEL/metrics.json and README.md")
     p.add_argument("model")
     p.add_argument("corpus")
+    p.add_argument("--limit", type=int, default=150,
+                   help="at most this many validation songs with a song (default 150; 0 = all)")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("model-card", help="write MODEL/README.md from the files training left there")

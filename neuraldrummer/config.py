@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .drum_map import CLASS_NAMES
+from .drum_map import CLASS_NAMES, NINE_CLASS_NAMES
 from .errors import ConfigError
 
 SUPPORTED_STEPS_PER_BEAT = (2, 4, 8)
@@ -51,6 +51,10 @@ class Config:
     song_dropout: float = 0.0
     #: Ablation: train and run with the song-dependent features zeroed (position kept).
     blank_song_features: bool = False
+    #: Give the drummer the drums of the bar its music repeats (see neuraldrummer.structure).
+    reference_input: bool = False
+    #: Share of song windows trained with one pitched instrument dropped from the features.
+    drop_instrument: float = 0.0
     # --- training --------------------------------------------------------------------
     window_steps: int = 64
     batch_size: int = 64
@@ -83,8 +87,8 @@ class Config:
             raise ConfigError(
                 f"steps_per_beat must be one of {SUPPORTED_STEPS_PER_BEAT}, got {self.steps_per_beat}"
             )
-        if tuple(self.drum_classes) != CLASS_NAMES:
-            raise ConfigError(f"drum_classes must be {CLASS_NAMES}")
+        if tuple(self.drum_classes) not in (CLASS_NAMES, NINE_CLASS_NAMES):
+            raise ConfigError(f"drum_classes must be the full kit {CLASS_NAMES} or the nine {NINE_CLASS_NAMES}")
         from .features import FEATURE_NAMES
 
         unknown = [f for f in self.feature_names if f not in FEATURE_NAMES]
@@ -99,6 +103,8 @@ class Config:
             raise ConfigError(f"dropout and input_dropout must be in [0, 1), got {self.dropout}, {self.input_dropout}")
         if not 0.0 <= self.song_dropout <= 1.0:
             raise ConfigError(f"song_dropout must be in [0, 1], got {self.song_dropout}")
+        if not 0.0 <= self.drop_instrument <= 1.0:
+            raise ConfigError(f"drop_instrument must be in [0, 1], got {self.drop_instrument}")
         if not 0.0 <= self.song_weight <= 1.0:
             raise ConfigError(f"song_weight must be in [0, 1], got {self.song_weight}")
         if self.learning_rate <= 0:

@@ -1,16 +1,23 @@
-"""Folders of MIDI files -> a compact, memory-mappable training corpus.
+"""Folders and archives of MIDI files -> a compact, memory-mappable training corpus.
 
 Layout of ``CORPUS_DIR``::
 
-    hits.npy       (N, C) uint8   0/1 per step and drum class, all songs concatenated
-    velocity.npy   (N, C) uint8   MIDI velocity 0-127 (0 where no hit)
-    offset.npy     (N, C) int8    micro-timing, round(offset * 127), fraction of a step
-    features.npy   (N, F) float16 song features (see neuraldrummer.features)
-    songs.json     per song: start, steps, bars, path, md5, source, split, meta
-    summary.json   {"songs", "steps", "files", "skipped": {reason: count}, ...}
+    hits.npy          (N, C) uint8   0/1 per step and drum class (full kit), all songs concatenated
+    velocity.npy      (N, C) uint8   MIDI velocity 0-127 (0 where no hit)
+    offset.npy        (N, C) int8    micro-timing, round(offset * 127), fraction of a step
+    features.npy      (N, F) float16 song features (see neuraldrummer.features)
+    features_aug.npy  (N, F) float16 the same with one pitched instrument dropped (augmentation)
+    reference.npy     (N,)   int32   song-local step whose drums this step may repeat, -1 if none
+    songs.json        per song: start, steps, bars, path, md5, source, split, grid fit, meta
+    summary.json      {"songs", "steps", "files", "skipped": {reason: count}, "by_source", ...}
 
-Files are read in worker processes (all cores); a file that fails with a
-:class:`~neuraldrummer.errors.NeuralDrummerError` is skipped and counted by reason.
+Files are read in worker processes (all cores), at most a few at a time in flight, and
+each result is appended to the arrays on disk at once, so memory stays flat however many
+files there are. ``.tar``, ``.tar.gz``, ``.tar.xz``, ``.tgz`` and ``.zip`` archives are
+read member by member without unpacking. A file that fails with a
+:class:`~neuraldrummer.errors.NeuralDrummerError` is skipped and counted by reason, and so
+is a song whose tempo map does not fit its notes and cannot be re-estimated
+(``tempo_map_does_not_fit``); songs re-gridded from their notes are counted per source.
 """
 
 from __future__ import annotations
@@ -20,11 +27,14 @@ import hashlib
 import json
 import logging
 import os
+import tarfile
 import time
+import zipfile
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
@@ -35,7 +45,16 @@ from .midi_io import atomic_write_text
 logger = logging.getLogger(__name__)
 
 MIDI_SUFFIXES = (".mid", ".midi", ".kar", ".smf")
+ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.bz2", ".zip")
 SPLITS = ("train", "validation", "test")
+#: Separates an archive's path from a member's name in a song's path.
+MEMBER_SEP = "::"
+#: Array files of a corpus: name -> (dtype, per-step width or None for 1-D).
+ARRAYS = ("hits", "velocity", "offset", "features", "features_aug", "reference")
+
+
+def is_archive(path: Path) -> bool:
+    return path.is_file() and path.name.lower().endswith(ARCHIVE_SUFFIXES)
 
 
 def find_midi_files(paths: list[str | Path]) -> list[Path]:
@@ -50,11 +69,27 @@ def find_midi_files(paths: list[str | Path]) -> list[Path]:
         if path.is_dir() and path.suffix.lower() not in MIDI_SUFFIXES:
             for root, dirs, files in os.walk(path):
                 for name in files + dirs:
-                    if name.lower().endswith(MIDI_SUFFIXES):
+                    if name.lower().endswith(MIDI_SUFFIXES + ARCHIVE_SUFFIXES):
                         found.add(Path(root) / name)
         else:
             found.add(path)
     return sorted(found)
+
+
+def iter_archive(path: Path) -> Iterator[tuple[str, bytes]]:
+    """``(archive::member, bytes)`` for each MIDI member, read sequentially (no unpacking)."""
+    if path.name.lower().endswith(".zip"):
+        with zipfile.ZipFile(path) as zf:
+            for info in sorted(zf.infolist(), key=lambda i: i.filename):
+                if not info.is_dir() and info.filename.lower().endswith(MIDI_SUFFIXES):
+                    yield f"{path}{MEMBER_SEP}{info.filename}", zf.read(info)
+        return
+    with tarfile.open(path, mode="r:*") as tf:
+        for member in tf:
+            if member.isfile() and member.name.lower().endswith(MIDI_SUFFIXES):
+                handle = tf.extractfile(member)
+                if handle is not None:
+                    yield f"{path}{MEMBER_SEP}{member.name}", handle.read()
 
 
 def read_gmd_info(paths: list[str | Path]) -> dict[Path, dict]:
@@ -94,6 +129,15 @@ def split_for(md5: str, fractions: tuple[float, float] = (0.8, 0.1)) -> str:
 
 def source_of(path: Path, roots: list[Path]) -> str:
     """A short source label: the input folder name plus the first sub-folder."""
+    if MEMBER_SEP in str(path):  # an archive member: the archive's name without its suffix
+        archive = Path(str(path).split(MEMBER_SEP)[0])
+        name = archive.name
+        for suffix in sorted(ARCHIVE_SUFFIXES, key=len, reverse=True):
+            if name.lower().endswith(suffix):
+                name = name[: -len(suffix)]
+                break
+        parent = archive.parent.name
+        return f"{parent}/{name}" if parent else name
     resolved = path.resolve()
     for root in roots:
         try:
@@ -106,13 +150,28 @@ def source_of(path: Path, roots: list[Path]) -> str:
     return path.parent.name
 
 
-def _encode_one(args: tuple[str, int]) -> dict:
-    """Worker: encode one file; never raises for expected failures."""
-    path_str, steps_per_beat = args
+def _encode_one(args: tuple[str, bytes | None, int]) -> dict:
+    """Worker: encode one file (from its path or its bytes); never raises for expected failures."""
+    path_str, data, steps_per_beat = args
+    from .features import pitched_instrument_count
+    from .midi_io import load_midi, read_midi_bytes
     from .song import encode_song  # imported in the worker
 
     try:
-        song = encode_song(path_str, steps_per_beat)
+        loaded = load_midi(path_str) if data is None else read_midi_bytes(data, path_str)
+        song = encode_song(loaded, steps_per_beat)
+        if song.info.get("grid") == "misfit":
+            return {"path": path_str, "error": "tempo_map_does_not_fit",
+                    "message": f"{path_str}: tempo map does not fit the notes "
+                               f"({song.info['off_grid_share']:.0%} of onsets off its 16th grid)"}
+        md5 = hashlib.md5(loaded.data).hexdigest()
+        n_inst = pitched_instrument_count(loaded.pm)
+        features_aug = song.features
+        if n_inst >= 2:
+            drop = int(md5[8:16], 16) % n_inst
+            features_aug = encode_song(loaded, steps_per_beat, drop_instrument=drop, regrid="auto").features
+            if features_aug.shape != song.features.shape:
+                features_aug = song.features
     except NeuralDrummerError as exc:
         return {"path": path_str, "error": exc.reason, "message": str(exc)}
     except (MemoryError, RecursionError, ValueError, OverflowError) as exc:  # pathological files
@@ -122,12 +181,14 @@ def _encode_one(args: tuple[str, int]) -> dict:
         return {"path": path_str, "error": "no_drums", "message": f"{path_str}: no drum notes"}
     return {
         "path": path_str,
-        "md5": hashlib.md5(song.loaded.data).hexdigest(),
+        "md5": md5,
         "info": song.info,
         "hits": drums.hits.astype(np.uint8),
         "velocity": np.rint(drums.velocity * 127).astype(np.uint8),
         "offset": np.rint(np.clip(drums.offset, -0.5, 0.5) * 127).astype(np.int8),
         "features": song.features.astype(np.float16),
+        "features_aug": features_aug.astype(np.float16),
+        "reference": song.reference.astype(np.int32),
     }
 
 
@@ -137,6 +198,81 @@ class BuildResult:
     out_dir: Path
 
 
+def _jobs(files: list[Path], steps_per_beat: int) -> Iterator[tuple[str, bytes | None, int]]:
+    for f in files:
+        if is_archive(f):
+            for name, data in iter_archive(f):
+                yield name, data, steps_per_beat
+        else:
+            yield str(f), None, steps_per_beat
+
+
+def _bounded_map(func, jobs: Iterator, workers: int) -> Iterator[dict]:
+    """``map`` over a process pool with at most ``4 * workers`` jobs in flight (flat memory)."""
+    if workers <= 1:
+        for job in jobs:
+            yield func(job)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        pending = set()
+        for job in jobs:
+            pending.add(pool.submit(func, job))
+            if len(pending) >= 4 * workers:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    yield fut.result()
+        for fut in pending:
+            yield fut.result()
+
+
+class _ArrayWriter:
+    """Appends per-song arrays to raw files, then turns them into ``.npy`` (chunked copies)."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir
+        self.handles: dict[str, object] = {}
+        self.meta: dict[str, tuple[np.dtype, tuple[int, ...]]] = {}
+        self.rows = 0
+
+    def append(self, arrays: dict[str, np.ndarray]) -> None:
+        for key in ARRAYS:
+            a = np.ascontiguousarray(arrays[key])
+            if key not in self.handles:
+                self.handles[key] = open(self.out_dir / f".{key}.raw", "wb")
+                self.meta[key] = (a.dtype, a.shape[1:])
+            self.handles[key].write(a.tobytes())
+        self.rows += int(arrays["hits"].shape[0])
+
+    def finish(self) -> None:
+        for key, handle in self.handles.items():
+            handle.close()
+            dtype, tail = self.meta[key]
+            raw = self.out_dir / f".{key}.raw"
+            final = self.out_dir / f"{key}.npy"
+            tmp = self.out_dir / f".{key}.npy.part"
+            out = np.lib.format.open_memmap(tmp, mode="w+", dtype=dtype, shape=(self.rows, *tail))
+            flat = out.reshape(-1) if out.size else out
+            chunk = 1 << 24
+            with open(raw, "rb") as src:
+                pos = 0
+                while True:
+                    data = src.read(chunk * dtype.itemsize)
+                    if not data:
+                        break
+                    block = np.frombuffer(data, dtype)
+                    flat[pos:pos + block.size] = block
+                    pos += block.size
+            out.flush()
+            del out, flat
+            os.replace(tmp, final)
+            raw.unlink()
+
+    def abort(self) -> None:
+        for key, handle in self.handles.items():
+            handle.close()
+            (self.out_dir / f".{key}.raw").unlink(missing_ok=True)
+
+
 def build_corpus(
     inputs: list[str | Path],
     out_dir: str | Path,
@@ -144,7 +280,7 @@ def build_corpus(
     workers: int | None = None,
     progress: bool = True,
 ) -> BuildResult:
-    """Tokenise every MIDI file under ``inputs`` into ``out_dir``.
+    """Tokenise every MIDI file under ``inputs`` (folders, files, archives) into ``out_dir``.
 
     Returns
     -------
@@ -164,59 +300,65 @@ def build_corpus(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     workers = workers or os.cpu_count() or 1
-    jobs = [(str(f), steps_per_beat) for f in files]
-    results: list[dict] = []
-    if workers > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            iterator = pool.map(_encode_one, jobs, chunksize=8)
-            results = list(_progress(iterator, len(jobs), progress))
-    else:
-        results = [_encode_one(j) for j in _progress(jobs, len(jobs), progress)]
 
     skipped: Counter = Counter({"missing_path": len(missing)} if missing else {})
+    by_source: dict[str, Counter] = {}
     examples: dict[str, str] = {}
     seen_md5: set[str] = set()
     songs: list[dict] = []
-    arrays: dict[str, list[np.ndarray]] = {"hits": [], "velocity": [], "offset": [], "features": []}
+    writer = _ArrayWriter(out_dir)
     start = 0
-    for res in results:
-        if "error" in res:
-            skipped[res["error"]] += 1
-            examples.setdefault(res["error"], res["message"])
-            continue
-        if res["md5"] in seen_md5:
-            skipped["duplicate"] += 1
-            continue
-        seen_md5.add(res["md5"])
-        path = Path(res["path"])
-        labels = gmd.get(path.resolve(), {})
-        split = labels.get("split") or split_for(res["md5"])
-        steps = int(res["hits"].shape[0])
-        songs.append({
-            "index": len(songs), "start": start, "steps": steps, "path": str(path),
-            "md5": res["md5"], "source": source_of(path, roots), "split": split,
-            "drum_only": bool(res["info"]["drum_only"]), "style": labels.get("genre", "none") or "none",
-            "gmd": labels or None, **{k: res["info"][k] for k in ("bars", "seconds", "tempos", "meters")},
-        })
-        for key in arrays:
-            arrays[key].append(res[key])
-        start += steps
-    if not songs:
-        raise CorpusError(f"no usable songs among {len(files)} files (skipped: {dict(skipped)})")
-    for key, parts in arrays.items():
-        np.save(out_dir / f"{key}.npy", np.concatenate(parts))
+    seen_files = 0
+    try:
+        for res in _progress(_bounded_map(_encode_one, _jobs(files, steps_per_beat), workers), None, progress):
+            seen_files += 1
+            path = Path(res["path"])
+            source = source_of(path, roots)
+            counts = by_source.setdefault(source, Counter())
+            if "error" in res:
+                skipped[res["error"]] += 1
+                counts[f"skipped_{res['error']}"] += 1
+                examples.setdefault(res["error"], res["message"])
+                continue
+            if res["md5"] in seen_md5:
+                skipped["duplicate"] += 1
+                counts["skipped_duplicate"] += 1
+                continue
+            seen_md5.add(res["md5"])
+            counts["kept"] += 1
+            counts["regridded"] += res["info"].get("grid") == "regridded"
+            labels = gmd.get(path.resolve(), {}) if MEMBER_SEP not in str(path) else {}
+            split = labels.get("split") or split_for(res["md5"])
+            steps = int(res["hits"].shape[0])
+            songs.append({
+                "index": len(songs), "start": start, "steps": steps, "path": str(path),
+                "md5": res["md5"], "source": source, "split": split,
+                "drum_only": bool(res["info"]["drum_only"]), "style": labels.get("genre", "none") or "none",
+                "gmd": labels or None, "grid": res["info"].get("grid", "file"),
+                **{k: res["info"][k] for k in ("bars", "seconds", "tempos", "meters", "off_grid_share")},
+            })
+            writer.append(res)
+            start += steps
+        if not songs:
+            raise CorpusError(f"no usable songs among {seen_files} files (skipped: {dict(skipped)})")
+        writer.finish()
+    except BaseException:
+        writer.abort()
+        raise
     atomic_write_text(out_dir / "songs.json", json.dumps(songs, indent=1) + "\n")
     summary = {
         "songs": len(songs),
         "steps": int(start),
-        "files": len(files) + len(missing),
+        "files": seen_files + len(missing),
         "skipped": dict(sorted(skipped.items())),
         "skipped_examples": examples,
+        "by_source": {k: dict(sorted(v.items())) for k, v in sorted(by_source.items())},
+        "regridded": sum(s["grid"] == "regridded" for s in songs),
         "drum_only_songs": sum(s["drum_only"] for s in songs),
         "splits": {s: sum(x["split"] == s for x in songs) for s in SPLITS},
         "steps_per_beat": steps_per_beat,
         "feature_names": list(FEATURE_NAMES),
-        "bytes_per_step": int(sum(p[0].itemsize * p[0].shape[1] for p in arrays.values())),
+        "bytes_per_step": int(sum(np.load(out_dir / f"{k}.npy", mmap_mode="r")[:1].nbytes for k in ARRAYS)),
         "seconds": round(time.perf_counter() - started, 2),
         "inputs": [str(p) for p in roots],
     }
@@ -225,7 +367,7 @@ def build_corpus(
     return BuildResult(summary, out_dir)
 
 
-def _progress(iterable, total: int, enabled: bool):
+def _progress(iterable, total: int | None, enabled: bool):
     if not enabled:
         return iterable
     from tqdm import tqdm
@@ -245,6 +387,11 @@ class Corpus:
             self.velocity = np.load(self.path / "velocity.npy", mmap_mode="r")
             self.offset = np.load(self.path / "offset.npy", mmap_mode="r")
             self.features = np.load(self.path / "features.npy", mmap_mode="r")
+            aug = self.path / "features_aug.npy"
+            self.features_aug = np.load(aug, mmap_mode="r") if aug.exists() else self.features
+            ref = self.path / "reference.npy"
+            self.reference = (np.load(ref, mmap_mode="r") if ref.exists()
+                              else np.full(self.hits.shape[0], -1, np.int32))
         except FileNotFoundError as exc:
             raise CorpusError(f"not a corpus directory (missing {Path(exc.filename).name})", self.path) from exc
         except (OSError, ValueError) as exc:
@@ -266,12 +413,18 @@ class Corpus:
             and (not sources or any(src in s["source"] for src in sources))
         ]
 
-    def arrays(self, song: dict) -> dict[str, np.ndarray]:
-        """One song's arrays, decoded to float32 (hits as float32 0/1)."""
-        a, b = song["start"], song["start"] + song["steps"]
+    def arrays(self, song: dict, lo: int = 0, hi: int | None = None, augmented: bool = False) -> dict[str, np.ndarray]:
+        """One song's arrays (steps ``lo..hi`` of it), decoded to float32 (hits as float32 0/1).
+
+        ``reference`` stays song-local (``-1`` where none).
+        """
+        hi = song["steps"] if hi is None else min(hi, song["steps"])
+        a, b = song["start"] + lo, song["start"] + hi
+        feats = self.features_aug if augmented else self.features
         return {
             "hits": np.asarray(self.hits[a:b], np.float32),
             "velocity": np.asarray(self.velocity[a:b], np.float32) / 127.0,
             "offset": np.asarray(self.offset[a:b], np.float32) / 127.0,
-            "features": np.asarray(self.features[a:b], np.float32),
+            "features": np.asarray(feats[a:b], np.float32),
+            "reference": np.asarray(self.reference[a:b], np.int64),
         }

@@ -4,6 +4,10 @@ Each window has ``W`` target steps and carries ``LOOKAHEAD_STEPS`` extra steps o
 future song features (zeros past the song end, as in the runtime). Windows are drawn
 from songs at random (seeded), drum-only songs (GMD) with probability
 ``1 - config.song_weight``; shorter songs are padded and the padding gets zero weight.
+Each window is read straight from the memory-mapped corpus (nothing is cached), so a
+corpus of any size trains in the same memory. With ``config.reference_input`` the window
+also carries, per step, the human hits of its reference step (the same position of the bar
+whose music it repeats); song dropout blanks those with the song.
 """
 
 from __future__ import annotations
@@ -55,7 +59,6 @@ class WindowDataset(keras.utils.PyDataset):
         else:
             p = weight / weight.sum()
         self.p = p / p.sum()
-        self._cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.epoch = 0
 
     def __len__(self) -> int:
@@ -64,43 +67,75 @@ class WindowDataset(keras.utils.PyDataset):
     def on_epoch_end(self) -> None:
         self.epoch += 1
 
-    def _song(self, i: int) -> tuple[np.ndarray, np.ndarray]:
-        if i not in self._cache:
-            arrays = self.corpus.arrays(self.songs[i])
-            names = self.corpus.feature_names
-            idx = [names.index(n) for n in self.config.feature_names]
-            feats = arrays["features"][:, idx]
-            if self.blank_features:
-                feats = blank_song_features(feats, self.config.feature_names)
-            self._cache[i] = (feats, drum_targets(arrays))
-        return self._cache[i]
+    def _columns(self) -> list[int]:
+        names = self.corpus.feature_names
+        return [names.index(n) for n in self.config.feature_names]
 
     def __getitem__(self, index: int):
         epoch = 0 if self.fixed else self.epoch
         rng = np.random.default_rng([self.seed, epoch, index])
         cfg = self.config
         W, L, B = cfg.window_steps, LOOKAHEAD_STEPS, cfg.batch_size
-        C3, F = 3 * cfg.num_classes, cfg.num_features
+        C, F = cfg.num_classes, cfg.num_features
+        C3 = 3 * C
+        cols = self._columns()
         prev = np.zeros((B, W, C3), np.float32)
         feats = np.zeros((B, W + L, F), np.float32)
         target = np.zeros((B, W, C3), np.float32)
+        ref = np.zeros((B, W, C), np.float32)
         weight = np.zeros((B, W), np.float32)
         style = np.zeros((B,), np.int32)
         picks = rng.choice(len(self.songs), size=B, p=self.p)
         for b, i in enumerate(picks):
-            f, y = self._song(int(i))
-            T = y.shape[0]
+            song = self.songs[int(i)]
+            T = song["steps"]
             start = int(rng.integers(0, max(T - W, 0) + 1))
+            augmented = (not self.fixed and cfg.drop_instrument > 0 and not song["drum_only"]
+                         and rng.random() < cfg.drop_instrument)
+            lo = max(start - 1, 0)
+            a = self.corpus.arrays(song, lo, start + W + L, augmented)
+            y = drum_targets(a)[:, :C3] if C3 == y_width(a) else _nine(drum_targets(a))
+            off = start - lo  # 1 if there is a step before the window
             n = min(W, T - start)
-            target[b, :n] = y[start:start + n]
-            if start > 0:
-                prev[b, 0] = y[start - 1]
-            prev[b, 1:n] = y[start:start + n - 1]
+            target[b, :n] = y[off:off + n]
+            if off:
+                prev[b, 0] = y[0]
+            prev[b, 1:n] = y[off:off + n - 1]
             m = min(W + L, T - start)
-            feats[b, :m] = f[start:start + m]
-            if self.config.song_dropout and not self.fixed and rng.random() < self.config.song_dropout:
-                feats[b] = blank_song_features(feats[b], self.config.feature_names)
+            f = a["features"][off:off + m][:, cols]
+            blank = self.blank_features or (
+                self.config.song_dropout and not self.fixed and rng.random() < self.config.song_dropout)
+            if blank:
+                f = blank_song_features(f, self.config.feature_names)
+            feats[b, :m] = f
+            if cfg.reference_input and not blank:
+                r = a["reference"][off:off + n]
+                valid = r >= 0
+                if valid.any():
+                    hits = self.corpus.hits[song["start"] + r[valid]].astype(np.float32)
+                    ref[b, np.nonzero(valid)[0]] = hits[:, :C] if C == hits.shape[1] else _nine_hits(hits)
             weight[b, :n] = 1.0
             # style dropout: the neutral style must also work for every kind of groove
             style[b] = self.styles[i] if rng.random() > 0.2 else 0
-        return {"prev_drums": prev, "features": feats, "style": style}, target, weight
+        inputs = {"prev_drums": prev, "features": feats, "style": style}
+        if cfg.reference_input:
+            inputs["ref_drums"] = ref
+        return inputs, target, weight
+
+
+def y_width(arrays: dict[str, np.ndarray]) -> int:
+    return 3 * arrays["hits"].shape[1]
+
+
+def _nine_hits(hits: np.ndarray) -> np.ndarray:
+    from .drum_map import fold_to_nine
+
+    return fold_to_nine(hits)
+
+
+def _nine(targets: np.ndarray) -> np.ndarray:
+    """Full-kit targets (T, 54) -> nine-class targets (T, 27), for training a nine-class model."""
+    from .drum_map import NUM_CLASSES, fold_to_nine
+
+    C = NUM_CLASSES
+    return np.concatenate([fold_to_nine(targets[:, k * C:(k + 1) * C]) for k in range(3)], axis=1)

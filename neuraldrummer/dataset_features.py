@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 #: Song-dependent features blanked for the "no song features" ablation (position stays).
-SONG_FEATURES = ("intensity", "polyphony", "bass_onsets", "active", "song_present")
+SONG_FEATURES = ("intensity", "polyphony", "bass_onsets", "active", "song_present", "section_start",
+                 "pre_section", "novelty", "bar_onsets", "ref_similarity", "song_offgrid", "song_timing",
+                 "song_velocity", "song_velocity_sd")
 
 
 def blank_song_features(features: np.ndarray, names: tuple[str, ...]) -> np.ndarray:

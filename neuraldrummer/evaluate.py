@@ -22,27 +22,36 @@ def teacher_forced_scores(runtime: DrummerRuntime, songs: list[dict], classes: l
     """``nll_bits_per_step`` and ``next_step_f1`` over songs (dicts with features and targets)."""
     bits, steps, tp, fp, fn = 0.0, 0, 0, 0, 0
     for s in songs:
-        out = runtime.teacher_forced(s["features"], s["targets"], style=s.get("style", 0))
-        hits = s["targets"][:, :runtime.config.num_classes]
+        out = runtime.teacher_forced(s["features"], s["targets"], style=s.get("style", 0),
+                                     reference=s.get("reference"))
+        hits = s["targets"][:, :runtime.num_classes]
+        logits = out.logits
+        if runtime.nine:  # a nine-class model is scored on the nine classes
+            from .drum_map import fold_to_nine
+
+            hits, logits = fold_to_nine(hits), _fold_logits(logits)
         T = hits.shape[0]
-        bits += bits_per_step(hits, out.logits, classes) * T
+        bits += bits_per_step(hits, logits, classes) * T
         steps += T
         cls = slice(None) if classes is None else list(classes)
-        pred = (1 / (1 + np.exp(-out.logits)) >= cutoff)
+        pred = (1 / (1 + np.exp(-logits)) >= cutoff)
         a, b, c = f1_counts(hits[:, cls], pred[:, cls])
         tp, fp, fn = tp + a, fp + b, fn + c
     return {"nll_bits_per_step": bits / max(steps, 1), "next_step_f1": micro_f1(tp, fp, fn), "steps": steps}
 
 
-def corpus_songs(corpus: Corpus, split: str, with_song_only: bool = True, limit: int | None = None) -> list[dict]:
-    """Songs of a split as dicts of features and (T, 3C) targets."""
+def corpus_songs(corpus: Corpus, split: str, with_song_only: bool = True, limit: int | None = None,
+                 names: tuple[str, ...] | None = None) -> list[dict]:
+    """Songs of a split as dicts of features (columns ``names``), (T, 3C) targets and reference steps."""
     out = []
+    cols = None if names is None else [corpus.feature_names.index(n) for n in names]
     for song in corpus.select(split):
         if with_song_only and song["drum_only"]:
             continue
         a = corpus.arrays(song)
         targets = np.concatenate([a["hits"], a["velocity"], a["offset"]], axis=1)
-        out.append({"meta": song, "features": a["features"], "targets": targets})
+        feats = a["features"] if cols is None else a["features"][:, cols]
+        out.append({"meta": song, "features": feats, "targets": targets, "reference": a["reference"]})
         if limit and len(out) >= limit:
             break
     return out
@@ -55,17 +64,19 @@ def validation_report(model_dir: str | Path, corpus_dir: str | Path, limit: int 
     runtime = DrummerRuntime.load(model_dir)
     corpus = Corpus(corpus_dir)
     spb = runtime.config.steps_per_beat
-    songs = corpus_songs(corpus, "validation", True, limit)
-    drum_only = [s for s in corpus_songs(corpus, "validation", False, None) if s["meta"]["drum_only"]][:limit or None]
+    names = runtime.config.feature_names
+    songs = corpus_songs(corpus, "validation", True, limit, names)
+    drum_only = [s for s in corpus_songs(corpus, "validation", False, None, names)
+                 if s["meta"]["drum_only"]][:limit or None]
     report = {"validation_songs_with_song": len(songs), "validation_drum_only": len(drum_only)}
     report["songs"] = teacher_forced_scores(runtime, songs)
     if drum_only:
         report["drum_only"] = teacher_forced_scores(runtime, drum_only)
     generated, human = [], []
     for s in songs:
-        drums = generate(runtime, s["features"], GenerationSettings(seed=len(generated)))
-        generated.append(song_statistics(drums.hits, s["features"], spb))
-        human.append(song_statistics(s["targets"][:, :runtime.config.num_classes], s["features"], spb))
+        drums = generate(runtime, s["features"], GenerationSettings(seed=len(generated)), reference=s["reference"])
+        generated.append(song_statistics(drums.hits, s["features"], spb, names))
+        human.append(song_statistics(s["targets"][:, :runtime.num_classes], s["features"], spb, names))
     report["generated"] = {k: _round(v) for k, v in mean_statistics(generated).items()}
     report["human"] = {k: _round(v) for k, v in mean_statistics(human).items()}
     report["stats_distance"] = _round(stats_distance(generated, human))
@@ -80,31 +91,46 @@ def _round(v):
 
 # --- comparing systems on songs with real drums (neuraldrummer evaluate) ------------------
 
-SYSTEMS = ("neuraldrummer", "seed_design", "no_song_features", "rule_based", "human")
+SYSTEMS = ("neuraldrummer", "eighths", "no_song_features", "seed_design", "rule_based", "human")
 
 
-def load_eval_songs(paths: list[str | Path], steps_per_beat: int, split: str | None = None,
-                    limit: int | None = None) -> tuple[list[dict], dict]:
-    """Songs with pitched instruments *and* real drums, as arrays; skipped files counted by reason."""
+def load_eval_songs(paths: list[str | Path], steps_per_beat: int | tuple[int, ...], split: str | None = None,
+                    limit: int | None = None, progress: bool = False) -> tuple[list[dict], dict]:
+    """Songs with pitched instruments *and* real drums, on each grid asked for; skipped files
+    counted by reason.
+
+    Each song is a dict with ``path`` and, per steps-per-beat ``spb``, ``grids[spb]`` = the
+    :class:`~neuraldrummer.song.EncodedSong` on that grid (``features``, ``targets`` and
+    ``reference`` of the first grid are also at the top level).
+    """
     import hashlib
     from collections import Counter
 
     from .corpus import find_midi_files, read_gmd_info, split_for
     from .errors import NeuralDrummerError
+    from .midi_io import load_midi
     from .song import encode_song
 
+    grids = (steps_per_beat,) if isinstance(steps_per_beat, int) else tuple(steps_per_beat)
     gmd = read_gmd_info(paths)
     songs, skipped = [], Counter()
-    for path in find_midi_files(paths):
+    files = find_midi_files(paths)
+    if progress:
+        from tqdm import tqdm
+
+        files = tqdm(files, desc="read songs", unit="file")
+    for path in files:
         try:
-            song = encode_song(path, steps_per_beat)
+            loaded = load_midi(path)
+            if split is not None:
+                labels = gmd.get(Path(path).resolve(), {})
+                if (labels.get("split") or split_for(hashlib.md5(loaded.data).hexdigest())) != split:
+                    continue
+            encoded = {spb: encode_song(loaded, spb) for spb in grids}
         except NeuralDrummerError as exc:
             skipped[exc.reason] += 1
             continue
-        if split is not None:
-            labels = gmd.get(Path(path).resolve(), {})
-            if (labels.get("split") or split_for(hashlib.md5(song.loaded.data).hexdigest())) != split:
-                continue
+        song = encoded[grids[0]]
         if not song.has_pitched:
             skipped["drum_only"] += 1
             continue
@@ -112,22 +138,27 @@ def load_eval_songs(paths: list[str | Path], steps_per_beat: int, split: str | N
             skipped["no_drums"] += 1
             continue
         d = song.drums
-        songs.append({"path": str(path), "features": song.features,
-                      "targets": np.concatenate([d.hits, d.velocity, d.offset], axis=1).astype(np.float32)})
+        songs.append({"path": str(path), "features": song.features, "reference": song.reference,
+                      "targets": np.concatenate([d.hits, d.velocity, d.offset], axis=1).astype(np.float32),
+                      "grids": encoded})
         if limit and len(songs) >= limit:
             break
     return songs, dict(skipped)
 
 
-def _scores(logits_list, songs, classes, cutoff=0.5):
+def _targets(song) -> np.ndarray:
+    d = song.drums
+    return np.concatenate([d.hits, d.velocity, d.offset], axis=1).astype(np.float32)
+
+
+def _scores(logits_list, hits_list, classes, cutoff=0.5):
+    """Bits per step and micro F1 over songs, on ``classes`` (of the full kit)."""
     bits, steps, tp, fp, fn = 0.0, 0, 0, 0, 0
-    for logits, s in zip(logits_list, songs):
-        hits = s["targets"][:, :9]
+    for logits, hits in zip(logits_list, hits_list):
         T = hits.shape[0]
-        full = logits if logits.shape[1] == 9 else _expand(logits)
-        bits += bits_per_step(hits, full, classes) * T
+        bits += bits_per_step(hits, logits, classes) * T
         steps += T
-        pred = full >= np.log(cutoff / (1 - cutoff))
+        pred = logits >= np.log(cutoff / (1 - cutoff))
         a, b, c = f1_counts(hits[:, classes], pred[:, classes])
         tp, fp, fn = tp + a, fp + b, fn + c
     return bits / max(steps, 1), micro_f1(tp, fp, fn)
@@ -135,79 +166,180 @@ def _scores(logits_list, songs, classes, cutoff=0.5):
 
 def _expand(seed_logits: np.ndarray) -> np.ndarray:
     from .baselines import SEED_CLASSES
+    from .drum_map import NUM_CLASSES
 
-    out = np.full((seed_logits.shape[0], 9), -30.0, np.float32)
+    out = np.full((seed_logits.shape[0], NUM_CLASSES), -30.0, np.float32)
     out[:, SEED_CLASSES] = seed_logits
     return out
 
 
+def _fold_logits(logits: np.ndarray) -> np.ndarray:
+    """Full-kit logits -> nine-class logits of "any of the folded classes hits" (independent classes)."""
+    from .drum_map import FOLD_TO_NINE, NUM_NINE
+
+    p = 1 / (1 + np.exp(-logits.astype(np.float64)))
+    miss = np.ones((logits.shape[0], NUM_NINE))
+    for k in range(logits.shape[1]):
+        miss[:, FOLD_TO_NINE[k]] *= 1 - p[:, k]
+    hit = np.clip(1 - miss, 1e-7, 1 - 1e-7)
+    return np.log(hit / (1 - hit)).astype(np.float32)
+
+
 def evaluate_songs(paths: list[str | Path], model_dir: str | Path, out_dir: str | Path,
                    baselines_dir: str | Path | None = None, split: str | None = None,
-                   limit: int | None = None, progress: bool = True) -> dict:
-    """Evaluate the model (and baselines) on songs with real drums; write report.json/.md and plots."""
+                   limit: int | None = None, progress: bool = True, eighths_dir: str | Path | None = None) -> dict:
+    """Evaluate the model (and baselines) on songs with real drums; write report.json/.md and plots.
+
+    Systems: ``neuraldrummer`` (the model), and with baselines ``eighths`` (the first,
+    eighth-note model), ``no_song_features`` (the model's no-song twin), ``seed_design``,
+    ``rule_based``; ``human`` is the song's own drums. Two tables:
+
+    * the first design's table, on the six classes every system has: likelihood (bits per
+      step of the system's own grid, and per beat so grids compare), F1 and musical
+      statistics (:func:`~neuraldrummer.metrics.song_statistics`);
+    * the follow table (:func:`~neuraldrummer.metrics.follow_measures`), from the drum notes
+      each system writes, on the song's 16th grid, over the songs whose tempo map fits their
+      notes (the others' bars cannot be compared).
+    """
     import time
 
     from .baselines import SEED_CLASSES, SeedRuntime, rule_based, seed_generate_batch
+    from .drum_map import fold_to_nine
+    from .drums import decode_drums, drum_notes
+    from .features import pitched_note_arrays
     from .generate import GenerationSettings, generate
+    from .metrics import FOLLOW_MEASURES, follow_measures, median_ratio
     from .midi_io import atomic_write_text
+    from .structure import analyse_form
 
     started = time.perf_counter()
-    runtime = DrummerRuntime.load(model_dir)
-    spb = runtime.config.steps_per_beat
-    songs, skipped = load_eval_songs(paths, spb, split, limit)
+    runtimes = {"neuraldrummer": DrummerRuntime.load(model_dir)}
+    seed = None
+    if baselines_dir is not None:
+        eighths = Path(eighths_dir) if eighths_dir else Path(model_dir).resolve().parent / "eighths"
+        if (eighths / "weights.npz").exists():
+            runtimes["eighths"] = DrummerRuntime.load(eighths)
+        nosong = Path(baselines_dir) / "no_song_features"
+        if (nosong / "weights.npz").exists():
+            runtimes["no_song_features"] = DrummerRuntime.load(nosong)
+        if (Path(baselines_dir) / "seed_design" / "weights.npz").exists():
+            seed = SeedRuntime.load(Path(baselines_dir) / "seed_design" / "weights.npz")
+    spb_main = runtimes["neuraldrummer"].config.steps_per_beat
+    grids = tuple(dict.fromkeys([spb_main, 4] + [rt.config.steps_per_beat for rt in runtimes.values()]
+                                + ([2] if seed is not None else [])))
+    songs, skipped = load_eval_songs(paths, grids, split, limit, progress)
     if not songs:
         from .errors import CorpusError
 
         raise CorpusError(f"no songs with pitched instruments and real drums (skipped {skipped})")
     shared = list(SEED_CLASSES)  # like-for-like classes (the seed design has six)
 
-    def seed_class_stats(hits):
+    def six(hits):
         masked = np.zeros_like(hits, dtype=bool)
         masked[:, shared] = hits[:, shared] > 0.5
         return masked
 
-    generated: dict[str, list[np.ndarray]] = {}
+    # what each system played: full-kit arrays on its own grid, and notes (seconds, pitches)
+    played: dict[str, list[tuple]] = {}
     logits: dict[str, list[np.ndarray]] = {}
-    iterator = songs
+    hits_true: dict[str, list[np.ndarray]] = {}
+    jobs = [(name, rt) for name, rt in runtimes.items()]
+    bar = None
     if progress:
         from tqdm import tqdm
 
-        iterator = tqdm(songs, desc="neuraldrummer", unit="song")
-    systems = {"neuraldrummer": runtime}
+        bar = tqdm(total=len(jobs) * len(songs) + (len(songs) if seed is not None else 0), desc="evaluate",
+                   unit="song")
+    for name, rt in jobs:
+        spb = rt.config.steps_per_beat
+        played[name], logits[name], hits_true[name] = [], [], []
+        for k, s in enumerate(songs):
+            enc = s["grids"][spb]
+            targets = _targets(enc)
+            logits[name].append(rt.teacher_forced(enc.features, targets, reference=enc.reference).logits)
+            hits_true[name].append(targets[:, :rt.num_classes])
+            drums = generate(rt, enc.features, GenerationSettings(seed=k), reference=enc.reference)
+            ev = decode_drums(drums, enc.grid)
+            played[name].append((drums.hits, enc, ev.times, ev.pitches))
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix_str(name)
+    if seed is not None:
+        encs = [s["grids"][2] for s in songs]
+        intensity = [e.features[:, e.feature_names.index("intensity")] for e in encs]
+        logits["seed_design"] = [_expand(seed.teacher_forced_logits(_targets(e)[:, :9], x))
+                                 for e, x in zip(encs, intensity)]
+        hits_true["seed_design"] = [_targets(e)[:, :18] for e in encs]
+        played["seed_design"] = []
+        for e, d in zip(encs, seed_generate_batch(seed, intensity)):
+            ev = decode_drums(d, e.grid)
+            played["seed_design"].append((d.hits, e, ev.times, ev.pitches))
+        if bar is not None:
+            bar.update(len(songs))
     if baselines_dir is not None:
-        nosong = Path(baselines_dir) / "no_song_features"
-        if nosong.exists():
-            systems["no_song_features"] = DrummerRuntime.load(nosong)
-    for name, rt in systems.items():
-        logits[name], generated[name] = [], []
-        for k, s in enumerate(iterator if name == "neuraldrummer" else songs):
-            logits[name].append(rt.teacher_forced(s["features"], s["targets"]).logits)
-            generated[name].append(generate(rt, s["features"], GenerationSettings(seed=k)).hits)
-    if baselines_dir is not None and (Path(baselines_dir) / "seed_design" / "weights.npz").exists():
-        seed = SeedRuntime.load(Path(baselines_dir) / "seed_design" / "weights.npz")
-        intensity = [s["features"][:, runtime.config.feature_names.index("intensity")] for s in songs]
-        logits["seed_design"] = [seed.teacher_forced_logits(s["targets"][:, :9], x) for s, x in zip(songs, intensity)]
-        generated["seed_design"] = [d.hits for d in seed_generate_batch(seed, intensity)]
-    if baselines_dir is not None:
-        generated["rule_based"] = [rule_based(s["features"], spb).hits for s in songs]
-    generated["human"] = [s["targets"][:, :9] > 0.5 for s in songs]
+        played["rule_based"] = []
+        for s in songs:
+            e = s["grids"][spb_main]
+            d = rule_based(e.features, spb_main, e.feature_names)
+            ev = decode_drums(d, e.grid)
+            played["rule_based"].append((d.hits, e, ev.times, ev.pitches))
+    played["human"] = []
+    for s in songs:
+        e = s["grids"][spb_main]
+        notes = drum_notes(e.loaded.pm)
+        played["human"].append((e.drums.hits, e, np.array([n.start for n in notes]), np.array([n.pitch for n in notes])))
+    if bar is not None:
+        bar.close()
 
-    per_song = {name: [song_statistics(seed_class_stats(h), s["features"], spb) for h, s in zip(hits, songs)]
-                for name, hits in generated.items()}
-    full_per_song = {name: [song_statistics(h, s["features"], spb) for h, s in zip(hits, songs)]
-                     for name, hits in generated.items()}
-    report = {"songs": len(songs), "skipped": skipped, "split": split, "model": str(model_dir),
-              "like_for_like_classes": [runtime.config.drum_classes[c] for c in shared], "systems": {}}
-    for name in [s for s in SYSTEMS if s in generated]:
+    # the first design's table (six classes, each system on its own grid)
+    per_song = {name: [song_statistics(six(h), e.features, e.grid.steps_per_beat, e.feature_names)
+                       for h, e, _, _ in rows] for name, rows in played.items()}
+    full_per_song = {name: [song_statistics(h, e.features, e.grid.steps_per_beat, e.feature_names)
+                            for h, e, _, _ in rows] for name, rows in played.items()}
+    # the follow table: on each song's 16th grid, songs whose tempo map fits
+    fits = [s["grids"][4].info.get("grid") == "file" for s in songs]
+    forms = [analyse_form(pitched_note_arrays(s["grids"][4].loaded.pm), s["grids"][4].grid) if ok else None
+             for s, ok in zip(songs, fits)]
+    follow = {name: [follow_measures(s["grids"][4].grid, f, t, p)
+                     for s, f, (_, _, t, p) in zip(songs, forms, rows) if f is not None]
+              for name, rows in played.items()}
+    sequenced = [s["grids"][4].info.get("off_grid_share", 1) <= 0.05 for s, ok in zip(songs, fits) if ok]
+
+    report = {"songs": len(songs), "songs_tempo_map_fits": int(sum(fits)), "skipped": skipped, "split": split,
+              "model": str(model_dir), "like_for_like_classes": [runtimes["neuraldrummer"].config.drum_classes[c]
+                                                                  for c in shared],
+              "systems": {}, "follow": {}}
+    for name in [s for s in SYSTEMS if s in played]:
         row: dict = {"nll_bits_per_step": None, "next_step_f1": None}
         if name in logits:
-            row["nll_bits_per_step"], row["next_step_f1"] = _scores(logits[name], songs, shared)
-            if logits[name][0].shape[1] == 9:
-                row["nll_bits_per_step_9_classes"], row["next_step_f1_9_classes"] = _scores(logits[name], songs, list(range(9)))
+            spb = runtimes[name].config.steps_per_beat if name in runtimes else 2
+            row["steps_per_beat"] = spb
+            row["nll_bits_per_step"], row["next_step_f1"] = _scores(logits[name], hits_true[name], shared)
+            row["nll_bits_per_beat"] = row["nll_bits_per_step"] * spb
+            if name in runtimes:
+                folded = [_fold_logits(z) for z in logits[name]]
+                truth = [fold_to_nine(h > 0.5).astype(np.float32) for h in hits_true[name]]
+                row["nll_bits_per_step_9_classes"], row["next_step_f1_9_classes"] = _scores(
+                    folded, truth, list(range(9)))
+                if runtimes[name].num_classes == 18 and not runtimes[name].nine:
+                    row["nll_bits_per_step_full_kit"], _ = _scores(logits[name], hits_true[name], list(range(18)))
         row.update({k: v for k, v in mean_statistics(per_song[name]).items()})
         row["crash_on_section_start_9_classes"] = mean_statistics(full_per_song[name])["crash_on_section_start"]
         row["stats_distance"] = None if name == "human" else stats_distance(per_song[name], per_song["human"])
         report["systems"][name] = {k: _round(v) for k, v in row.items()}
+        f_rows = follow[name]
+        frow = {k: _round(np.mean([r[k] for r in f_rows if r[k] is not None]))
+                if any(r[k] is not None for r in f_rows) else None for k in FOLLOW_MEASURES}
+        frow["hits_per_bar_ratio_median"] = _round(median_ratio([r["hits_per_bar"] for r in f_rows],
+                                                                [r["hits_per_bar"] for r in follow["human"]]))
+        for key in ("off_grid_share", "odd_sixteenth_share"):
+            diffs = [abs(a[key] - b[key]) for a, b in zip(f_rows, follow["human"])
+                     if a[key] is not None and b[key] is not None]
+            frow[f"{key}_mean_abs_diff"] = _round(np.mean(diffs)) if diffs else None
+        seq = [r["off_grid_share"] for r, q in zip(f_rows, sequenced) if q and r["off_grid_share"] is not None]
+        frow["off_grid_share_sequenced"] = _round(np.mean(seq)) if seq else None
+        report["follow"][name] = frow
+    report["sequenced_songs"] = int(sum(sequenced))
     report["seconds"] = round(time.perf_counter() - started, 1)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -217,7 +349,7 @@ def evaluate_songs(paths: list[str | Path], model_dir: str | Path, out_dir: str 
     return report
 
 
-REPORT_COLUMNS = ("nll_bits_per_step", "next_step_f1", "stats_distance", "hits_per_bar", "cymbal_hits_per_bar",
+REPORT_COLUMNS = ("nll_bits_per_step", "nll_bits_per_beat", "next_step_f1", "stats_distance", "hits_per_bar", "cymbal_hits_per_bar",
                   "syncopation", "repetition", "backbeat", "crash_on_section_start", "density_intensity_corr",
                   "bars_with_drums")
 
@@ -230,6 +362,16 @@ def report_markdown(report: dict) -> str:
     for name, row in report["systems"].items():
         cells = ["-" if row.get(c) is None else f"{row[c]:.3f}" for c in REPORT_COLUMNS]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    follow_cols = ("crash_on_section_start", "fill_ratio", "repeat_similarity", "density_correlation",
+                   "distinct_pitches", "odd_sixteenth_share", "off_grid_share", "hits_per_bar",
+                   "hits_per_bar_ratio_median", "off_grid_share_sequenced")
+    if report.get("follow"):
+        lines += ["", f"Following the song, on the {report['songs_tempo_map_fits']} songs whose tempo map fits "
+                  f"({report.get('sequenced_songs', 0)} of them sequenced), on each song's 16th grid:", "",
+                  "| system | " + " | ".join(follow_cols) + " |", "|---" * (len(follow_cols) + 1) + "|"]
+        for name, row in report["follow"].items():
+            cells = ["-" if row.get(c) is None else f"{row[c]:.3f}" for c in follow_cols]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines += ["", f"Skipped files: {report['skipped'] or 'none'}. Took {report['seconds']} s.", ""]
     return "\n".join(lines)
 

@@ -103,7 +103,8 @@ def start_pattern(name: str | Path, steps_per_beat: int, seed: int = 0, style: s
         return d
     if str(name) == "random":
         rng = np.random.default_rng(seed)
-        density = np.array([0.25, 0.15, 0.5, 0.05, 0.03, 0.03, 0.03, 0.02, 0.05])
+        density = np.zeros(NUM_CLASSES)
+        density[:9] = [0.25, 0.15, 0.5, 0.05, 0.03, 0.03, 0.03, 0.02, 0.05]
         d = DrumArrays.empty(2 * bar)
         d.hits[:] = rng.random((2 * bar, NUM_CLASSES)) < density
         d.velocity[d.hits] = rng.uniform(0.4, 0.9, size=int(d.hits.sum()))
@@ -152,6 +153,9 @@ class GenerationSettings:
     #: candidate bars per bar when steering, and how much closeness to the targets counts
     candidates: int = 16
     control_strength: float = 10.0
+    #: "song": the drums' micro-timing is no looser than the song's own pitched parts (on the
+    #: grid under a sequenced song, human under one played by hand); "model": as the model plays
+    feel: str = "song"
 
     def active_controls(self) -> dict[str, str]:
         return {name: getattr(self, name) for name in CONTROL_TARGETS if getattr(self, name)}
@@ -168,6 +172,8 @@ class GenerationSettings:
                 raise ConfigError(f"{name} must be one of {CONTROL_LEVELS}, got {level!r}")
         if self.candidates < 1:
             raise ConfigError("candidates must be at least 1")
+        if self.feel not in FEELS:
+            raise ConfigError(f"feel must be one of {FEELS}, got {self.feel!r}")
 
 
 def _as_step_input(d: DrumArrays, t: int) -> np.ndarray:
@@ -183,6 +189,7 @@ CONTROL_TARGETS: dict[str, dict[str, float]] = {
     "repetition": {"low": 0.25, "medium": 0.6, "high": 0.95},
 }
 CONTROL_LEVELS = ("low", "medium", "high")
+FEELS = ("song", "model")
 
 
 class GuidedStepper:
@@ -224,11 +231,17 @@ class GuidedStepper:
         n = self.conditions
         return (h.reshape(n, k, -1)[:, index], c.reshape(n, k, -1)[:, index])
 
-    def step(self, t: int, prev: np.ndarray, state):
-        """``prev`` (k, 3C) -> outputs (k, C) combined over conditions, and the new state."""
+    def step(self, t: int, prev: np.ndarray, state, reference: np.ndarray | None = None):
+        """``prev`` (k, 3C) -> outputs (k, C) combined over conditions, and the new state.
+
+        ``reference`` (k, C): the hits of step ``t``'s reference step, for the song condition
+        (the drums-alone conditions have no song and so no reference)."""
         k = prev.shape[0]
         static = np.concatenate([np.repeat(s[t % self.num_steps][None, :], k, axis=0) for s in self.statics])
-        out, state = self.runtime.step(static, np.tile(prev, (self.conditions, 1)), state)
+        ref = None
+        if reference is not None:
+            ref = np.concatenate([reference] + [np.zeros_like(reference)] * (self.conditions - 1))
+        out, state = self.runtime.step(static, np.tile(prev, (self.conditions, 1)), state, ref)
         if self.conditions == 1:
             return out, state
         g = self.guidance
@@ -297,9 +310,11 @@ def bar_measures(hits: np.ndarray, previous: np.ndarray | None, steps_per_beat: 
     return out
 
 
-def _sample_bar(stepper, state, prev, K, a, e, P, prompt, settings, rng):
-    """Sample ``K`` candidate bars for steps ``a..e`` from one state (prompt steps kept)."""
-    C = stepper.runtime.config.num_classes
+def _sample_bar(stepper, state, prev, K, a, e, P, prompt, settings, rng, refs=None):
+    """Sample ``K`` candidate bars for steps ``a..e`` from one state (prompt steps kept).
+
+    ``refs`` ``(e - a, C)``: the reference hits of each step (already played), or ``None``."""
+    C = stepper.runtime.num_classes
     L = e - a
     cand_state = stepper.expand(state, K) if K > 1 else state
     cand_prev = np.repeat(prev, K, axis=0)
@@ -308,7 +323,8 @@ def _sample_bar(stepper, state, prev, K, a, e, P, prompt, settings, rng):
     off = np.zeros((K, L, C), np.float32)
     loglik = np.zeros(K)
     for j, t in enumerate(range(a, e)):
-        step, cand_state = stepper.step(t, cand_prev, cand_state)
+        ref = None if refs is None else np.repeat(refs[j][None], K, axis=0)
+        step, cand_state = stepper.step(t, cand_prev, cand_state, ref)
         if t < P:
             h = np.repeat(prompt.hits[t][None], K, axis=0)
             v = np.repeat(prompt.velocity[t][None], K, axis=0)
@@ -324,14 +340,52 @@ def _sample_bar(stepper, state, prev, K, a, e, P, prompt, settings, rng):
     return hits, vel, off, loglik, cand_state, cand_prev
 
 
+def _reference_hits(out: DrumArrays, reference: np.ndarray | None, a: int, e: int) -> np.ndarray | None:
+    """Hits already played at the reference steps of steps ``a..e`` (zeros where none)."""
+    if reference is None:
+        return None
+    r = np.asarray(reference[a:e])
+    valid = (r >= 0) & (r < a)
+    refs = np.zeros((e - a, out.hits.shape[1]), np.float32)
+    refs[valid] = out.hits[r[valid]]
+    return refs
+
+
+def fit_feel_to_song(drums: DrumArrays, features: np.ndarray, names: tuple[str, ...], steps_per_beat: int,
+                     keep: int = 0) -> DrumArrays:
+    """Scale the drums' micro-timing so that it is no looser than the song's pitched parts.
+
+    ``song_timing`` is the mean distance of the song's onsets from the 16th grid; the drums'
+    offsets (steps ``keep..``, e.g. after a prompt) are scaled down so that their mean
+    distance from the grid is at most the song's. A sequenced song gets drums on the grid,
+    a song played by hand keeps a human spread.
+    """
+    if "song_timing" not in names or not features.shape[0]:
+        return drums
+    song = float(features[:, names.index("song_timing")].max()) / 4.0  # mean |offset| in 16ths
+    per16 = 4.0 / steps_per_beat
+    hits = drums.hits.copy()
+    hits[:keep] = False
+    dist = np.abs(drums.offset[hits]) * per16
+    if dist.size == 0 or dist.mean() <= song:
+        return drums
+    scale = song / dist.mean()
+    offset = drums.offset.copy()
+    offset[hits] *= scale
+    return DrumArrays(drums.hits, drums.velocity, offset.astype(np.float32))
+
+
 def generate(runtime: DrummerRuntime, features: np.ndarray, settings: GenerationSettings,
-             prompt: DrumArrays | None = None, grid_steps: np.ndarray | None = None) -> DrumArrays:
+             prompt: DrumArrays | None = None, grid_steps: np.ndarray | None = None,
+             reference: np.ndarray | None = None) -> DrumArrays:
     """Drums for a whole song (``features`` is ``(T, F)``), optionally continuing ``prompt``.
 
     With a ``prompt`` of ``P`` steps, steps ``0..P-1`` are the prompt (kept exactly)
     and generation continues from step ``P``. With controls set, each bar is chosen among
     ``settings.candidates`` sampled bars by log-likelihood under the model minus the
-    distance of its measures to the targets.
+    distance of its measures to the targets. ``reference`` ``(T,)`` gives each step's
+    reference step (see :mod:`neuraldrummer.structure`): the drums already played there
+    are fed to models that take them, so repeated music gets repeated drums.
     """
     from .metrics import bar_index
 
@@ -340,7 +394,7 @@ def generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generation
     style = config.styles.index(settings.style)
     stepper = GuidedStepper(runtime, features, style, settings.style_guidance)
     T = features.shape[0]
-    C = config.num_classes
+    C = runtime.num_classes
     rng = np.random.default_rng(settings.seed)
     controls = settings.active_controls()
     pattern = (start_pattern(settings.start, config.steps_per_beat, settings.seed, settings.style)
@@ -377,7 +431,7 @@ def generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generation
         song_plays = bool(active[a:e].any())
         for _ in range(1 + (settings.refill_silent_bars if settings.temperature is not None else 0)):
             hits, vel, off, loglik, cand_state, cand_prev = _sample_bar(
-                stepper, state, prev, K, a, e, P, prompt, settings, rng)
+                stepper, state, prev, K, a, e, P, prompt, settings, rng, _reference_hits(out, reference, a, e))
             if K > 1 or not song_plays or hits.any() or e <= P:
                 break
         best = 0
@@ -392,6 +446,8 @@ def generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generation
         out.hits[a:e], out.velocity[a:e], out.offset[a:e] = hits[best], vel[best], off[best]
         prev = cand_prev[best:best + 1]
         previous_bar = hits[best]
+    if settings.feel == "song" and settings.swing is None:
+        out = fit_feel_to_song(out, features, config.feature_names, config.steps_per_beat, P)
     swing = settings.swing if settings.swing is not None else runtime.style_swing(settings.style)
     if swing:
         off_beat = (features[:, config.feature_names.index("on_beat")] < 0.5)
@@ -428,7 +484,15 @@ def drum_song(input_path: str | Path, output_path: str | Path | None, model: str
     settings = settings or GenerationSettings()
     runtime = model if isinstance(model, DrummerRuntime) else DrummerRuntime.load(model)
     song = encode_song(input_path, runtime.config.steps_per_beat, runtime.config.feature_names, require_pitched=True)
-    drums = generate(runtime, song.features, settings)
+    if song.info.get("grid") == "regridded":
+        logger.warning("%s: the tempo map does not fit the notes (%.0f%% of onsets off its 16th grid); "
+                       "drumming on a grid re-estimated from the notes (%.1f bpm)", input_path,
+                       100 * song.info["off_grid_share"], song.info["estimated_qpm"])
+    elif song.info.get("grid") == "misfit":
+        logger.warning("%s: the tempo map does not fit the notes (%.0f%% of onsets off its 16th grid) "
+                       "and no steady tempo was found; drumming on the file's own grid", input_path,
+                       100 * song.info["off_grid_share"])
+    drums = generate(runtime, song.features, settings, reference=song.reference)
     out = None
     if output_path is not None:
         out = write_drummed_song(song.loaded, drums, song.grid, output_path, keep_drums=keep_drums,

@@ -251,3 +251,122 @@ def build_grid(
         qpm=tempo.qpm_at(times[:-1]).astype(np.float32),
         tempo_map=tempo,
     )
+
+
+# --- does the tempo map fit the music? -------------------------------------------------
+
+#: An onset is *off the 16th grid* when it is further than this fraction of a 16th note from
+#: the nearest 16th (at 120 bpm: 15.6 ms). Onsets placed at random are off with
+#: probability 0.75; sequenced music is off about 0% of the time, music played by hand 10-40%.
+OFF_GRID_TOLERANCE = 0.125
+#: A tempo map whose share of pitched onsets off its 16th grid exceeds this does not fit.
+MISFIT_SHARE = 0.5
+
+
+def sixteenth_offsets(grid: Grid, times: np.ndarray) -> np.ndarray:
+    """Signed distance of each time to the nearest 16th note of ``grid``, in 16ths ([-0.5, 0.5])."""
+    times = np.asarray(times, np.float64)
+    if times.size == 0:
+        return np.zeros(0, np.float32)
+    steps, offsets = grid.nearest_step(times)
+    per16 = 4 / grid.steps_per_beat  # 16ths per step
+    position = (grid.step_in_bar[steps] % max(grid.steps_per_beat, 1)) * per16 + offsets * per16
+    return (position - np.round(position)).astype(np.float32)
+
+
+def off_grid_share(grid: Grid, times: np.ndarray, tolerance: float = OFF_GRID_TOLERANCE) -> float:
+    """Share of ``times`` (seconds) further than ``tolerance`` 16ths from the grid's nearest 16th."""
+    off = sixteenth_offsets(grid, times)
+    return float((np.abs(off) > tolerance).mean()) if off.size else 0.0
+
+
+def _circular_fit(times: np.ndarray, weights: np.ndarray, periods: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Resultant length (0-1) and phase (seconds) of ``times`` on each period."""
+    out_r = np.zeros(periods.size)
+    out_phase = np.zeros(periods.size)
+    total = weights.sum()
+    for a in range(0, periods.size, 256):  # chunks keep memory small
+        p = periods[a:a + 256]
+        angle = 2 * np.pi * times[None, :] / p[:, None]
+        z = (weights[None, :] * np.exp(1j * angle)).sum(axis=1) / max(total, 1e-9)
+        out_r[a:a + 256] = np.abs(z)
+        out_phase[a:a + 256] = (np.angle(z) / (2 * np.pi)) % 1.0 * p
+    return out_r, out_phase
+
+
+def estimate_tempo(onsets: np.ndarray, weights: np.ndarray | None = None,
+                   qpm_range: tuple[float, float] = (78.0, 162.0)) -> tuple[float, float]:
+    """Estimate a constant tempo and 16th-note phase from onset times (seconds).
+
+    The 16th-note period that lines the onsets up best (largest circular resultant) is
+    searched coarsely on the first 40 s, one tempo octave wide (so 8th-note and 16th-note
+    music are not confused with double time), then refined on every onset.
+
+    Returns
+    -------
+    (qpm, phase)
+        Quarter notes per minute, and the time (s) of one 16th-note grid line.
+    """
+    onsets = np.asarray(onsets, np.float64)
+    weights = np.ones_like(onsets) if weights is None else np.asarray(weights, np.float64)
+    if onsets.size < 8:
+        return 120.0, 0.0
+    early = onsets < onsets.min() + 40.0
+    lo, hi = qpm_range
+    coarse = np.exp(np.arange(np.log(lo), np.log(hi), 0.002))
+    r, _ = _circular_fit(onsets[early], weights[early], 15.0 / coarse)
+    best = float(coarse[int(np.argmax(r))])
+    span = 0.004
+    for _ in range(3):  # refine on all onsets, narrowing around the best tempo
+        fine = best * np.exp(np.linspace(-span, span, 161))
+        r, phase = _circular_fit(onsets, weights, 15.0 / fine)
+        k = int(np.argmax(r))
+        best, best_phase = float(fine[k]), float(phase[k])
+        span /= 20
+    return best, best_phase
+
+
+def constant_tempo_grid(tempo: TempoMap, qpm: float, phase: float, end_time: float, steps_per_beat: int = 2,
+                        downbeat_onsets: np.ndarray | None = None) -> Grid:
+    """A 4/4 grid at a constant ``qpm`` whose 16ths pass through ``phase`` (seconds).
+
+    ``tempo`` (the file's own tempo map) turns the grid's seconds into the file's ticks, so
+    drums written on this grid land where the music is. The bar lines go where the
+    ``downbeat_onsets`` (e.g. bass onsets, weighted by repetition) fall most often on beat 1;
+    steps before the first full bar form a short pickup bar.
+    """
+    step = 60.0 / qpm / steps_per_beat
+    beat = 60.0 / qpm
+    first_beat = phase % beat
+    bar_steps = 4 * steps_per_beat
+    bar = 4 * beat
+    # which of the four beats is the downbeat
+    offset_beats = 0
+    if downbeat_onsets is not None and np.asarray(downbeat_onsets).size:
+        pos = np.round((np.asarray(downbeat_onsets) - first_beat) / beat).astype(np.int64) % 4
+        offset_beats = int(np.argmax(np.bincount(pos, minlength=4)))
+    first_downbeat = first_beat + offset_beats * beat
+    first_downbeat -= np.floor(first_downbeat / bar) * bar  # earliest downbeat >= 0
+    pickup = int(np.floor(first_downbeat / step + 1e-9))
+    start = first_downbeat - pickup * step
+    total = pickup + int(np.ceil(max(end_time - first_downbeat, step) / bar - 1e-9)) * bar_steps
+    if total > MAX_STEPS:
+        raise SongTooLongError(f"song is longer than {MAX_STEPS} grid steps")
+    times = start + step * np.arange(total + 1)
+    lengths = ([pickup] if pickup else []) + [bar_steps] * ((total - pickup) // bar_steps)
+    lengths_arr = np.asarray(lengths, np.int64)
+    bar_starts = np.concatenate([[0], np.cumsum(lengths_arr)[:-1]]).astype(np.int64)
+    bar_of = np.repeat(np.arange(lengths_arr.size, dtype=np.int32), lengths_arr)
+    step_in_bar = (np.arange(bar_of.size) - bar_starts[bar_of]).astype(np.int16)
+    return Grid(
+        steps_per_beat=int(steps_per_beat),
+        ticks=tempo.time_to_tick(times),
+        times=times,
+        bar=bar_of,
+        step_in_bar=step_in_bar,
+        bar_length=lengths_arr[bar_of].astype(np.int16),
+        bar_starts=bar_starts,
+        meters=np.tile(np.array([[4, 4]], np.int16), (lengths_arr.size, 1)),
+        qpm=np.full(bar_of.size, qpm, np.float32),
+        tempo_map=tempo,
+    )

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .drum_map import CLASS_NAMES, CRASH, CYMBAL_CLASSES, SNARE
+from .drum_map import CLOSED_HAT, CRASH, NINE_CLASS_NAMES, OPEN_HAT, RIDE, SNARE, fold_to_nine
 from .features import FEATURE_NAMES
 
 
@@ -74,8 +74,10 @@ def section_starts(features: np.ndarray, names: tuple[str, ...] = FEATURE_NAMES,
 
 def song_statistics(hits: np.ndarray, features: np.ndarray, steps_per_beat: int,
                     names: tuple[str, ...] = FEATURE_NAMES) -> dict:
-    """Musical statistics of one song's drums (see the module table). ``None`` where undefined."""
-    hits = np.asarray(hits) > 0.5
+    """Musical statistics of one song's drums (see the module table). ``None`` where undefined.
+
+    Full-kit hits are folded to the nine classes first (see :mod:`neuraldrummer.drum_map`)."""
+    hits = fold_to_nine(np.asarray(hits) > 0.5)
     table = bar_table(hits, features, names)
     count, active, length = table["count"], table["active"], table["length"]
     per_bar = count.sum(axis=1)
@@ -83,9 +85,10 @@ def song_statistics(hits: np.ndarray, features: np.ndarray, steps_per_beat: int,
     use = active & full if (active & full).any() else active
     stats: dict = {}
     stats["hits_per_bar"] = float(per_bar[use].mean()) if use.any() else None
-    for k, name in enumerate(CLASS_NAMES):
+    for k, name in enumerate(NINE_CLASS_NAMES):
         stats[f"density_{name}"] = float(count[use, k].mean()) if use.any() else None
-    stats["cymbal_hits_per_bar"] = float(count[use][:, list(CYMBAL_CLASSES)].sum(axis=1).mean()) if use.any() else None
+    cymbals = [CLOSED_HAT, OPEN_HAT, CRASH, RIDE]
+    stats["cymbal_hits_per_bar"] = float(count[use][:, cymbals].sum(axis=1).mean()) if use.any() else None
     stats["bars_with_drums"] = float((per_bar[active] > 0).mean()) if active.any() else None
     onsets = hits.sum(axis=1)
     on_beat = features[:, names.index("on_beat")] > 0.5
@@ -179,3 +182,110 @@ def f1_counts(hits: np.ndarray, predicted: np.ndarray) -> tuple[int, int, int]:
 
 def micro_f1(tp: int, fp: int, fn: int) -> float:
     return float(2 * tp / max(2 * tp + fp + fn, 1))
+
+
+# --- does the drummer follow the song? (issue 10's measures) -----------------------------
+
+#: Measures of :func:`follow_measures`, in report order.
+FOLLOW_MEASURES = ("crash_on_section_start", "fill_ratio", "repeat_similarity", "density_correlation",
+                   "distinct_pitches", "odd_sixteenth_share", "off_grid_share", "hits_per_bar")
+
+
+def follow_measures(grid16, form, times: np.ndarray, pitches: np.ndarray) -> dict:
+    """How a drum part follows its song, measured on the song's 16th grid.
+
+    Parameters
+    ----------
+    grid16
+        The song's grid with ``steps_per_beat=4``.
+    form
+        :class:`~neuraldrummer.structure.SongForm` of the song's pitched parts on ``grid16``.
+    times, pitches
+        The drum onsets (seconds) and their General MIDI pitches.
+
+    Returns a dict of :data:`FOLLOW_MEASURES` (``None`` where undefined):
+
+    * ``crash_on_section_start``: share of section starts (after the first bar) with a crash,
+      splash or China within one 16th of the downbeat;
+    * ``fill_ratio``: mean drum change (1 - Jaccard of the (position, pitch) onsets of a bar
+      and the bar before it) of the bars just before a section start, over that of the others;
+    * ``repeat_similarity``: mean Jaccard of the drums of bars whose music repeats (a reference
+      bar at least four bars earlier, see :mod:`neuraldrummer.structure`);
+    * ``density_correlation``: Pearson correlation, across active bars, of drum onsets and
+      pitched onsets;
+    * ``distinct_pitches``: distinct drum pitches used;
+    * ``odd_sixteenth_share``: share of onsets nearest an odd 16th (the "e" and "a" of a beat);
+    * ``off_grid_share``: share of onsets further than 1/8 of a 16th from the grid;
+    * ``hits_per_bar``: onsets per active bar.
+    """
+    from .drum_map import CANONICAL_PITCHES, CRASH_CLASSES, PITCH_TO_CLASS
+    from .grid import OFF_GRID_TOLERANCE, sixteenth_offsets
+
+    times = np.asarray(times, np.float64)
+    pitches = np.asarray(pitches, np.int64)
+    B = grid16.num_bars
+    out: dict = {k: None for k in FOLLOW_MEASURES}
+    active = np.asarray(form.active, bool)
+    if times.size == 0 or B == 0:
+        out["hits_per_bar"] = 0.0 if active.any() else None
+        out["distinct_pitches"] = 0
+        return out
+    step, _ = grid16.nearest_step(times)
+    bar = grid16.bar[step]
+    pos = grid16.step_in_bar[step].astype(np.int64)
+    offsets = sixteenth_offsets(grid16, times)
+    out["distinct_pitches"] = int(np.unique(pitches).size)
+    out["odd_sixteenth_share"] = float(((grid16.step_in_bar[step] % 2) == 1).mean())
+    out["off_grid_share"] = float((np.abs(offsets) > OFF_GRID_TOLERANCE).mean())
+    per_bar = np.bincount(bar, minlength=B).astype(np.float64)
+    out["hits_per_bar"] = float(per_bar[active].mean()) if active.any() else None
+    if active.sum() > 2 and per_bar[active].std() > 0 and form.onsets[active].std() > 0:
+        out["density_correlation"] = float(np.corrcoef(per_bar[active], form.onsets[active])[0, 1])
+    klass = PITCH_TO_CLASS[np.clip(pitches, 0, 127)]
+    crash_pitches = {CANONICAL_PITCHES[c] for c in CRASH_CLASSES} | {p for p in range(128)
+                                                                      if PITCH_TO_CLASS[p] in CRASH_CLASSES}
+    is_crash = np.isin(pitches, sorted(crash_pitches))
+    # bar patterns as sets of (position, class) cells
+    cells = [set() for _ in range(B)]
+    for b, p, k in zip(bar.tolist(), pos.tolist(), klass.tolist()):
+        cells[b].add((p, k))
+
+    def jaccard(x: set, y: set) -> float | None:
+        union = len(x | y)
+        return None if union == 0 else len(x & y) / union
+
+    starts = [b for b in np.nonzero(form.section_start)[0].tolist() if b > 0]
+    if starts:
+        hit = []
+        for b in starts:
+            a = int(grid16.bar_starts[b])
+            near = np.abs(step - a) <= 1
+            hit.append(bool((near & is_crash).any()))
+        out["crash_on_section_start"] = float(np.mean(hit))
+        change = np.full(B, np.nan)
+        for b in range(1, B):
+            if active[b] and active[b - 1]:
+                j = jaccard(cells[b], cells[b - 1])
+                change[b] = 0.0 if j is None else 1.0 - j
+        before = [b - 1 for b in starts if b - 1 >= 1]
+        mask = np.zeros(B, bool)
+        mask[before] = True
+        fill, other = change[mask], change[~mask]
+        fill, other = fill[~np.isnan(fill)], other[~np.isnan(other)]
+        if fill.size and other.size and other.mean() > 0:
+            out["fill_ratio"] = float(fill.mean() / other.mean())
+    sims = []
+    for b in range(B):
+        r = int(form.reference[b])
+        if r >= 0:
+            j = jaccard(cells[b], cells[r])
+            if j is not None:
+                sims.append(j)
+    out["repeat_similarity"] = float(np.mean(sims)) if sims else None
+    return out
+
+
+def median_ratio(system: list[float | None], human: list[float | None]) -> float | None:
+    """Median over songs of system / human (songs where both are defined and human > 0)."""
+    r = [s / h for s, h in zip(system, human) if s is not None and h not in (None, 0)]
+    return float(np.median(r)) if r else None

@@ -86,7 +86,8 @@ class DrumHead(layers.Layer):
 def build_model(config: Config, window_steps: int | None = None) -> keras.Model:
     """Build (not compile) the drummer for windows of ``window_steps`` steps.
 
-    Inputs: ``prev_drums`` (W, 3C), ``features`` (W + LOOKAHEAD_STEPS, F), ``style`` ().
+    Inputs: ``prev_drums`` (W, 3C), ``features`` (W + LOOKAHEAD_STEPS, F), ``style`` () and, with
+    ``config.reference_input``, ``ref_drums`` (W, C): the hits of each step's reference step.
     Output: ``drums`` (W, 3C) = hit logits, velocities, offsets.
     """
     W = window_steps
@@ -94,6 +95,12 @@ def build_model(config: Config, window_steps: int | None = None) -> keras.Model:
     prev = keras.Input((W, 3 * C), name="prev_drums")
     feats = keras.Input((None if W is None else W + LOOKAHEAD_STEPS, F), name="features")
     style = keras.Input((), dtype="int32", name="style")
+    inputs = {"prev_drums": prev, "features": feats, "style": style}
+    drums_in = [prev]
+    if config.reference_input:
+        ref = keras.Input((W, C), name="ref_drums")
+        inputs["ref_drums"] = ref
+        drums_in.append(ref)
 
     h = ReverseTime(name="reverse_in")(feats)
     for k, d in enumerate(LOOKAHEAD_DILATIONS):
@@ -105,13 +112,13 @@ def build_model(config: Config, window_steps: int | None = None) -> keras.Model:
     here = TakeFirst(steps, name="features_now") if steps is not None else layers.Identity(name="features_now")
     s = layers.Embedding(len(config.styles), STYLE_DIM, name="style_embedding")(style)
     s = RepeatStyle(name="style_repeat")(s, prev)
-    x = layers.Concatenate(name="decoder_input")([prev, here(feats), look(h), s])
+    x = layers.Concatenate(name="decoder_input")([*drums_in, here(feats), look(h), s])
     if config.input_dropout:
         x = layers.Dropout(config.input_dropout, name="input_dropout")(x)
     y = layers.LSTM(config.decoder_units, return_sequences=True, name="decoder")(x)
     y = layers.Dropout(config.dropout, name="dropout")(y)
     out = DrumHead(C, name="drums")(y)
-    return keras.Model({"prev_drums": prev, "features": feats, "style": style}, out, name="neuraldrummer")
+    return keras.Model(inputs, out, name="neuraldrummer")
 
 
 def make_loss(num_classes: int, velocity_weight: float, offset_weight: float):

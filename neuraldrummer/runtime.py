@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import Config
+from .drum_map import NUM_CLASSES, NUM_NINE, expand_from_nine, fold_to_nine
 from .errors import ModelNotFoundError
 
 WEIGHTS_FILE = "weights.npz"
@@ -48,9 +49,15 @@ class DrummerRuntime:
         self.conv = [(w[f"lookahead_{k}/kernel"], w[f"lookahead_{k}/bias"]) for k in range(len(LOOKAHEAD_DILATIONS))]
         self.style_table = w["style_embedding/embeddings"]
         kernel = w["decoder/lstm_cell/kernel"]
-        C3 = 3 * config.num_classes
+        C = config.num_classes
+        C3 = 3 * C
+        R = C if config.reference_input else 0
         self.kernel_drums = np.ascontiguousarray(kernel[:C3])
-        self.kernel_static = np.ascontiguousarray(kernel[C3:])
+        self.kernel_reference = np.ascontiguousarray(kernel[C3:C3 + R]) if R else None
+        self.kernel_static = np.ascontiguousarray(kernel[C3 + R:])
+        #: a nine-class model (the first, eighth-note design) runs on full-kit arrays: its
+        #: inputs are folded to nine classes and its outputs expanded (extra classes never play)
+        self.nine = C == NUM_NINE
         self.recurrent = np.ascontiguousarray(w["decoder/lstm_cell/recurrent_kernel"])
         self.bias = w["decoder/lstm_cell/bias"]
         self.head_kernel = np.ascontiguousarray(w["drums/dense/kernel"])
@@ -133,8 +140,21 @@ class DrummerRuntime:
         z = np.zeros((batch, self.units), np.float32)
         return z, z.copy()
 
+    @property
+    def num_classes(self) -> int:
+        """Classes of the arrays the runtime reads and writes: always the full kit."""
+        return NUM_CLASSES
+
+    def fold_input(self, prev_drums: np.ndarray) -> np.ndarray:
+        """Full-kit ``(B, 3 * 18)`` drums -> what the model reads (nine classes for a nine-class model)."""
+        if not self.nine or prev_drums.shape[1] == 3 * NUM_NINE:
+            return prev_drums
+        C = NUM_CLASSES
+        return np.concatenate([fold_to_nine(prev_drums[:, k * C:(k + 1) * C]) for k in range(3)], axis=1)
+
     def step(self, static_t: np.ndarray, prev_drums: np.ndarray,
-             state: tuple[np.ndarray, np.ndarray]) -> tuple[StepOutput, tuple[np.ndarray, np.ndarray]]:
+             state: tuple[np.ndarray, np.ndarray],
+             reference: np.ndarray | None = None) -> tuple[StepOutput, tuple[np.ndarray, np.ndarray]]:
         """One step for a batch.
 
         Parameters
@@ -142,12 +162,19 @@ class DrummerRuntime:
         static_t
             ``(4U,)`` or ``(B, 4U)``: row ``t`` of :meth:`static_input`.
         prev_drums
-            ``(B, 3C)``: hits, velocities, offsets of the previous step.
+            ``(B, 3C)``: hits, velocities, offsets of the previous step (full kit).
         state
             LSTM ``(h, c)``, each ``(B, U)``.
+        reference
+            ``(B, C)``: the hits of the reference step (the same position of the bar whose music
+            this bar repeats), zeros if none. Ignored by models without a reference input.
+
+        Returns full-kit ``(B, 18)`` outputs.
         """
         h, c = state
-        z = static_t + prev_drums @ self.kernel_drums + h @ self.recurrent
+        z = static_t + self.fold_input(prev_drums) @ self.kernel_drums + h @ self.recurrent
+        if self.kernel_reference is not None and reference is not None:
+            z = z + reference @ self.kernel_reference
         U = self.units
         i = sigmoid(z[:, :U])
         f = sigmoid(z[:, U:2 * U])
@@ -158,26 +185,40 @@ class DrummerRuntime:
         y = h @ self.head_kernel + self.head_bias
         C = self.config.num_classes
         out = StepOutput(y[:, :C], sigmoid(y[:, C:2 * C]), 0.5 * np.tanh(y[:, 2 * C:]))
+        if self.nine:
+            out = StepOutput(expand_from_nine(out.logits, -30.0), expand_from_nine(out.velocity),
+                             expand_from_nine(out.offset))
         return out, (h, c)
 
-    def teacher_forced(self, features: np.ndarray, drums: np.ndarray, style: int = 0) -> StepOutput:
-        """Outputs for every step given the real previous drums.
+    def teacher_forced(self, features: np.ndarray, drums: np.ndarray, style: int = 0,
+                       reference: np.ndarray | None = None) -> StepOutput:
+        """Outputs for every step given the real previous drums (and the real reference drums).
 
-        ``drums`` is ``(T, 3C)`` (hits, velocities, offsets); returns ``(T, C)`` arrays.
+        ``drums`` is ``(T, 3 * 18)`` (hits, velocities, offsets); ``reference`` ``(T,)`` steps or
+        ``None``; returns ``(T, 18)`` arrays.
         """
         static = self.static_input(features, style)
         T = static.shape[0]
-        C = self.config.num_classes
+        C = NUM_CLASSES
         prev = np.zeros((1, 3 * C), np.float32)
         state = self.initial_state(1)
         logits = np.zeros((T, C), np.float32)
         vel = np.zeros((T, C), np.float32)
         off = np.zeros((T, C), np.float32)
+        refs = self.reference_drums(drums[:, :C], reference)
         for t in range(T):
-            out, state = self.step(static[t], prev, state)
+            out, state = self.step(static[t], prev, state, refs[t:t + 1])
             logits[t], vel[t], off[t] = out.logits[0], out.velocity[0], out.offset[0]
             prev = drums[t][None, :].astype(np.float32)
         return StepOutput(logits, vel, off)
+
+    def reference_drums(self, hits: np.ndarray, reference: np.ndarray | None) -> np.ndarray:
+        """``(T, C)`` hits of each step's reference step (zeros where none, or when the song is blanked)."""
+        hits = np.asarray(hits, np.float32)
+        if reference is None or self.config.blank_song_features:
+            return np.zeros_like(hits)
+        ref = np.asarray(reference)
+        return np.where((ref >= 0)[:, None], hits[np.maximum(ref, 0)], 0.0).astype(np.float32)
 
 
 def export_weights(model, path: str | Path) -> None:

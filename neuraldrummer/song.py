@@ -12,8 +12,8 @@ import numpy as np
 from .drum_map import CLASS_NAMES
 from .drums import DrumArrays, decode_drums, encode_drums
 from .errors import EmptySongError, NoPitchedNotesError
-from .features import FEATURE_NAMES, compute_features
-from .grid import Grid, build_grid
+from .features import FEATURE_NAMES, analyse_song, pitched_note_arrays
+from .grid import MISFIT_SHARE, Grid, build_grid, constant_tempo_grid, estimate_tempo, off_grid_share
 from .midi_io import LoadedMidi, atomic_write_bytes, load_midi, midi_to_bytes, require_notes
 
 logger = logging.getLogger(__name__)
@@ -32,6 +32,8 @@ class EncodedSong:
     drums: DrumArrays
     feature_names: tuple[str, ...] = FEATURE_NAMES
     info: dict = field(default_factory=dict)
+    #: ``(T,)`` int32: the step whose drums each step may repeat (see neuraldrummer.structure), -1 if none
+    reference: np.ndarray | None = None
 
     @property
     def path(self) -> Path | None:
@@ -46,13 +48,65 @@ class EncodedSong:
         return bool(self.drums.hits.any())
 
 
+#: A re-estimated grid is used only if at most this share of onsets is off it ...
+REGRID_ACCEPT_SHARE = 0.3
+#: ... and it improves on the file's own tempo map by at least this much.
+REGRID_MIN_GAIN = 0.2
+
+
+def marker_times(loaded: LoadedMidi, grid: Grid) -> np.ndarray:
+    """Seconds of the file's marker and cue-point meta events (section names in many files)."""
+    ticks = [m.time for track in loaded.mido_file.tracks for m in track
+             if m.is_meta and m.type in ("marker", "cue_marker")]
+    return grid.tempo_map.tick_to_time(np.asarray(ticks, np.float64)) if ticks else np.zeros(0)
+
+
+def fit_grid(loaded: LoadedMidi, steps_per_beat: int, regrid: str = "auto") -> tuple[Grid, dict]:
+    """The song's grid, and how well its tempo map fits its notes.
+
+    The share of pitched onsets (drum onsets for drum-only files) off the 16th grid of the
+    file's own tempo map measures the fit. Above :data:`~neuraldrummer.grid.MISFIT_SHARE` the
+    map does not fit (typically a file saying 120 bpm while the music plays at another
+    tempo): with ``regrid="auto"`` a constant tempo and its phase are estimated from the
+    notes, and that grid is used if it fits. ``info["grid"]`` is ``"file"``, ``"regridded"``
+    or ``"misfit"`` (no grid found that fits; the file's own is kept).
+    """
+    pm = loaded.pm
+    grid = build_grid(pm, steps_per_beat)
+    notes = pitched_note_arrays(pm)
+    onsets = notes["start"]
+    if onsets.size == 0:
+        onsets = np.asarray([n.start for i in pm.instruments for n in i.notes], np.float64)
+    grid16 = grid if steps_per_beat == 4 else build_grid(pm, 4)
+    share = off_grid_share(grid16, onsets)
+    info = {"grid": "file", "off_grid_share": round(share, 4)}
+    if share <= MISFIT_SHARE:
+        return grid, info
+    info["grid"] = "misfit"
+    if regrid != "auto" or onsets.size < 16:
+        return grid, info
+    qpm, phase = estimate_tempo(np.unique(np.round(onsets, 3)))
+    bass = notes["start"][notes["is_bass"]] if notes["start"].size else onsets
+    end = pm.get_end_time()
+    new16 = constant_tempo_grid(grid.tempo_map, qpm, phase, end, 4, bass)
+    new_share = off_grid_share(new16, onsets)
+    info.update(estimated_qpm=round(qpm, 3), regridded_off_grid_share=round(new_share, 4))
+    if new_share <= REGRID_ACCEPT_SHARE and new_share <= share - REGRID_MIN_GAIN:
+        info["grid"] = "regridded"
+        grid = new16 if steps_per_beat == 4 else constant_tempo_grid(grid.tempo_map, qpm, phase, end,
+                                                                     steps_per_beat, bass)
+    return grid, info
+
+
 def encode_song(
     source: str | Path | LoadedMidi,
     steps_per_beat: int = 2,
     feature_names: tuple[str, ...] = FEATURE_NAMES,
     require_pitched: bool = False,
+    regrid: str = "auto",
+    drop_instrument: int | None = None,
 ) -> EncodedSong:
-    """Load a song (if given a path) and put it on its grid.
+    """Load a song (if given a path) and put it on its grid (see :func:`fit_grid`).
 
     Raises
     ------
@@ -65,7 +119,7 @@ def encode_song(
     if require_pitched and pitched == 0:
         raise NoPitchedNotesError("song has no pitched (non-drum) notes to drum along to", loaded.path)
     try:
-        grid = build_grid(pm, steps_per_beat)
+        grid, fit = fit_grid(loaded, steps_per_beat, regrid)
     except EmptySongError as exc:
         raise EmptySongError(exc.message, loaded.path) from exc
     except Exception as exc:  # re-raise our own errors with the path attached
@@ -74,7 +128,8 @@ def encode_song(
         if isinstance(exc, NeuralDrummerError):
             raise type(exc)(exc.message, loaded.path) from exc
         raise
-    features = compute_features(pm, grid, feature_names)
+    markers = marker_times(loaded, grid)
+    features, reference, _ = analyse_song(pm, grid, feature_names, markers, drop_instrument)
     encoding = encode_drums(pm, grid)
     tempos = np.unique(np.round(grid.tempo_map.qpm, 2))
     info = {
@@ -89,8 +144,9 @@ def encode_song(
         "seconds": float(grid.times[-1]),
         "instruments": len(pm.instruments),
         "drum_only": pitched == 0,
+        **fit,
     }
-    return EncodedSong(loaded, grid, features, encoding.drums, tuple(feature_names), info)
+    return EncodedSong(loaded, grid, features, encoding.drums, tuple(feature_names), info, reference)
 
 
 def _is_drum_channel_message(msg: mido.Message) -> bool:

@@ -300,7 +300,7 @@ def bar_measures(hits: np.ndarray, previous: np.ndarray | None, steps_per_beat: 
     off_beat = (step_in_bar % steps_per_beat) != 0
     out = {
         "density": total / beats,
-        "cymbals": hits[:, :, list(CYMBAL_CLASSES)].sum(axis=(1, 2)) / beats,
+        "cymbals": hits[:, :, [c for c in CYMBAL_CLASSES if c < hits.shape[2]]].sum(axis=(1, 2)) / beats,
         "syncopation": np.where(total > 0, onsets[:, off_beat].sum(axis=1) / np.maximum(total, 1), 0.0),
     }
     if previous is not None and previous.shape[0] == L:

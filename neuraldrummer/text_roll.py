@@ -4,14 +4,16 @@ One line per step, one character per drum class, a ``|`` line before each bar::
 
     # neuraldrummer drum-roll v1
     # steps_per_beat: 2
-    # columns: K S h o L M T C R = kick snare closed_hat open_hat low_tom mid_tom high_tom crash ride
+    # columns: K S h o L M T C R s c p Y N B t W m = kick snare closed_hat ... shaker
     # symbols: - rest, g ghost (velocity < 0.35), x hit, X accent (velocity >= 0.75)
     | bar 1 4/4
-    XxX-----C
-    --x------
+    XxX-----X---------
+    --x---------------
     ...
 
-Hits round-trip exactly; velocities round-trip to their level (ghost, normal, accent).
+One column per class of the full kit (see :mod:`neuraldrummer.drum_map`); a roll with nine
+columns (the first design's classes) is read too. Hits round-trip exactly; velocities
+round-trip to their level (ghost, normal, accent).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .drum_map import CLASS_NAMES, CLASS_SYMBOLS, NUM_CLASSES
+from .drum_map import CLASS_NAMES, CLASS_SYMBOLS, NUM_CLASSES, NUM_NINE
 from .drums import DrumArrays
 from .errors import TextRollError
 
@@ -93,10 +95,12 @@ def from_text(text: str) -> TextRoll:
             bar_lengths.append(0)
             meters.append((int(match.group(1)), int(match.group(2))) if match.group(1) else None)
             continue
-        if len(line) != NUM_CLASSES or set(line) - {REST, GHOST, HIT, ACCENT}:
+        if len(line) not in (NUM_CLASSES, NUM_NINE) or set(line) - {REST, GHOST, HIT, ACCENT}:
             raise TextRollError(
-                f"line {number}: expected {NUM_CLASSES} characters of '{REST}{GHOST}{HIT}{ACCENT}', got {line!r}"
+                f"line {number}: expected {NUM_CLASSES} (full kit) or {NUM_NINE} (nine classes) characters "
+                f"of '{REST}{GHOST}{HIT}{ACCENT}', got {line!r}"
             )
+        line = line.ljust(NUM_CLASSES, REST)  # a nine-class roll: the first nine columns of the full kit
         if not bar_lengths:
             bar_lengths.append(0)
             meters.append(None)

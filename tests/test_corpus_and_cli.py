@@ -8,6 +8,7 @@ import pytest
 import factory
 from neuraldrummer.cli import main
 from neuraldrummer.corpus import Corpus, build_corpus, split_for
+from neuraldrummer.features import FEATURE_NAMES
 
 
 def make_folder(tmp_path, bad_inputs):
@@ -36,7 +37,8 @@ def test_corpus_builder_counts_skips_and_keeps_going(tmp_path, bad_inputs):
     assert s["steps"] == 16 + 24 + 32 + 16
     assert s["drum_only_songs"] == 1
     corpus = Corpus(tmp_path / "corpus")
-    assert corpus.hits.shape == (s["steps"], 9) and corpus.hits.dtype == np.uint8
+    assert corpus.hits.shape == (s["steps"], 18) and corpus.hits.dtype == np.uint8
+    assert corpus.reference.shape == (s["steps"],) and corpus.features_aug.shape == corpus.features.shape
     assert corpus.features.dtype == np.float16 and isinstance(corpus.hits, np.memmap)
     beat = [x for x in corpus.songs if x["drum_only"]][0]
     assert beat["split"] == "test" and beat["style"] == "funk" and beat["source"] == "drums/s1"
@@ -46,7 +48,8 @@ def test_corpus_builder_counts_skips_and_keeps_going(tmp_path, bad_inputs):
     arrays = corpus.arrays(corpus.songs[0])
     # one bar of the rock beat: 8 hats, 2 kicks, 2 snares
     assert arrays["hits"].sum() == 12 * corpus.songs[0]["bars"]
-    assert result.summary["bytes_per_step"] == 9 + 9 + 9 + 2 * 12
+    # hits, velocity, offset (18 each), features and augmented features (float16), reference (int32)
+    assert result.summary["bytes_per_step"] == 18 * 3 + 2 * 2 * len(FEATURE_NAMES) + 4
 
 
 def test_split_is_deterministic_and_balanced():

@@ -37,7 +37,7 @@ def uniform_runtime(model_dir):
 def test_repetition_scoring_prefers_the_bar_nearest_the_target():
     from neuraldrummer.generate import score_candidates
 
-    previous = np.zeros((8, 9), bool)
+    previous = np.zeros((8, 18), bool)
     previous[:, 2] = True  # 8 hats, 4 kicks, 4 snares: 20 hits
     previous[::2, 0] = True
     previous[1::2, 1] = True
@@ -116,10 +116,15 @@ def test_default_output_has_human_dynamics_and_timing(tiny_model, tmp_path):
     from neuraldrummer.generate import drum_song
 
     src = factory.save(factory.song(bars=8), tmp_path / "s.mid")
-    result = drum_song(src, tmp_path / "o.mid", tiny_model, GenerationSettings(cutoff=0.05, temperature=None))
+    result = drum_song(src, tmp_path / "o.mid", tiny_model, GenerationSettings(cutoff=0.05, temperature=None,
+                                                                               feel="model"))
     notes = [n for i in load_midi(tmp_path / "o.mid").pm.instruments if i.is_drum for n in i.notes]
     assert len({n.velocity for n in notes}) >= 8
     assert np.abs(result.drums.offset[result.drums.hits]).max() > 0.01  # some onsets off the grid
+    # the default feel follows the song: this song is sequenced, so the drums sit on the grid
+    tight = drum_song(src, tmp_path / "t.mid", tiny_model, GenerationSettings(cutoff=0.05, temperature=None))
+    np.testing.assert_array_equal(tight.drums.hits, result.drums.hits)
+    assert np.abs(tight.drums.offset[tight.drums.hits]).max() < 1e-6
     drum_song(src, tmp_path / "q.mid", tiny_model, GenerationSettings(cutoff=0.05, temperature=None, quantized=True))
     again = encode_song(tmp_path / "q.mid")
     assert (again.drums.offset == 0).all() and again.drums.hits.any()

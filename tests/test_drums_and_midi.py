@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 import factory
-from neuraldrummer.drum_map import CANONICAL_PITCHES, CLASS_NAMES, NUM_CLASSES, PITCH_TO_CLASS, pitch_to_class
+from neuraldrummer.drum_map import (CANONICAL_PITCHES, CLASS_NAMES, FOLD_TO_NINE, NINE_CLASS_NAMES, NUM_CLASSES,
+                                    PITCH_TO_CLASS, expand_from_nine, fold_to_nine, pitch_to_class)
 from neuraldrummer.drums import DrumArrays
 from neuraldrummer.errors import EmptySongError, MidiLoadError, NoPitchedNotesError, NeuralDrummerError
 from neuraldrummer.midi_io import load_midi, midi_to_bytes, read_midi_bytes
@@ -21,12 +22,37 @@ def pitched_notes(pm):
 
 
 def test_drum_map_is_consistent():
-    assert NUM_CLASSES == 9
+    assert NUM_CLASSES == 18 and CLASS_NAMES[:9] == NINE_CLASS_NAMES
+    assert NINE_CLASS_NAMES == ("kick", "snare", "closed_hat", "open_hat", "low_tom", "mid_tom", "high_tom",
+                                "crash", "ride")
     for k, pitch in enumerate(CANONICAL_PITCHES):
         assert PITCH_TO_CLASS[pitch] == k
-    assert CLASS_NAMES[pitch_to_class(37)] == "snare"  # side-stick plays the snare role
-    assert CLASS_NAMES[pitch_to_class(39)] == "snare"  # clap
+    assert CLASS_NAMES[pitch_to_class(37)] == "side_stick"
+    assert CLASS_NAMES[pitch_to_class(39)] == "clap"
+    assert CLASS_NAMES[pitch_to_class(44)] == "pedal_hat"
     assert pitch_to_class(10) == -1 and pitch_to_class(200) == -1
+    # every General MIDI percussion pitch 27-87 has a class, and folds to Magenta's role
+    for pitch in range(27, 88):
+        assert pitch_to_class(pitch) >= 0, pitch
+    role = {37: "snare", 39: "snare", 44: "closed_hat", 55: "crash", 52: "crash", 53: "ride", 54: "closed_hat",
+            56: "snare", 70: "closed_hat", 36: "kick", 49: "crash"}
+    for pitch, name in role.items():
+        assert NINE_CLASS_NAMES[FOLD_TO_NINE[pitch_to_class(pitch)]] == name, pitch
+
+
+def test_fold_and_expand_between_full_kit_and_nine():
+    hits = np.zeros((3, NUM_CLASSES), bool)
+    hits[0, CLASS_NAMES.index("side_stick")] = True
+    hits[1, CLASS_NAMES.index("splash")] = True
+    hits[2, CLASS_NAMES.index("kick")] = True
+    nine = fold_to_nine(hits)
+    assert nine.shape == (3, 9)
+    assert nine[0].nonzero()[0].tolist() == [NINE_CLASS_NAMES.index("snare")]
+    assert nine[1].nonzero()[0].tolist() == [NINE_CLASS_NAMES.index("crash")]
+    assert nine[2].nonzero()[0].tolist() == [0]
+    back = expand_from_nine(nine)
+    assert back.shape == (3, NUM_CLASSES) and not back[:, 9:].any()
+    np.testing.assert_array_equal(back[:, :9], nine)
 
 
 def test_encode_rock_beat_classes_velocities_offsets():

@@ -12,7 +12,7 @@ from neuraldrummer.text_roll import continuation_pairs, from_text, to_text
 
 def random_drums(steps, seed=0):
     rng = np.random.default_rng(seed)
-    hits = rng.random((steps, 9)) < 0.3
+    hits = rng.random((steps, 18)) < 0.3
     vel = np.where(hits, rng.choice([0.25, 0.6, 0.9], size=hits.shape), 0).astype(np.float32)
     return DrumArrays(hits, vel, np.zeros(hits.shape, np.float32))
 
@@ -29,10 +29,17 @@ def test_text_round_trip_is_exact():
 
 
 def test_text_layout():
-    drums = DrumArrays.from_hits(np.eye(9, dtype=bool)[:2], velocity=0.9)
+    drums = DrumArrays.from_hits(np.eye(18, dtype=bool)[[0, 17]], velocity=0.9)
     text = to_text(drums, [2])
     lines = text.splitlines()
-    assert lines[-3] == "| bar 1" and lines[-2] == "X--------" and lines[-1] == "-X-------"
+    assert lines[-3] == "| bar 1" and lines[-2] == "X" + "-" * 17 and lines[-1] == "-" * 17 + "X"
+
+
+def test_nine_column_roll_reads_into_the_full_kit():
+    roll = from_text("| bar 1\nX-------x\n--x------\n")
+    assert roll.drums.hits.shape == (2, 18)
+    assert roll.drums.hits[0].nonzero()[0].tolist() == [0, 8]  # kick, ride
+    assert roll.drums.hits[1].nonzero()[0].tolist() == [2]  # closed hat
 
 
 def test_midi_to_text_to_midi(tmp_path):
@@ -51,6 +58,6 @@ def test_bad_rolls_raise(bad):
 def test_continuation_pairs():
     drums = random_drums(32)
     pair = continuation_pairs(drums, [8, 8, 8, 8], 2)
-    assert from_text(pair["prompt"]).drums.hits.shape == (16, 9)
+    assert from_text(pair["prompt"]).drums.hits.shape == (16, 18)
     np.testing.assert_array_equal(from_text(pair["completion"]).drums.hits, drums.hits[16:])
     assert continuation_pairs(drums[:16], [8, 8], 2) is None

@@ -13,14 +13,31 @@ def _out(text: str) -> None:
     sys.stdout.write(text + "\n")
 
 
+SAVED_DIR = Path(__file__).resolve().parent.parent / "saved"
+
+
 def default_model_dir() -> Path:
     """``saved/default`` of the source checkout (``NEURALDRUMMER_MODEL`` overrides it)."""
     import os
 
     env = os.environ.get("NEURALDRUMMER_MODEL")
     if env:
-        return Path(env)
-    return Path(__file__).resolve().parent.parent / "saved" / "default"
+        return resolve_model(env)
+    return SAVED_DIR / "default"
+
+
+def resolve_model(name: str | Path | None) -> Path:
+    """A model directory, or the name of a shipped one (``default``, ``eighths``: ``saved/NAME``)."""
+    if name is None:
+        return default_model_dir()
+    path = Path(name)
+    if path.is_dir():
+        return path
+    shipped = SAVED_DIR / str(name)
+    if len(path.parts) == 1 and shipped.is_dir():
+        return shipped
+    raise ModelNotFoundError("no model here (train one, pass --model DIR, or a shipped model: default, eighths)",
+                             path)
 
 
 def _settings(args: argparse.Namespace):
@@ -36,7 +53,8 @@ def _settings(args: argparse.Namespace):
     return GenerationSettings(cutoff=args.cutoff, temperature=temperature, seed=args.seed,
                               start=getattr(args, "start", "basic"), style=args.style, quantized=args.quantized,
                               style_guidance=args.style_strength, swing=args.swing, density=args.density,
-                              cymbals=args.cymbals, syncopation=args.syncopation, repetition=args.repetition)
+                              cymbals=args.cymbals, syncopation=args.syncopation, repetition=args.repetition,
+                              feel=args.feel)
 
 
 def cmd_drum(args: argparse.Namespace) -> int:
@@ -52,9 +70,7 @@ def cmd_drum(args: argparse.Namespace) -> int:
     else:
         source = Path(args.input)
         output = Path(args.output) if args.output else default_output_path(source)
-    model = Path(args.model) if args.model else default_model_dir()
-    if not model.exists():
-        raise ModelNotFoundError("no model here (train one, or pass --model DIR)", model)
+    model = resolve_model(args.model)
     result = drum_song(source, output, model, _settings(args), keep_drums=args.keep_drums)
     grid = result.song.grid
     tempos = "/".join(f"{t:g}" for t in result.song.info["tempos"])
@@ -71,8 +87,7 @@ def cmd_continue(args: argparse.Namespace) -> int:
     from .runtime import DrummerRuntime
 
     started = time.perf_counter()
-    model = Path(args.model) if args.model else default_model_dir()
-    runtime = DrummerRuntime.load(model)
+    runtime = DrummerRuntime.load(resolve_model(args.model))
     spb = runtime.config.steps_per_beat
     groove = read_groove(args.groove, spb, args.tempo)
     result = continue_groove(groove, args.bars, runtime, _settings(args))
@@ -114,7 +129,8 @@ def cmd_styles(args: argparse.Namespace) -> int:
 def add_common_generation_args(p: argparse.ArgumentParser) -> None:
     from .generate import DEFAULT_TEMPERATURE
 
-    p.add_argument("--model", help="model directory (default: saved/default)")
+    p.add_argument("--model", help="model directory, or a shipped model: default (16ths, full kit) or eighths "
+                                   "(the first design's eighth-note, nine-class model); default: default")
     p.add_argument("--cutoff", type=float, default=None,
                    help="alone: play a hit when the model's probability >= CUTOFF (deterministic, the original "
                         "design; lower = busier). With --temperature: never play below CUTOFF")
@@ -128,6 +144,9 @@ def add_common_generation_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--swing", type=float, default=None,
                    help="delay off-beat onsets by this fraction of a step (default: the style's own, 0 without style)")
     p.add_argument("--quantized", action="store_true", help="snap every onset to the grid (velocities stay)")
+    p.add_argument("--feel", choices=("song", "model"), default="song",
+                   help="micro-timing: 'song' = no looser than the song's own parts (on the grid under a "
+                        "sequenced song; default), 'model' = as the model plays")
     levels = ("low", "medium", "high")
     p.add_argument("--density", choices=levels, help="how many hits (absent: the model's own choice)")
     p.add_argument("--cymbals", choices=levels, help="how many cymbal hits (hats, ride, crash)")

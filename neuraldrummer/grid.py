@@ -327,17 +327,21 @@ def estimate_tempo(onsets: np.ndarray, weights: np.ndarray | None = None,
 
 
 def constant_tempo_grid(tempo: TempoMap, qpm: float, phase: float, end_time: float, steps_per_beat: int = 2,
-                        downbeat_onsets: np.ndarray | None = None) -> Grid:
+                        downbeat_onsets: np.ndarray | None = None, onsets: np.ndarray | None = None) -> Grid:
     """A 4/4 grid at a constant ``qpm`` whose 16ths pass through ``phase`` (seconds).
 
     ``tempo`` (the file's own tempo map) turns the grid's seconds into the file's ticks, so
-    drums written on this grid land where the music is. The bar lines go where the
-    ``downbeat_onsets`` (e.g. bass onsets, weighted by repetition) fall most often on beat 1;
-    steps before the first full bar form a short pickup bar.
+    drums written on this grid land where the music is. The beats are the 16th lines on
+    which most ``onsets`` fall, and the bar lines go where the ``downbeat_onsets`` (e.g. bass
+    onsets) fall most often on beat 1; steps before the first full bar form a pickup bar.
     """
     step = 60.0 / qpm / steps_per_beat
     beat = 60.0 / qpm
-    first_beat = phase % beat
+    sixteenth = beat / 4
+    first_beat = phase % sixteenth
+    if onsets is not None and np.asarray(onsets).size:
+        pos = np.round((np.asarray(onsets) - first_beat) / sixteenth).astype(np.int64) % 4
+        first_beat += int(np.argmax(np.bincount(pos, minlength=4))) * sixteenth
     bar_steps = 4 * steps_per_beat
     bar = 4 * beat
     # which of the four beats is the downbeat
@@ -349,6 +353,9 @@ def constant_tempo_grid(tempo: TempoMap, qpm: float, phase: float, end_time: flo
     first_downbeat -= np.floor(first_downbeat / bar) * bar  # earliest downbeat >= 0
     pickup = int(np.floor(first_downbeat / step + 1e-9))
     start = first_downbeat - pickup * step
+    if start > 0.5 * step:  # music starting at 0 s belongs to a step just before it, not after
+        pickup += 1
+        start -= step
     total = pickup + int(np.ceil(max(end_time - first_downbeat, step) / bar - 1e-9)) * bar_steps
     if total > MAX_STEPS:
         raise SongTooLongError(f"song is longer than {MAX_STEPS} grid steps")

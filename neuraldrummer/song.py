@@ -88,13 +88,13 @@ def fit_grid(loaded: LoadedMidi, steps_per_beat: int, regrid: str = "auto") -> t
     qpm, phase = estimate_tempo(np.unique(np.round(onsets, 3)))
     bass = notes["start"][notes["is_bass"]] if notes["start"].size else onsets
     end = pm.get_end_time()
-    new16 = constant_tempo_grid(grid.tempo_map, qpm, phase, end, 4, bass)
+    new16 = constant_tempo_grid(grid.tempo_map, qpm, phase, end, 4, bass, onsets)
     new_share = off_grid_share(new16, onsets)
     info.update(estimated_qpm=round(qpm, 3), regridded_off_grid_share=round(new_share, 4))
     if new_share <= REGRID_ACCEPT_SHARE and new_share <= share - REGRID_MIN_GAIN:
         info["grid"] = "regridded"
         grid = new16 if steps_per_beat == 4 else constant_tempo_grid(grid.tempo_map, qpm, phase, end,
-                                                                     steps_per_beat, bass)
+                                                                     steps_per_beat, bass, onsets)
     return grid, info
 
 

@@ -142,12 +142,14 @@ def analyse_form(notes: dict[str, np.ndarray], grid: Grid, marker_times: np.ndar
         before = playing[max(0, b - 2):b].any(axis=0)
         after = playing[b:b + 2].any(axis=0)
         union = (before | after).sum()
-        if union and (before & after).sum() / union < 0.5:
+        changed_here = (playing[b] != playing[b - 1]).any()
+        if union and changed_here and (before & after).sum() / union < 0.5:
             start[b] = True
         d_before, d_after = onsets[max(0, b - 4):b].mean(), onsets[b:b + 4].mean()
         if b >= 2 and max(d_before, d_after) >= 4 and max(d_before, d_after) >= 1.6 * max(min(d_before, d_after), 1e-9):
             start[b] = True
-        if 0 < b < B - 1 and novelty[b] >= 0.5 and novelty[b] >= novelty[b - 1] and novelty[b] >= novelty[b + 1]:
+        if (h <= b <= B - h and novelty[b] >= 0.5 and novelty[b] >= novelty[b - 1]
+                and (b + 1 >= B or novelty[b] >= novelty[b + 1])):
             start[b] = True
     if marker_times is not None and len(marker_times):
         mstep, moff = grid.nearest_step(np.asarray(marker_times, np.float64))
@@ -166,11 +168,16 @@ def analyse_form(notes: dict[str, np.ndarray], grid: Grid, marker_times: np.ndar
                 last = b
 
     # repeats: most similar bar at least MIN_REPEAT_LAG earlier, in context
+    # neighbours that do not exist (before the first bar, after the last) do not count
     prev_sim = np.zeros_like(ssm)
     prev_sim[1:, 1:] = ssm[:-1, :-1]
     next_sim = np.zeros_like(ssm)
     next_sim[:-1, :-1] = ssm[1:, 1:]
-    context = 0.5 * ssm + 0.25 * prev_sim + 0.25 * next_sim
+    has_prev = np.zeros_like(ssm)
+    has_prev[1:, 1:] = 1.0
+    has_next = np.zeros_like(ssm)
+    has_next[:-1, :-1] = 1.0
+    context = (0.5 * ssm + 0.25 * prev_sim + 0.25 * next_sim) / (0.5 + 0.25 * has_prev + 0.25 * has_next)
     reference = np.full(B, -1, np.int64)
     similarity = np.zeros(B)
     for b in range(MIN_REPEAT_LAG, B):

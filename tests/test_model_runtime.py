@@ -25,10 +25,13 @@ def test_runtime_matches_keras(tiny_model, tiny_corpus):
         model = build_model(runtime.config, T)
         model.load_weights(tiny_model / "model.weights.h5")
         feats = np.concatenate([a["features"], np.zeros((LOOKAHEAD_STEPS, a["features"].shape[1]), np.float32)])
+        assert (a["reference"] >= 0).any()  # the songs repeat: the reference input is exercised
+        ref = runtime.reference_drums(a["hits"], a["reference"])
+        assert ref.any()
         out = model({"prev_drums": previous_steps(y)[None], "features": feats[None],
-                     "style": np.array([2], np.int32)}, training=False)
+                     "style": np.array([2], np.int32), "ref_drums": ref[None]}, training=False)
         out = np.asarray(out)[0]
-        ours = runtime.teacher_forced(a["features"], y, style=2)
+        ours = runtime.teacher_forced(a["features"], y, style=2, reference=a["reference"])
         C = runtime.config.num_classes
         assert np.abs(sigmoid(out[:, :C]) - sigmoid(ours.logits)).max() <= 1e-4
         assert np.abs(out[:, C:2 * C] - ours.velocity).max() <= 1e-4

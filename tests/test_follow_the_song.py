@@ -1,0 +1,218 @@
+"""Issue 10: grid fit, sections and repeats, the follow measures, the full kit, archives."""
+
+import io
+import tarfile
+import zipfile
+
+import mido
+import numpy as np
+import pytest
+
+import factory
+from neuraldrummer.corpus import build_corpus, Corpus
+from neuraldrummer.features import FEATURE_NAMES, pitched_note_arrays
+from neuraldrummer.grid import build_grid, estimate_tempo, off_grid_share, sixteenth_offsets
+from neuraldrummer.midi_io import midi_to_bytes, read_midi_bytes
+from neuraldrummer.song import encode_song
+from neuraldrummer.structure import analyse_form
+
+TPB = factory.TPB
+
+
+def load(mid):
+    return read_midi_bytes(midi_to_bytes(mid))
+
+
+def played_at(qpm_music: float, bars: int = 16, seed: int = 0) -> mido.MidiFile:
+    """A file whose tempo map says 120 bpm while its music plays at ``qpm_music``: the notes of a
+    16th-note riff are placed, in ticks of the 120-bpm map, where they sound at ``qpm_music``."""
+    rng = np.random.default_rng(seed)
+    scale = 120.0 / qpm_music  # ticks of the 120 map per tick of the music
+    sixteenth = TPB // 4
+    notes, drums = [], []
+    pattern = rng.random(16) < 0.6
+    pattern[[0, 4, 8, 12]] = True
+    for b in range(bars):
+        for s in np.nonzero(pattern)[0]:
+            tick = int(round((b * 16 + s) * sixteenth * scale))
+            notes.append((tick, int(sixteenth * scale), 60 + (s % 5), 80))
+        for s in range(0, 16, 2):
+            tick = int(round((b * 16 + s) * sixteenth * scale))
+            drums.append((tick, 30, 42, 80))
+        drums.append((int(round(b * 16 * sixteenth * scale)), 30, 36, 100))
+    tracks = [factory.conductor(), factory.notes_track(notes, name="riff"),
+              factory.notes_track([(int(round(b * 16 * sixteenth * scale)), TPB, 40, 90) for b in range(bars)],
+                                  channel=1, program=33, name="bass"),
+              factory.notes_track(drums, channel=9, name="drums")]
+    return mido.MidiFile(type=1, ticks_per_beat=TPB, tracks=tracks)
+
+
+def test_off_grid_share_is_exact():
+    loaded = load(factory.song(bars=2))
+    grid = build_grid(loaded.pm, 4)
+    on = grid.starts[:10]
+    assert off_grid_share(grid, on) == 0.0
+    sixteenth = grid.durations[0]
+    assert off_grid_share(grid, on + 0.3 * sixteenth) == 1.0
+    np.testing.assert_allclose(sixteenth_offsets(grid, on + 0.2 * sixteenth), 0.2, atol=1e-5)
+    # on an eighth grid the 16th between two steps is still on the 16th grid
+    grid8 = build_grid(loaded.pm, 2)
+    assert off_grid_share(grid8, grid8.starts[:4] + grid8.durations[0] / 2) == 0.0
+
+
+def test_a_wrong_tempo_map_is_detected_and_regridded():
+    loaded = load(played_at(97.0))
+    song = encode_song(loaded, 4)
+    assert song.info["off_grid_share"] > 0.5
+    assert song.info["grid"] == "regridded"
+    assert song.info["estimated_qpm"] == pytest.approx(97.0, rel=2e-3)
+    notes = pitched_note_arrays(loaded.pm)
+    assert off_grid_share(song.grid, notes["start"]) < 0.05
+    # the drums land on the new grid: eight hats per bar, kick on the downbeats
+    hats = song.drums.hits[:, 2]
+    assert hats.sum() == 8 * 16 and np.abs(song.drums.offset[song.drums.hits]).max() < 0.1
+    kicks = np.nonzero(song.drums.hits[:, 0])[0]
+    assert (song.grid.step_in_bar[kicks] == 0).all()
+    # a fitting file keeps its own grid
+    assert encode_song(load(factory.song(bars=4)), 4).info["grid"] == "file"
+    # and the estimate itself
+    qpm, _ = estimate_tempo(np.arange(64) * 60 / 97.0 / 2)
+    assert qpm == pytest.approx(97.0, rel=1e-3)
+
+
+def test_corpus_counts_regridded_and_misfit_files_by_source(tmp_path):
+    root = tmp_path / "data" / "src"
+    root.mkdir(parents=True)
+    factory.save(played_at(97.0), root / "wrong_map.mid")
+    factory.save(factory.song(bars=6), root / "fine.mid")
+    rng = np.random.default_rng(3)  # onsets at random times: no steady tempo fits them
+    notes = [(int(t), 60, 60, 80) for t in np.sort(rng.uniform(0, 40 * TPB, 300))]
+    drums = [(int(t), 30, 38, 80) for t in np.sort(rng.uniform(0, 40 * TPB, 100))]
+    factory.save(mido.MidiFile(type=1, ticks_per_beat=TPB, tracks=[
+        factory.conductor(), factory.notes_track(notes), factory.notes_track(drums, channel=9)]), root / "free.mid")
+    result = build_corpus([tmp_path / "data"], tmp_path / "c", 4, workers=1, progress=False)
+    s = result.summary
+    assert s["songs"] == 2 and s["regridded"] == 1
+    assert s["skipped"] == {"tempo_map_does_not_fit": 1}
+    assert s["by_source"]["data/src"] == {"kept": 2, "regridded": 1, "skipped_tempo_map_does_not_fit": 1}
+
+
+def test_archives_are_read_without_unpacking(tmp_path):
+    data = {f"band/s{i}.mid": midi_to_bytes(factory.song(bars=4 + i)) for i in range(3)}
+    tar_path = tmp_path / "in" / "pack.tar.xz"
+    tar_path.parent.mkdir()
+    with tarfile.open(tar_path, "w:xz") as tf:
+        for name, b in data.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(b)
+            tf.addfile(info, io.BytesIO(b))
+        info = tarfile.TarInfo("band/readme.txt")
+        info.size = 2
+        tf.addfile(info, io.BytesIO(b"hi"))
+    with zipfile.ZipFile(tmp_path / "in" / "more.zip", "w") as zf:
+        zf.writestr("x/y.mid", midi_to_bytes(factory.song(bars=9)))
+        zf.writestr("x/bad.mid", b"not midi")
+    result = build_corpus([tmp_path / "in"], tmp_path / "c", 2, workers=2, progress=False)
+    s = result.summary
+    assert s["songs"] == 4 and s["skipped"] == {"unreadable_midi": 1}
+    assert s["by_source"]["in/pack"]["kept"] == 3 and s["by_source"]["in/more"]["kept"] == 1
+    corpus = Corpus(tmp_path / "c")
+    assert sorted(x["steps"] for x in corpus.songs) == [32, 40, 48, 72]
+    assert not list((tmp_path / "c").glob(".*"))  # no temporary files left
+    assert any("pack.tar.xz::band/s0.mid" in x["path"] for x in corpus.songs)
+
+
+def sectioned_song() -> mido.MidiFile:
+    """8 bars A (piano, one chord per bar, a different root each bar), 8 bars B (piano, bass and a
+    busy lead), then A again: sections at bars 0, 8 and 16; bars 16-23 repeat bars 0-7."""
+    bar = 4 * TPB
+    piano, bass, lead = [], [], []
+    for b in range(24):
+        section_b = 8 <= b < 16
+        root = 48 + (b % 8) if not section_b else 55 + (b % 3)
+        for q in range(4):
+            for p in (root, root + 4, root + 7):
+                piano.append((b * bar + q * TPB, TPB, p, 70))
+        if section_b:
+            bass.append((b * bar, 2 * TPB, root - 12, 90))
+            for s in range(8):
+                lead.append((b * bar + s * TPB // 2, TPB // 2, 72 + (s % 4), 90))
+    return mido.MidiFile(type=1, ticks_per_beat=TPB, tracks=[
+        factory.conductor(), factory.notes_track(piano), factory.notes_track(bass, channel=1, program=33, name="bass"),
+        factory.notes_track(lead, channel=2, program=80, name="lead")])
+
+
+def test_sections_and_repeats_are_found_from_the_song():
+    loaded = load(sectioned_song())
+    grid = build_grid(loaded.pm, 4)
+    form = analyse_form(pitched_note_arrays(loaded.pm), grid)
+    assert np.nonzero(form.section_start)[0].tolist() == [0, 8, 16]
+    assert form.reference[16:].tolist() == list(range(8))
+    assert (form.similarity[16:] > 0.9).all()
+    assert (form.reference[:4] == -1).all()
+    song = encode_song(loaded, 4)
+    f = song.features
+    col = FEATURE_NAMES.index
+    assert f[song.grid.bar_starts[8], col("section_start")] == 1
+    assert f[song.grid.bar_starts[7], col("pre_section")] == 1 and f[song.grid.bar_starts[6], col("pre_section")] == 0
+    # every step of bar 16 refers to the same position of bar 0
+    a = song.grid.bar_starts[16]
+    np.testing.assert_array_equal(song.reference[a:a + 16], np.arange(16))
+
+
+def test_markers_start_sections():
+    mid = factory.song(bars=8, drums=False)
+    mid.tracks[0].insert(0, mido.MetaMessage("marker", text="Chorus", time=0))
+    # move the marker to bar 5 (absolute tick 5 * 4 * TPB): rebuild the conductor with it
+    ev = [(0, m) for m in factory.conductor()[:-1]] + [(5 * 4 * TPB, mido.MetaMessage("marker", text="Chorus"))]
+    mid.tracks[0] = factory._track(ev)
+    song = encode_song(load(mid), 4)
+    starts = np.nonzero(song.features[song.grid.bar_starts, FEATURE_NAMES.index("section_start")])[0]
+    assert 5 in starts.tolist()
+
+
+def test_follow_measures_on_hand_made_drums():
+    from neuraldrummer.metrics import follow_measures
+
+    loaded = load(sectioned_song())
+    grid = build_grid(loaded.pm, 4)
+    form = analyse_form(pitched_note_arrays(loaded.pm), grid)
+    times, pitches = [], []
+    for b in range(24):
+        a = grid.bar_starts[b]
+        for s in range(0, 16, 2):
+            times.append(grid.starts[a + s]); pitches.append(42)
+        times.append(grid.starts[a + 3]); pitches.append(36)  # an odd 16th
+        if b in (8, 16):
+            times.append(grid.starts[a]); pitches.append(49)
+        if b in (7, 15):  # fills before the sections
+            for s in range(8, 16):
+                times.append(grid.starts[a + s]); pitches.append(45)
+    m = follow_measures(grid, form, np.array(times), np.array(pitches))
+    assert m["crash_on_section_start"] == 1.0
+    assert m["distinct_pitches"] == 4
+    assert m["off_grid_share"] == 0.0
+    assert m["odd_sixteenth_share"] == pytest.approx((24 + 2 * 4) / len(times))  # one kick a bar, fills
+    assert m["fill_ratio"] > 3
+    assert m["hits_per_bar"] == pytest.approx(len(times) / 24)
+    # the repeated bars 16-23 equal bars 0-7 except the crash on bar 16
+    assert 0.85 < m["repeat_similarity"] < 1.0
+    late = follow_measures(grid, form, np.array(times) + 0.3 * grid.durations[0], np.array(pitches))
+    assert late["off_grid_share"] == 1.0
+
+
+def test_the_nine_class_eighths_model_runs_on_the_full_kit(tmp_path):
+    from neuraldrummer.drum_map import CANONICAL_PITCHES
+    from neuraldrummer.generate import GenerationSettings, drum_song
+    from neuraldrummer.runtime import DrummerRuntime
+    from neuraldrummer.cli_drum import resolve_model
+
+    runtime = DrummerRuntime.load(resolve_model("eighths"))
+    assert runtime.config.num_classes == 9 and runtime.config.steps_per_beat == 2 and runtime.nine
+    src = factory.save(factory.song(bars=8, drums=False), tmp_path / "s.mid")
+    result = drum_song(src, tmp_path / "o.mid", runtime, GenerationSettings(seed=1))
+    assert result.drums.hits.shape[1] == 18 and result.drums.hits.any()
+    assert not result.drums.hits[:, 9:].any()  # the nine-class model never plays the extra sounds
+    pitches = {n.pitch for i in read_midi_bytes((tmp_path / "o.mid").read_bytes()).pm.instruments if i.is_drum
+               for n in i.notes}
+    assert pitches <= set(CANONICAL_PITCHES[:9])

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections import Counter
 import logging
 import os
 import time
@@ -73,13 +74,7 @@ class _Checkpointer:
                     state["wait"] += 1
                 state["epoch"] = epoch + 1
                 row = {"epoch": epoch + 1, **{k: float(v) for k, v in logs.items()}}
-                history = out_dir / "history.csv"
-                new = not history.exists()
-                with history.open("a", newline="") as handle:
-                    writer = csv.DictWriter(handle, fieldnames=list(row))
-                    if new:
-                        writer.writeheader()
-                    writer.writerow(row)
+                _write_history(out_dir / "history.csv", row)
                 atomic_write_text(out_dir / "train_state.json", json.dumps(state, indent=2) + "\n")
                 logger.info("epoch %d: loss %.4f val_loss %.4f%s", epoch + 1, logs.get("loss", np.nan), val,
                             " (best)" if improved else "")
@@ -87,6 +82,20 @@ class _Checkpointer:
                     self.model.stop_training = True
 
         return Checkpointer()
+
+
+def _write_history(history: Path, row: dict) -> None:
+    """Add one epoch's row, dropping rows of this or later epochs (left by a run that was killed
+    after logging an epoch but before its checkpoint), and replace the file atomically."""
+    import io
+
+    rows = list(csv.DictReader(history.open())) if history.exists() else []
+    rows = [r for r in rows if int(r["epoch"]) < row["epoch"]] + [row]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(row), extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_text(history, buffer.getvalue())
 
 
 def plot_history(history_csv: Path, out_png: Path) -> None:
@@ -194,7 +203,10 @@ def train(corpus_dir: str | Path, out_dir: str | Path, config: Config | None = N
     plot_history(out_dir / "history.csv", out_dir / "loss.png")
     data = {
         "corpus": str(corpus.path),
-        "corpus_summary": {k: corpus.summary[k] for k in ("songs", "steps", "files", "skipped", "splits")},
+        "corpus_summary": {k: corpus.summary[k] for k in ("songs", "steps", "files", "skipped", "splits", "inputs",
+                                                          "regridded") if k in corpus.summary},
+        "train_songs_by_source": dict(sorted(Counter(s["source"] for s in train_songs).items())),
+        "validation_songs_by_source": dict(sorted(Counter(s["source"] for s in val_songs).items())),
         "train_songs": len(train_songs), "validation_songs": len(val_songs),
         "train_steps": int(sum(s["steps"] for s in train_songs)),
         "validation_steps": int(sum(s["steps"] for s in val_songs)),

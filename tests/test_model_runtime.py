@@ -18,7 +18,7 @@ def test_runtime_matches_keras(tiny_model, tiny_corpus):
 
     runtime = DrummerRuntime.load(tiny_model)
     corpus = Corpus(tiny_corpus)
-    for song in corpus.songs[:3]:
+    for song in [s for s in corpus.songs if not s["drum_only"]][:3]:
         a = corpus.arrays(song)
         y = drum_targets(a)
         T = y.shape[0]

@@ -56,9 +56,9 @@ def main() -> int:
         from neuraldrummer.song import encode_song
 
         runtime = DrummerRuntime.load(args.model)
-        encoded = encode_song(song, runtime.config.steps_per_beat)
+        encoded = encode_song(song, runtime.config.steps_per_beat, runtime.config.feature_names)
         t = time.perf_counter()
-        generate(runtime, encoded.features, GenerationSettings())
+        generate(runtime, encoded.features, GenerationSettings(), reference=encoded.reference)
         gen_seconds = time.perf_counter() - t
     steps = encoded.grid.num_steps
     wall = min(r[0] for r in runs)

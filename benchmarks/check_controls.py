@@ -48,14 +48,14 @@ def main() -> int:
     parser.add_argument("--json")
     args = parser.parse_args()
     runtime = DrummerRuntime.load(args.model)
-    songs = [encode_song(f, runtime.config.steps_per_beat, require_pitched=True)
+    songs = [encode_song(f, runtime.config.steps_per_beat, runtime.config.feature_names, require_pitched=True)
              for f in find_midi_files(args.paths)[:args.limit]]
     result: dict = {"command": "python benchmarks/check_controls.py " + " ".join(args.paths) + f" --limit {args.limit}",
                     "songs": len(songs), "controls": {}}
     for control in ("density", "cymbals", "syncopation", "repetition"):
         levels = {}
         for level in ("low", "medium", "high"):
-            vals = [measures(generate(runtime, s.features, GenerationSettings(seed=k, **{control: level})).hits,
+            vals = [measures(generate(runtime, s.features, GenerationSettings(seed=k, **{control: level}), reference=s.reference).hits,
                              s.grid)[control] for k, s in enumerate(songs)]
             levels[level] = round(float(np.mean(vals)), 4)
         levels["ordered"] = levels["low"] < levels["medium"] < levels["high"]
@@ -64,18 +64,18 @@ def main() -> int:
     for style in ("rock", "jazz"):
         shares = []
         for k, s in enumerate(songs):
-            h = generate(runtime, s.features, GenerationSettings(seed=k, style=style)).hits
+            h = generate(runtime, s.features, GenerationSettings(seed=k, style=style), reference=s.reference).hits
             shares.append(h[:, RIDE].sum() / max(h.sum(), 1))
         ride[style] = round(float(np.mean(shares)), 4)
     result["ride_share"] = ride
     velocities, off_grid, total, q_off = set(), 0, 0, 0
     for k, s in enumerate(songs):
-        d = generate(runtime, s.features, GenerationSettings(seed=k))
+        d = generate(runtime, s.features, GenerationSettings(seed=k), reference=s.reference)
         velocities |= set(np.rint(d.velocity[d.hits] * 127).astype(int).tolist())
         ticks = np.rint(d.offset[d.hits] * 480 / runtime.config.steps_per_beat)
         off_grid += int((ticks != 0).sum())
         total += int(d.hits.sum())
-        q = generate(runtime, s.features, GenerationSettings(seed=k, quantized=True))
+        q = generate(runtime, s.features, GenerationSettings(seed=k, quantized=True), reference=s.reference)
         q_off += int((q.offset[q.hits] != 0).sum())
     result["default_distinct_velocities"] = len(velocities)
     result["default_share_of_onsets_off_grid"] = round(off_grid / max(total, 1), 4)

@@ -33,19 +33,21 @@ SETTINGS = {  # name: (cutoff, temperature)
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("corpus", nargs="?", default=str(REPO / "corpus" / "eighths"))
+    parser.add_argument("corpus", nargs="?", default=str(REPO / "corpus" / "sixteenths"))
     parser.add_argument("--model", default=str(REPO / "saved" / "default"))
     parser.add_argument("--limit", type=int, default=40)
     parser.add_argument("--json")
     args = parser.parse_args()
     runtime = DrummerRuntime.load(args.model)
     spb = runtime.config.steps_per_beat
-    songs = corpus_songs(Corpus(args.corpus), "validation", True, args.limit)
-    human = [song_statistics(s["targets"][:, :9], s["features"], spb) for s in songs]
+    names = runtime.config.feature_names
+    songs = corpus_songs(Corpus(args.corpus), "validation", True, args.limit, names)
+    human = [song_statistics(s["targets"][:, :18], s["features"], spb, names) for s in songs]
     rows = {}
     for name, (cutoff, temperature) in SETTINGS.items():
         gen = [song_statistics(generate(runtime, s["features"], GenerationSettings(cutoff=cutoff, temperature=temperature,
-                                                                                  seed=k)).hits, s["features"], spb)
+                                                                                  seed=k), reference=s["reference"]).hits,
+                               s["features"], spb, names)
                for k, s in enumerate(songs)]
         means = mean_statistics(gen)
         bars = [g["bars_with_drums"] for g in gen if g["bars_with_drums"] is not None]

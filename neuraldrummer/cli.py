@@ -174,12 +174,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+                        format="neuraldrummer: %(levelname)s: %(message)s" if args.verbose
+                        else "neuraldrummer: warning: %(message)s")
     try:
         return int(args.func(args) or 0)
     except NeuralDrummerError as exc:
         sys.stderr.write(f"neuraldrummer: error: {exc}\n")
         return 1
+    except BrokenPipeError:  # e.g. `neuraldrummer inspect SONG | head -3`: end quietly
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     except KeyboardInterrupt:
         sys.stderr.write("neuraldrummer: interrupted\n")
         return 130

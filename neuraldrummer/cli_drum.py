@@ -69,6 +69,10 @@ def cmd_drum(args: argparse.Namespace) -> int:
         output = Path(args.output) if args.output else Path.cwd() / "demo_song_drums.mid"
     else:
         source = Path(args.input)
+        if source.is_dir() or not source.name:
+            from .errors import MidiLoadError
+
+            raise MidiLoadError("is a directory, not a MIDI file", source)
         output = Path(args.output) if args.output else default_output_path(source)
     model = resolve_model(args.model)
     result = drum_song(source, output, model, _settings(args), keep_drums=args.keep_drums)

@@ -98,3 +98,36 @@ def test_drum_does_not_import_tensorflow(tiny_model, song_path, tmp_path):
             "assert 'matplotlib' not in sys.modules")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("target", [".", "..", "sub"])
+def test_drum_a_folder_gets_the_one_line_error(tiny_model, tmp_path, target):
+    (tmp_path / "sub").mkdir()
+    proc = run([target], tmp_path / "sub" if target != "sub" else tmp_path, tiny_model)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "is a directory" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert list((tmp_path / "sub").iterdir()) == []
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path):
+    src = factory.save(factory.song(bars=300), tmp_path / "long.mid")  # ~180 kB of text: more than a pipe holds
+    proc = subprocess.run(f'"{sys.executable}" -m neuraldrummer to-text "{src}" --steps-per-beat 8 | head -3', shell=True,
+                          capture_output=True, text=True, timeout=120)
+    assert len(proc.stdout.splitlines()) == 3
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
+
+
+def test_drum_with_the_shipped_eighths_model(tmp_path, song_path):
+    proc = run([song_path, "--model", "eighths", "-o", tmp_path / "e.mid"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "e.mid").is_file()
+
+
+def test_a_file_whose_tempo_map_does_not_fit_is_regridded_with_a_warning(tiny_model, tmp_path):
+    from test_follow_the_song import played_at
+
+    src = factory.save(played_at(97.0), tmp_path / "wrong_map.mid")
+    proc = run([src, "-o", tmp_path / "out.mid"], tmp_path, tiny_model)
+    assert proc.returncode == 0, proc.stderr
+    assert "tempo map does not fit" in proc.stderr and "97.0 bpm" in proc.stderr
+    assert "Traceback" not in proc.stderr

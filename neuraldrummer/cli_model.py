@@ -20,6 +20,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .midi_io import atomic_write_text
     from .train import train
 
+    if args.threads:
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     config = Config.load(args.config) if args.config else None
     overrides = {k: v for k, v in (("epochs", args.epochs), ("steps_per_epoch", args.steps_per_epoch),
                                    ("seed", args.seed)) if v is not None}
@@ -117,6 +122,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="tf.distribute strategy: mirrored = all local GPUs, multi-worker = TF_CONFIG cluster")
     p.add_argument("--progress", action="store_true", default=True)
     p.add_argument("--no-metrics", action="store_true", help="skip validation metrics after training")
+    p.add_argument("--threads", type=int, default=0,
+                   help="CPU threads for TensorFlow (default: all; e.g. 1 to train two models side by side)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("train-baseline", help="train the original (seed) design on a corpus, for comparison")

@@ -82,3 +82,9 @@ class CorpusError(NeuralDrummerError):
     """A corpus directory is missing, empty or inconsistent."""
 
     reason = "bad_corpus"
+
+
+class TrainingBusyError(NeuralDrummerError):
+    """Another ``train`` is already writing this model directory."""
+
+    reason = "training_busy"

@@ -11,7 +11,8 @@ from .features import FEATURE_NAMES
 
 def plot_drum_roll(grid, features: np.ndarray, drums: DrumArrays, title: str = "", max_bars: int | None = None,
                    feature_names: tuple[str, ...] = FEATURE_NAMES):
-    """The drum roll under the song's intensity curve, with bar lines (time in seconds).
+    """The drum roll under the song's intensity curve, with bar lines and the section starts
+    found in the song (red, dashed) (time in seconds).
 
     Returns the matplotlib figure.
     """
@@ -26,6 +27,13 @@ def plot_drum_roll(grid, features: np.ndarray, drums: DrumArrays, title: str = "
     inten = features[:T, feature_names.index("intensity")]
     top.fill_between(t, inten, step="post", alpha=0.5, color="tab:blue", label="song intensity")
     top.plot(t, features[:T, feature_names.index("polyphony")], color="tab:orange", lw=1, label="polyphony")
+    if "section_start" in feature_names:
+        col = features[:T, feature_names.index("section_start")]
+        first = [b for b in grid.bar_starts if b < T and col[b] > 0.5]
+        for k, b in enumerate(first):
+            for ax in (top, bottom):
+                ax.axvline(grid.starts[b], color="tab:red", ls="--", lw=1.2, zorder=1,
+                           label="section start" if (k == 0 and ax is top) else None)
     top.set_ylabel("song")
     top.set_ylim(0, 1.05)
     top.legend(loc="upper right", fontsize=8)

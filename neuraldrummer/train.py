@@ -149,9 +149,61 @@ def style_feel(corpus: Corpus, split: str = "train") -> dict:
     return out
 
 
+LOCK_FILE = ".train.lock"
+
+
+class _DirectoryLock:
+    """An exclusive, non-blocking lock on a model directory (``fcntl.flock``; released by the OS
+    when the process dies, even by ``kill -9``)."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.path = out_dir / LOCK_FILE
+        self.handle = None
+
+    def __enter__(self) -> "_DirectoryLock":
+        import fcntl
+
+        from .errors import TrainingBusyError
+
+        self.handle = open(self.path, "a+")
+        try:
+            fcntl.flock(self.handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self.handle.close()
+            raise TrainingBusyError("another 'neuraldrummer train' is writing this model directory; "
+                                    "wait for it or choose another --out", self.path.parent) from None
+        self.handle.seek(0)
+        self.handle.truncate()
+        self.handle.write(f"{os.getpid()}\n")
+        self.handle.flush()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import fcntl
+
+        if self.handle is not None:
+            fcntl.flock(self.handle.fileno(), fcntl.LOCK_UN)
+            self.handle.close()
+
+
 def train(corpus_dir: str | Path, out_dir: str | Path, config: Config | None = None,
           strategy: str = "default", verbose: int = 2, init_weights: str | Path | None = None) -> dict:
-    """Train (or resume training) a drummer; return a summary dict."""
+    """Train (or resume training) a drummer; return a summary dict.
+
+    Only one process at a time may train into ``out_dir``: a second one raises
+    :class:`~neuraldrummer.errors.TrainingBusyError` at once.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with _DirectoryLock(out_dir):
+        # temporary files of a run that was killed while writing (we hold the lock: it is dead)
+        for stale in [*out_dir.glob(".*.tmp.weights.h5"), *out_dir.glob(".*.part"), *out_dir.glob(".*.tmp.png")]:
+            stale.unlink(missing_ok=True)
+        return _train(corpus_dir, out_dir, config, strategy, verbose, init_weights)
+
+
+def _train(corpus_dir: str | Path, out_dir: Path, config: Config | None, strategy: str, verbose: int,
+           init_weights: str | Path | None) -> dict:
     import keras
 
     from .dataset import WindowDataset

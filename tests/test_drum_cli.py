@@ -131,3 +131,17 @@ def test_a_file_whose_tempo_map_does_not_fit_is_regridded_with_a_warning(tiny_mo
     assert proc.returncode == 0, proc.stderr
     assert "tempo map does not fit" in proc.stderr and "97.0 bpm" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_two_drum_processes_writing_one_output_leave_one_whole_file(tiny_model, tmp_path, song_path):
+    out = tmp_path / "same.mid"
+    env = dict(os.environ, NEURALDRUMMER_MODEL=str(tiny_model))
+    procs = [subprocess.Popen([sys.executable, "-m", "neuraldrummer", "drum", str(song_path), "-o", str(out),
+                               "--seed", str(k)], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for k in range(2)]
+    for p in procs:
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["same.mid", "song.mid"]  # no temporary files
+    pm = pretty_midi.PrettyMIDI(str(out))
+    assert len([i for i in pm.instruments if i.is_drum]) == 1

@@ -69,7 +69,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.baselines:
         baselines = Path(args.baselines_dir) if args.baselines_dir else Path(args.model).resolve().parent / "baselines"
     report = evaluate_songs(args.paths, args.model, args.out, baselines, args.split, args.limit,
-                            progress=not args.no_progress)
+                            progress=not args.no_progress, eighths_dir=args.eighths)
     _out(f"wrote {args.out}/report.json, report.md, report.png: {report['songs']} songs, "
          f"{len(report['systems'])} systems, {report['seconds']:.0f} s")
     return 0
@@ -139,6 +139,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", default=str(Path(__file__).resolve().parent.parent / "saved" / "default"))
     p.add_argument("--baselines", action="store_true", help="also evaluate seed_design, no_song_features, rule_based")
     p.add_argument("--baselines-dir", help="where the baseline models are (default: MODEL/../baselines)")
+    p.add_argument("--eighths", help="the eighth-note model compared with --baselines (default: MODEL/../eighths)")
     p.add_argument("--split", choices=["train", "validation", "test"], help="only songs of this corpus split")
     p.add_argument("--limit", type=int, help="at most this many songs")
     p.add_argument("--out", required=True, help="report directory")

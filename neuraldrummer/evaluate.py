@@ -256,9 +256,10 @@ def evaluate_songs(paths: list[str | Path], model_dir: str | Path, out_dir: str 
         for k, s in enumerate(songs):
             enc = s["grids"][spb]
             targets = _targets(enc)
-            logits[name].append(rt.teacher_forced(enc.features, targets, reference=enc.reference).logits)
+            feats = enc.features[:, [enc.feature_names.index(n) for n in rt.config.feature_names]]
+            logits[name].append(rt.teacher_forced(feats, targets, reference=enc.reference).logits)
             hits_true[name].append(targets[:, :rt.num_classes])
-            drums = generate(rt, enc.features, GenerationSettings(seed=k), reference=enc.reference)
+            drums = generate(rt, feats, GenerationSettings(seed=k), reference=enc.reference)
             ev = decode_drums(drums, enc.grid)
             played[name].append((drums.hits, enc, ev.times, ev.pitches))
             if bar is not None:

@@ -12,8 +12,8 @@ TEMPLATE = """# NeuralDrummer model: {name}
 Written by `neuraldrummer model-card {path}` from the files in this folder.
 
 ## How it was made
-- Commands: `neuraldrummer tokenise {inputs} -o CORPUS{spb_flag}`, then
-  `{command}; metrics and this card: `neuraldrummer validate {path} CORPUS`
+- Commands: `neuraldrummer tokenise {inputs} -o {corpus}{spb_flag}`, then
+  `{command}; metrics and this card: `neuraldrummer validate {path} {corpus}`
 - Config: `config.json` (grid 1/{grid} notes, {classes} drum classes, {features} song features, decoder LSTM {units} units)
 - Best epoch {best_epoch} of {epochs} (early stopping, patience {patience}); validation loss {val_loss:.4f}
 - Training data: {train_songs} songs ({train_steps} steps, {drum_only} of them drum-only GMD performances);
@@ -22,7 +22,7 @@ Written by `neuraldrummer model-card {path}` from the files in this folder.
   re-gridded because their tempo map did not fit their notes.
 - Loss curve: `history.csv`, `loss.png`.
 - Style feel (`style_feel.json`: each GMD style's swing and dynamics, from the training split):
-  written by training, or for an existing model by `neuraldrummer style-feel corpus/eighths --model {path}`.
+  written by training, or for an existing model by `neuraldrummer style-feel {corpus} --model {path}`.
 
 ## Validation metrics (`metrics.json`)
 | | songs with pitched instruments | GMD drum-only |
@@ -114,7 +114,7 @@ def write_model_card(model_dir: str | Path) -> Path:
         corpus_files=data.get("corpus_summary", {}).get("files", "?"),
         skipped=data.get("corpus_summary", {}).get("skipped", "?"),
         regridded=data.get("corpus_summary", {}).get("regridded", 0),
-        source_table=source_table(data),
+        source_table=source_table(data), corpus=data.get("corpus", "CORPUS"),
     )
     out = d / "README.md"
     atomic_write_text(out, text)

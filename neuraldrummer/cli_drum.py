@@ -51,7 +51,7 @@ def _settings(args: argparse.Namespace):
     else:
         temperature = args.temperature
     return GenerationSettings(cutoff=args.cutoff, temperature=temperature, seed=args.seed,
-                              start=getattr(args, "start", "basic"), style=args.style, quantized=args.quantized,
+                              start=getattr(args, "start", "auto"), style=args.style, quantized=args.quantized,
                               style_guidance=args.style_strength, swing=args.swing, density=args.density,
                               cymbals=args.cymbals, syncopation=args.syncopation, repetition=args.repetition,
                               feel=args.feel)
@@ -163,8 +163,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("input", nargs="?", help="input MIDI song (default: the bundled demo song)")
     p.add_argument("-o", "--output", help="output MIDI (default: INPUT_drums.mid beside the input)")
     add_common_generation_args(p)
-    p.add_argument("--start", default="basic",
-                   help="start pattern: basic, count-in, blank, random, or a drum MIDI loop (default basic)")
+    p.add_argument("--start", default="auto",
+                   help="start pattern: basic, count-in, blank, random, or a drum MIDI loop (default auto: blank "
+                        "for the default model, which finds its own groove; basic for the eighths model or a style)")
     p.add_argument("--keep-drums", action="store_true", help="keep the song's own drums beside the new ones")
     p.set_defaults(func=cmd_drum)
 

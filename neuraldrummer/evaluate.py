@@ -187,7 +187,8 @@ def _fold_logits(logits: np.ndarray) -> np.ndarray:
 
 def evaluate_songs(paths: list[str | Path], model_dir: str | Path, out_dir: str | Path,
                    baselines_dir: str | Path | None = None, split: str | None = None,
-                   limit: int | None = None, progress: bool = True, eighths_dir: str | Path | None = None) -> dict:
+                   limit: int | None = None, progress: bool = True, eighths_dir: str | Path | None = None,
+                   settings: dict | None = None) -> dict:
     """Evaluate the model (and baselines) on songs with real drums; write report.json/.md and plots.
 
     Systems: ``neuraldrummer`` (the model), and with baselines ``eighths`` (the first,
@@ -259,7 +260,8 @@ def evaluate_songs(paths: list[str | Path], model_dir: str | Path, out_dir: str 
             feats = enc.features[:, [enc.feature_names.index(n) for n in rt.config.feature_names]]
             logits[name].append(rt.teacher_forced(feats, targets, reference=enc.reference).logits)
             hits_true[name].append(targets[:, :rt.num_classes])
-            drums = generate(rt, feats, GenerationSettings(seed=k), reference=enc.reference)
+            extra = (settings or {}) if name == "neuraldrummer" else {}
+            drums = generate(rt, feats, GenerationSettings(seed=k, **extra), reference=enc.reference)
             ev = decode_drums(drums, enc.grid)
             played[name].append((drums.hits, enc, ev.times, ev.pitches))
             if bar is not None:

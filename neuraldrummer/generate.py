@@ -32,9 +32,9 @@ from .runtime import DrummerRuntime, StepOutput, sigmoid
 
 logger = logging.getLogger(__name__)
 
-START_PATTERNS = ("basic", "count-in", "blank", "random")
+START_PATTERNS = ("auto", "basic", "count-in", "blank", "random")
 DEFAULT_CUTOFF = 0.5
-DEFAULT_TEMPERATURE = 1.0
+DEFAULT_TEMPERATURE = 1.05
 
 
 #: Two-bar priming grooves per style, on a 16th-note grid of one 4/4 bar: class -> 16
@@ -131,7 +131,9 @@ class GenerationSettings:
     cutoff: float | None = None
     temperature: float | None = DEFAULT_TEMPERATURE
     seed: int = 0
-    start: str | Path = "basic"
+    #: "auto": "blank" for models that know the song's form (the drummer finds its own groove),
+    #: "basic" for the first design's model
+    start: str | Path = "auto"
     style: str = "none"
     quantized: bool = False
     #: how strongly a style pulls (0 = only the song decides)
@@ -153,6 +155,10 @@ class GenerationSettings:
     #: candidate bars per bar when steering, and how much closeness to the targets counts
     candidates: int = 16
     control_strength: float = 10.0
+    #: how strongly each bar is chosen for following the song (density that follows the song's,
+    #: fills into section starts), among ``follow_candidates`` sampled bars; 0 = off
+    follow: float = 1.0
+    follow_candidates: int = 8
     #: "song": the drums' micro-timing is no looser than the song's own pitched parts (on the
     #: grid under a sequenced song, human under one played by hand); "model": as the model plays
     feel: str = "song"
@@ -322,6 +328,7 @@ def _sample_bar(stepper, state, prev, K, a, e, P, prompt, settings, rng, refs=No
     vel = np.zeros((K, L, C), np.float32)
     off = np.zeros((K, L, C), np.float32)
     loglik = np.zeros(K)
+    expected = np.zeros(K)
     for j, t in enumerate(range(a, e)):
         ref = None if refs is None else np.repeat(refs[j][None], K, axis=0)
         step, cand_state = stepper.step(t, cand_prev, cand_state, ref)
@@ -335,9 +342,57 @@ def _sample_bar(stepper, state, prev, K, a, e, P, prompt, settings, rng, refs=No
             o = np.where(h, np.clip(step.offset, -0.45, 0.45), 0.0)
             z = step.logits
             loglik -= (np.maximum(z, 0) - z * h + np.log1p(np.exp(-np.abs(z)))).sum(axis=1)
+            expected += sigmoid(z).sum(axis=1)
         hits[:, j], vel[:, j], off[:, j] = h, v, o
         cand_prev = np.concatenate([h.astype(np.float32), v, o], axis=1)
-    return hits, vel, off, loglik, cand_state, cand_prev
+    return hits, vel, off, loglik, cand_state, cand_prev, expected
+
+
+def follow_scores(hits: np.ndarray, expected: np.ndarray, relative_density: float, fill_bar: bool,
+                  previous_bar: np.ndarray | None, reference_bar: np.ndarray | None = None,
+                  density: bool = True, steadiness: bool = True) -> np.ndarray:
+    """How well each candidate bar ``hits`` (k, L, C) follows the song (higher is better).
+
+    * density: the bar's hits against the model's own expectation (mean over candidates of the
+      expected hits, untempered) scaled by how busy the song is in this bar relative to the song's
+      average bar (``relative_density ** 0.7``): drums get busier where the song does;
+    * fills: in the bar before a section start (``fill_bar``), bars that change more from the
+      previous bar (1 - Jaccard) score higher, as human drummers play fills there; elsewhere a
+      small pull toward the previous bar keeps the groove steady between the fills (``steadiness``);
+    * repeats: where the music repeats an earlier bar, similarity to the drums played there
+      (``reference_bar``) scores higher (``steadiness``).
+
+    A user's ``density``/``cymbals`` control replaces the density term, a ``repetition`` control
+    or a loop to follow replaces the steadiness terms.
+    """
+    n = hits.sum(axis=(1, 2)).astype(np.float64)
+    target = float(np.mean(expected)) * max(relative_density, 0.0) ** 0.7
+    score = np.zeros(n.shape)
+    if density:
+        score = score - FOLLOW_DENSITY_WEIGHT * np.abs(np.log((n + 1.0) / (target + 1.0)))
+    if previous_bar is not None and previous_bar.shape == hits.shape[1:]:
+        inter = (hits & previous_bar[None]).sum(axis=(1, 2))
+        union = (hits | previous_bar[None]).sum(axis=(1, 2))
+        change = 1.0 - np.where(union > 0, inter / np.maximum(union, 1), 1.0)
+        if fill_bar:
+            score = score + FOLLOW_FILL_WEIGHT * change
+        elif steadiness:
+            score = score - FOLLOW_KEEP_WEIGHT * change
+    if (steadiness and reference_bar is not None and reference_bar.shape == hits.shape[1:] and reference_bar.any()
+            and not fill_bar):
+        inter = (hits & reference_bar[None]).sum(axis=(1, 2))
+        union = (hits | reference_bar[None]).sum(axis=(1, 2))
+        score = score + FOLLOW_REPEAT_WEIGHT * np.where(union > 0, inter / np.maximum(union, 1), 0.0)
+    return score
+
+
+#: Weights of :func:`follow_scores` (per unit of log density ratio, per unit of change in a fill
+#: bar, per unit of change elsewhere).
+FOLLOW_DENSITY_WEIGHT = 2.0
+FOLLOW_FILL_WEIGHT = 6.0
+FOLLOW_KEEP_WEIGHT = 0.5
+#: ... and per unit of similarity to the drums of the bar whose music this bar repeats
+FOLLOW_REPEAT_WEIGHT = 2.0
 
 
 def _reference_hits(out: DrumArrays, reference: np.ndarray | None, a: int, e: int) -> np.ndarray | None:
@@ -397,11 +452,19 @@ def generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generation
     C = runtime.num_classes
     rng = np.random.default_rng(settings.seed)
     controls = settings.active_controls()
-    pattern = (start_pattern(settings.start, config.steps_per_beat, settings.seed, settings.style)
+    start = settings.start
+    if str(start) == "auto":
+        start = "blank" if "bar_onsets" in config.feature_names and settings.style == "none" else "basic"
+    pattern = (start_pattern(start, config.steps_per_beat, settings.seed, settings.style)
                if prompt is None else DrumArrays.empty(0))
     loop_bars = _loop_bars(pattern, config.steps_per_beat) if (
-        prompt is None and settings.loop_similarity is not None and str(settings.start) not in START_PATTERNS) else []
+        prompt is None and settings.loop_similarity is not None and str(start) not in START_PATTERNS) else []
     K = settings.candidates if (controls or loop_bars) else 1
+    names = config.feature_names
+    follow = (settings.follow > 0 and settings.temperature is not None and prompt is None
+              and all(n in names for n in ("bar_onsets", "pre_section")))
+    if follow:
+        K = max(K, settings.follow_candidates)
     if controls and settings.temperature is None:
         raise ConfigError("controls need sampling: give a temperature (the default) rather than --cutoff alone")
 
@@ -419,6 +482,10 @@ def generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generation
     previous_bar = None
     spb = config.steps_per_beat
     active = features[:, config.feature_names.index("active")] > 0.5
+    if follow:
+        bar_density = features[:, names.index("bar_onsets")]
+        mean_density = float(bar_density[active].mean()) if active.any() else 0.0
+        pre_section = features[:, names.index("pre_section")] > 0.5
     for bar_number, (a, e) in enumerate(zip(bar_starts[:-1], bar_starts[1:])):
         a, e = int(a), int(e)
         if e <= P:  # a prompt bar: teacher-force it
@@ -429,16 +496,26 @@ def generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generation
             previous_bar = out.hits[a:e].copy()
             continue
         song_plays = bool(active[a:e].any())
+        refs = _reference_hits(out, reference, a, e)
         for _ in range(1 + (settings.refill_silent_bars if settings.temperature is not None else 0)):
-            hits, vel, off, loglik, cand_state, cand_prev = _sample_bar(
-                stepper, state, prev, K, a, e, P, prompt, settings, rng, _reference_hits(out, reference, a, e))
+            hits, vel, off, loglik, cand_state, cand_prev, expected = _sample_bar(
+                stepper, state, prev, K, a, e, P, prompt, settings, rng, refs)
             if K > 1 or not song_plays or hits.any() or e <= P:
                 break
         best = 0
         if K > 1:
             loop_bar = loop_bars[bar_number % len(loop_bars)] if loop_bars else None
-            score = score_candidates(hits, loglik, controls, previous_bar, spb, settings.control_strength,
-                                     loop_bar, settings.loop_similarity)
+            if controls or loop_bar is not None:
+                score = score_candidates(hits, loglik, controls, previous_bar, spb, settings.control_strength,
+                                         loop_bar, settings.loop_similarity)
+            else:  # candidates drawn only to follow the song: no pull toward the likeliest (plainest) bar
+                score = np.zeros(K)
+            if follow and song_plays:
+                rel = (float(bar_density[a]) + 0.05) / (mean_density + 0.05)
+                score = score + settings.follow * follow_scores(
+                    hits, expected, rel, bool(pre_section[a]), previous_bar, None if refs is None else refs > 0.5,
+                    density="density" not in controls and "cymbals" not in controls,
+                    steadiness="repetition" not in controls and loop_bar is None)
             best = int(np.argmax(score))
             state = stepper.select(cand_state, K, best)
         else:

@@ -182,6 +182,7 @@ class _DirectoryLock:
         import fcntl
 
         if self.handle is not None:
+            self.path.unlink(missing_ok=True)
             fcntl.flock(self.handle.fileno(), fcntl.LOCK_UN)
             self.handle.close()
 

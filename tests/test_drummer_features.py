@@ -30,7 +30,7 @@ def uniform_runtime(model_dir):
     with np.load(model_dir / "weights.npz") as w:
         weights = {k: np.zeros_like(w[k]) for k in w.files}
     C = trained.config.num_classes
-    weights["drums/dense/bias"][:C] = np.log(0.15 / 0.85)
+    weights["drums/dense/bias"][:C] = np.log(0.075 / 0.925)  # about 11 hits a bar over the 18 classes
     return DrummerRuntime(trained.config, weights)
 
 

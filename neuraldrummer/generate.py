@@ -462,6 +462,7 @@ def generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generation
     K = settings.candidates if (controls or loop_bars) else 1
     names = config.feature_names
     follow = (settings.follow > 0 and settings.temperature is not None and prompt is None
+              and not config.blank_song_features  # a no-song ablation does not follow the song either
               and all(n in names for n in ("bar_onsets", "pre_section")))
     if follow:
         K = max(K, settings.follow_candidates)

@@ -524,7 +524,7 @@ def generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generation
         out.hits[a:e], out.velocity[a:e], out.offset[a:e] = hits[best], vel[best], off[best]
         prev = cand_prev[best:best + 1]
         previous_bar = hits[best]
-    if settings.feel == "song" and settings.swing is None:
+    if settings.feel == "song" and settings.swing is None and not config.blank_song_features:
         out = fit_feel_to_song(out, features, config.feature_names, config.steps_per_beat, P)
     swing = settings.swing if settings.swing is not None else runtime.style_swing(settings.style)
     if swing:

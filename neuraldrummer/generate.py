@@ -393,6 +393,9 @@ FOLLOW_FILL_WEIGHT = 6.0
 FOLLOW_KEEP_WEIGHT = 0.5
 #: ... and per unit of similarity to the drums of the bar whose music this bar repeats
 FOLLOW_REPEAT_WEIGHT = 2.0
+#: strength of the steadiness pull where no song plays (continuing a groove alone); the take is
+#: then drawn with probability softmax(score) rather than chosen
+NO_SONG_STEADINESS = 10.0
 
 
 def _reference_hits(out: DrumArrays, reference: np.ndarray | None, a: int, e: int) -> np.ndarray | None:
@@ -461,7 +464,7 @@ def generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generation
         prompt is None and settings.loop_similarity is not None and str(start) not in START_PATTERNS) else []
     K = settings.candidates if (controls or loop_bars) else 1
     names = config.feature_names
-    follow = (settings.follow > 0 and settings.temperature is not None and prompt is None
+    follow = (settings.follow > 0 and settings.temperature is not None
               and not config.blank_song_features  # a no-song ablation does not follow the song either
               and all(n in names for n in ("bar_onsets", "pre_section")))
     if follow:
@@ -511,13 +514,20 @@ def generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generation
                                          loop_bar, settings.loop_similarity)
             else:  # candidates drawn only to follow the song: no pull toward the likeliest (plainest) bar
                 score = np.zeros(K)
-            if follow and song_plays:
+            if follow:  # without a song (a groove to continue) only the steadiness terms count
                 rel = (float(bar_density[a]) + 0.05) / (mean_density + 0.05)
-                score = score + settings.follow * follow_scores(
-                    hits, expected, rel, bool(pre_section[a]), previous_bar, None if refs is None else refs > 0.5,
-                    density="density" not in controls and "cymbals" not in controls,
+                weight = settings.follow * (1.0 if song_plays else NO_SONG_STEADINESS)
+                score = score + weight * follow_scores(
+                    hits, expected, rel, bool(pre_section[a]) and song_plays, previous_bar,
+                    None if refs is None else refs > 0.5,
+                    density=song_plays and "density" not in controls and "cymbals" not in controls,
                     steadiness="repetition" not in controls and loop_bar is None)
-            best = int(np.argmax(score))
+            if follow and not song_plays and not controls and loop_bar is None:
+                # no song to follow: draw the take with probability softmax(score), a mild pull only
+                p = np.exp(score - score.max())
+                best = int(rng.choice(K, p=p / p.sum()))
+            else:
+                best = int(np.argmax(score))
             state = stepper.select(cand_state, K, best)
         else:
             state = cand_state

@@ -153,9 +153,9 @@ def source_of(path: Path, roots: list[Path]) -> str:
 def _encode_one(args: tuple[str, bytes | None, int]) -> dict:
     """Worker: encode one file (from its path or its bytes); never raises for expected failures."""
     path_str, data, steps_per_beat = args
-    from .features import pitched_instrument_count
+    from .features import analyse_song, pitched_instrument_count
     from .midi_io import load_midi, read_midi_bytes
-    from .song import encode_song  # imported in the worker
+    from .song import encode_song, marker_times  # imported in the worker
 
     try:
         loaded = load_midi(path_str) if data is None else read_midi_bytes(data, path_str)
@@ -169,9 +169,8 @@ def _encode_one(args: tuple[str, bytes | None, int]) -> dict:
         features_aug = song.features
         if n_inst >= 2:
             drop = int(md5[8:16], 16) % n_inst
-            features_aug = encode_song(loaded, steps_per_beat, drop_instrument=drop, regrid="auto").features
-            if features_aug.shape != song.features.shape:
-                features_aug = song.features
+            features_aug = analyse_song(loaded.pm, song.grid, song.feature_names, marker_times(loaded, song.grid),
+                                        drop)[0]
     except NeuralDrummerError as exc:
         return {"path": path_str, "error": exc.reason, "message": str(exc)}
     except (MemoryError, RecursionError, ValueError, OverflowError) as exc:  # pathological files

@@ -18,6 +18,7 @@ import keras
 from .config import Config
 from .corpus import Corpus
 from .dataset_features import blank_song_features
+from .drum_map import NUM_NINE, fold_steps_to_nine, fold_to_nine
 from .model import LOOKAHEAD_STEPS
 
 
@@ -94,7 +95,9 @@ class WindowDataset(keras.utils.PyDataset):
                          and rng.random() < cfg.drop_instrument)
             lo = max(start - 1, 0)
             a = self.corpus.arrays(song, lo, start + W + L, augmented)
-            y = drum_targets(a)[:, :C3] if C3 == y_width(a) else _nine(drum_targets(a))
+            y = drum_targets(a)
+            if C == NUM_NINE:  # a nine-class model (the first design) trains on the folded kit
+                y = fold_steps_to_nine(y)
             off = start - lo  # 1 if there is a step before the window
             n = min(W, T - start)
             target[b, :n] = y[off:off + n]
@@ -113,7 +116,7 @@ class WindowDataset(keras.utils.PyDataset):
                 valid = r >= 0
                 if valid.any():
                     hits = self.corpus.hits[song["start"] + r[valid]].astype(np.float32)
-                    ref[b, np.nonzero(valid)[0]] = hits[:, :C] if C == hits.shape[1] else _nine_hits(hits)
+                    ref[b, np.nonzero(valid)[0]] = fold_to_nine(hits) if C == NUM_NINE else hits
             weight[b, :n] = 1.0
             # style dropout: the neutral style must also work for every kind of groove
             style[b] = self.styles[i] if rng.random() > 0.2 else 0
@@ -122,20 +125,3 @@ class WindowDataset(keras.utils.PyDataset):
             inputs["ref_drums"] = ref
         return inputs, target, weight
 
-
-def y_width(arrays: dict[str, np.ndarray]) -> int:
-    return 3 * arrays["hits"].shape[1]
-
-
-def _nine_hits(hits: np.ndarray) -> np.ndarray:
-    from .drum_map import fold_to_nine
-
-    return fold_to_nine(hits)
-
-
-def _nine(targets: np.ndarray) -> np.ndarray:
-    """Full-kit targets (T, 54) -> nine-class targets (T, 27), for training a nine-class model."""
-    from .drum_map import NUM_CLASSES, fold_to_nine
-
-    C = NUM_CLASSES
-    return np.concatenate([fold_to_nine(targets[:, k * C:(k + 1) * C]) for k in range(3)], axis=1)

@@ -135,6 +135,16 @@ def fold_to_nine(array: np.ndarray, reduce: str = "max") -> np.ndarray:
     return out
 
 
+def fold_steps_to_nine(steps: np.ndarray) -> np.ndarray:
+    """``(..., 3 * 18)`` step vectors (hits, velocities, offsets) -> ``(..., 3 * 9)``; nine-class
+    vectors are returned unchanged."""
+    steps = np.asarray(steps)
+    if steps.shape[-1] == 3 * NUM_NINE:
+        return steps
+    C = NUM_CLASSES
+    return np.concatenate([fold_to_nine(steps[..., k * C:(k + 1) * C]) for k in range(3)], axis=-1)
+
+
 def expand_from_nine(array: np.ndarray, fill: float = 0) -> np.ndarray:
     """``(..., 9)`` -> ``(..., 18)``: each of the nine on its own full-kit class, ``fill`` elsewhere."""
     array = np.asarray(array)

@@ -56,6 +56,10 @@ class DrumArrays:
     def __getitem__(self, index: slice) -> "DrumArrays":
         return DrumArrays(self.hits[index], self.velocity[index], self.offset[index])
 
+    def stacked(self) -> np.ndarray:
+        """``(T, 3C)`` float32: hits (0/1), velocities and offsets side by side, as the model reads them."""
+        return np.concatenate([self.hits, self.velocity, self.offset], axis=1).astype(np.float32)
+
     def quantized(self) -> "DrumArrays":
         """The same hits and velocities with every onset on the grid."""
         return DrumArrays(self.hits.copy(), self.velocity.copy(), np.zeros_like(self.offset))

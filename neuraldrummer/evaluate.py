@@ -137,18 +137,11 @@ def load_eval_songs(paths: list[str | Path], steps_per_beat: int | tuple[int, ..
         if not song.has_drums:
             skipped["no_drums"] += 1
             continue
-        d = song.drums
         songs.append({"path": str(path), "features": song.features, "reference": song.reference,
-                      "targets": np.concatenate([d.hits, d.velocity, d.offset], axis=1).astype(np.float32),
-                      "grids": encoded})
+                      "targets": song.drums.stacked(), "grids": encoded})
         if limit and len(songs) >= limit:
             break
     return songs, dict(skipped)
-
-
-def _targets(song) -> np.ndarray:
-    d = song.drums
-    return np.concatenate([d.hits, d.velocity, d.offset], axis=1).astype(np.float32)
 
 
 def _scores(logits_list, hits_list, classes, cutoff=0.5):
@@ -207,11 +200,9 @@ def evaluate_songs(paths: list[str | Path], model_dir: str | Path, out_dir: str 
     from .baselines import SEED_CLASSES, SeedRuntime, rule_based, seed_generate_batch
     from .drum_map import fold_to_nine
     from .drums import decode_drums, drum_notes
-    from .features import pitched_note_arrays
     from .generate import GenerationSettings, generate
     from .metrics import FOLLOW_MEASURES, follow_measures, median_ratio
     from .midi_io import atomic_write_text
-    from .structure import analyse_form
 
     started = time.perf_counter()
     runtimes = {"neuraldrummer": DrummerRuntime.load(model_dir)}
@@ -256,7 +247,7 @@ def evaluate_songs(paths: list[str | Path], model_dir: str | Path, out_dir: str 
         played[name], logits[name], hits_true[name] = [], [], []
         for k, s in enumerate(songs):
             enc = s["grids"][spb]
-            targets = _targets(enc)
+            targets = enc.drums.stacked()
             feats = enc.features[:, [enc.feature_names.index(n) for n in rt.config.feature_names]]
             logits[name].append(rt.teacher_forced(feats, targets, reference=enc.reference).logits)
             hits_true[name].append(targets[:, :rt.num_classes])
@@ -270,9 +261,9 @@ def evaluate_songs(paths: list[str | Path], model_dir: str | Path, out_dir: str 
     if seed is not None:
         encs = [s["grids"][2] for s in songs]
         intensity = [e.features[:, e.feature_names.index("intensity")] for e in encs]
-        logits["seed_design"] = [_expand(seed.teacher_forced_logits(_targets(e)[:, :9], x))
+        logits["seed_design"] = [_expand(seed.teacher_forced_logits(e.drums.stacked()[:, :9], x))
                                  for e, x in zip(encs, intensity)]
-        hits_true["seed_design"] = [_targets(e)[:, :18] for e in encs]
+        hits_true["seed_design"] = [e.drums.stacked()[:, :18] for e in encs]
         played["seed_design"] = []
         for e, d in zip(encs, seed_generate_batch(seed, intensity)):
             ev = decode_drums(d, e.grid)
@@ -301,8 +292,7 @@ def evaluate_songs(paths: list[str | Path], model_dir: str | Path, out_dir: str 
                             for h, e, _, _ in rows] for name, rows in played.items()}
     # the follow table: on each song's 16th grid, songs whose tempo map fits
     fits = [s["grids"][4].info.get("grid") == "file" for s in songs]
-    forms = [analyse_form(pitched_note_arrays(s["grids"][4].loaded.pm), s["grids"][4].grid) if ok else None
-             for s, ok in zip(songs, fits)]
+    forms = [s["grids"][4].form if ok else None for s, ok in zip(songs, fits)]
     follow = {name: [follow_measures(s["grids"][4].grid, f, t, p)
                      for s, f, (_, _, t, p) in zip(songs, forms, rows) if f is not None]
               for name, rows in played.items()}

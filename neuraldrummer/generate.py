@@ -310,9 +310,7 @@ def bar_measures(hits: np.ndarray, previous: np.ndarray | None, steps_per_beat: 
         "syncopation": np.where(total > 0, onsets[:, off_beat].sum(axis=1) / np.maximum(total, 1), 0.0),
     }
     if previous is not None and previous.shape[0] == L:
-        inter = (hits & previous[None]).sum(axis=(1, 2))
-        union = (hits | previous[None]).sum(axis=(1, 2))
-        out["repetition"] = np.where(union > 0, inter / np.maximum(union, 1), 1.0)
+        out["repetition"] = _jaccard(hits, previous, empty=1.0)
     return out
 
 
@@ -371,19 +369,22 @@ def follow_scores(hits: np.ndarray, expected: np.ndarray, relative_density: floa
     if density:
         score = score - FOLLOW_DENSITY_WEIGHT * np.abs(np.log((n + 1.0) / (target + 1.0)))
     if previous_bar is not None and previous_bar.shape == hits.shape[1:]:
-        inter = (hits & previous_bar[None]).sum(axis=(1, 2))
-        union = (hits | previous_bar[None]).sum(axis=(1, 2))
-        change = 1.0 - np.where(union > 0, inter / np.maximum(union, 1), 1.0)
+        change = 1.0 - _jaccard(hits, previous_bar, empty=1.0)
         if fill_bar:
             score = score + FOLLOW_FILL_WEIGHT * change
         elif steadiness:
             score = score - FOLLOW_KEEP_WEIGHT * change
     if (steadiness and reference_bar is not None and reference_bar.shape == hits.shape[1:] and reference_bar.any()
             and not fill_bar):
-        inter = (hits & reference_bar[None]).sum(axis=(1, 2))
-        union = (hits | reference_bar[None]).sum(axis=(1, 2))
-        score = score + FOLLOW_REPEAT_WEIGHT * np.where(union > 0, inter / np.maximum(union, 1), 0.0)
+        score = score + FOLLOW_REPEAT_WEIGHT * _jaccard(hits, reference_bar, empty=0.0)
     return score
+
+
+def _jaccard(bars: np.ndarray, other: np.ndarray, empty: float) -> np.ndarray:
+    """Jaccard similarity of each of ``bars`` (k, L, C) with ``other`` (L, C); ``empty`` when both are silent."""
+    inter = (bars & other[None]).sum(axis=(1, 2))
+    union = (bars | other[None]).sum(axis=(1, 2))
+    return np.where(union > 0, inter / np.maximum(union, 1), empty)
 
 
 #: Weights of :func:`follow_scores` (per unit of log density ratio, per unit of change in a fill

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import Config
-from .drum_map import NUM_CLASSES, NUM_NINE, expand_from_nine, fold_to_nine
+from .drum_map import NUM_CLASSES, NUM_NINE, expand_from_nine, fold_steps_to_nine
 from .errors import ModelNotFoundError
 
 WEIGHTS_FILE = "weights.npz"
@@ -147,10 +147,7 @@ class DrummerRuntime:
 
     def fold_input(self, prev_drums: np.ndarray) -> np.ndarray:
         """Full-kit ``(B, 3 * 18)`` drums -> what the model reads (nine classes for a nine-class model)."""
-        if not self.nine or prev_drums.shape[1] == 3 * NUM_NINE:
-            return prev_drums
-        C = NUM_CLASSES
-        return np.concatenate([fold_to_nine(prev_drums[:, k * C:(k + 1) * C]) for k in range(3)], axis=1)
+        return fold_steps_to_nine(prev_drums) if self.nine else prev_drums
 
     def step(self, static_t: np.ndarray, prev_drums: np.ndarray,
              state: tuple[np.ndarray, np.ndarray],

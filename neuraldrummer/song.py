@@ -34,6 +34,8 @@ class EncodedSong:
     info: dict = field(default_factory=dict)
     #: ``(T,)`` int32: the step whose drums each step may repeat (see neuraldrummer.structure), -1 if none
     reference: np.ndarray | None = None
+    #: bar-level sections and repeats of the pitched parts (see neuraldrummer.structure)
+    form: object = None
 
     @property
     def path(self) -> Path | None:
@@ -129,7 +131,7 @@ def encode_song(
             raise type(exc)(exc.message, loaded.path) from exc
         raise
     markers = marker_times(loaded, grid)
-    features, reference, _ = analyse_song(pm, grid, feature_names, markers, drop_instrument)
+    features, reference, form = analyse_song(pm, grid, feature_names, markers, drop_instrument)
     encoding = encode_drums(pm, grid)
     tempos = np.unique(np.round(grid.tempo_map.qpm, 2))
     info = {
@@ -146,7 +148,7 @@ def encode_song(
         "drum_only": pitched == 0,
         **fit,
     }
-    return EncodedSong(loaded, grid, features, encoding.drums, tuple(feature_names), info, reference)
+    return EncodedSong(loaded, grid, features, encoding.drums, tuple(feature_names), info, reference, form)
 
 
 def _is_drum_channel_message(msg: mido.Message) -> bool:

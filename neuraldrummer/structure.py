@@ -82,7 +82,6 @@ def analyse_form(notes: dict[str, np.ndarray], grid: Grid, marker_times: np.ndar
     """Sections and repeats of a song's pitched ``notes`` (see
     :func:`neuraldrummer.features.pitched_note_arrays`) on its ``grid``."""
     B = grid.num_bars
-    T = grid.num_steps
     lengths = np.asarray(grid.bar_lengths, np.int64)
     max_len = int(lengths.max()) if B else 1
     if notes["start"].size == 0 or B == 0:
@@ -188,5 +187,4 @@ def analyse_form(notes: dict[str, np.ndarray], grid: Grid, marker_times: np.ndar
         r = b - MIN_REPEAT_LAG - r
         if cand[r] >= MIN_REPEAT_SIMILARITY and lengths[r] == lengths[b]:
             reference[b], similarity[b] = r, float(cand[r])
-    _ = T
     return SongForm(active, onsets, novelty, start, reference, similarity)

@@ -212,8 +212,6 @@ def _train(corpus_dir: str | Path, out_dir: Path, config: Config | None, strateg
     from .runtime import export_weights
 
     corpus = Corpus(corpus_dir)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     state_path = out_dir / "train_state.json"
     if config is None:
         config = Config.load(out_dir / "config.json") if (out_dir / "config.json").exists() else Config()

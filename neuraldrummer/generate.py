@@ -505,7 +505,7 @@ def generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generation
         for _ in range(1 + (settings.refill_silent_bars if settings.temperature is not None else 0)):
             hits, vel, off, loglik, cand_state, cand_prev, expected = _sample_bar(
                 stepper, state, prev, K, a, e, P, prompt, settings, rng, refs)
-            if K > 1 or not song_plays or hits.any() or e <= P:
+            if not song_plays or hits.any() or e <= P:
                 break
         best = 0
         if K > 1:
@@ -523,10 +523,14 @@ def generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generation
                     None if refs is None else refs > 0.5,
                     density=song_plays and "density" not in controls and "cymbals" not in controls,
                     steadiness="repetition" not in controls and loop_bar is None)
-            if follow and not song_plays and not controls and loop_bar is None:
-                # no song to follow: draw the take with probability softmax(score), a mild pull only
+            if song_plays and e > P:  # never keep a silent take while the song plays
+                score = np.where(hits.any(axis=(1, 2)), score, -np.inf)
+            if follow and not song_plays and prompt is not None and not controls and loop_bar is None:
+                # continuing a groove with no song: draw the take with probability softmax(score)
                 p = np.exp(score - score.max())
                 best = int(rng.choice(K, p=p / p.sum()))
+            elif follow and not song_plays and not controls and loop_bar is None:
+                best = 0  # a bar where the song is silent: any take (a pull would keep silence going)
             else:
                 best = int(np.argmax(score))
             state = stepper.select(cand_state, K, best)

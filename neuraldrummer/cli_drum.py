@@ -61,26 +61,79 @@ def cmd_drum(args: argparse.Namespace) -> int:
     import time
 
     from .demo import demo_song_path
-    from .generate import default_output_path, drum_song
+    from .errors import ConfigError, MidiLoadError
+    from .generate import default_output_path, drum_song, parse_bar_range, redo_bars
 
     started = time.perf_counter()
-    if args.input is None:
+    inputs = list(args.inputs)
+    batch = len(inputs) > 1 or any(Path(p).is_dir() for p in inputs)
+    if batch:
+        return _drum_batch(args, inputs)
+    if args.audio == "each":
+        raise ConfigError("--audio without a file name is for many songs at once; give e.g. --audio song.wav")
+    if args.audio:
+        from .listen import AUDIO_SUFFIXES
+
+        if Path(args.audio).suffix.lower() not in AUDIO_SUFFIXES:
+            raise ConfigError(f"audio is written as {', '.join(AUDIO_SUFFIXES)}, not '{Path(args.audio).suffix}'",
+                              args.audio)
+    if not inputs:
         source = demo_song_path()
         output = Path(args.output) if args.output else Path.cwd() / "demo_song_drums.mid"
     else:
-        source = Path(args.input)
-        if source.is_dir() or not source.name:
-            from .errors import MidiLoadError
-
-            raise MidiLoadError("is a directory, not a MIDI file", source)
-        output = Path(args.output) if args.output else default_output_path(source)
+        source = Path(inputs[0])
+        if not source.name:
+            raise MidiLoadError("is a folder, not a MIDI file", source)
+        output = Path(args.output) if args.output else None
+        if args.redo and output is None:
+            output = source.with_name(f"{source.stem}_redo.mid")
+        elif output is None:
+            output = default_output_path(source)
+        elif output.is_dir():
+            output = output / default_output_path(source).name
     model = resolve_model(args.model)
-    result = drum_song(source, output, model, _settings(args), keep_drums=args.keep_drums)
+    if args.redo:
+        result = redo_bars(source, output, model, parse_bar_range(args.redo), _settings(args))
+    else:
+        result = drum_song(source, output, model, _settings(args), keep_drums=args.keep_drums)
+    audio = ""
+    if args.audio:
+        from .listen import write_audio
+
+        write_audio(result.output, args.audio)
+        audio = f" and {args.audio}"
     grid = result.song.grid
     tempos = "/".join(f"{t:g}" for t in result.song.info["tempos"])
-    _out(f"wrote {result.output}: {grid.num_bars} bars at {tempos} bpm, "
-         f"{int(result.drums.hits.sum())} drum hits, {time.perf_counter() - started:.2f} s")
+    what = f"bars {args.redo} drawn again" if args.redo else f"{int(result.drums.hits.sum())} drum hits"
+    _out(f"wrote {result.output}{audio}: {grid.num_bars} bars at {tempos} bpm, {what}, "
+         f"{time.perf_counter() - started:.2f} s")
     return 0
+
+
+def _drum_batch(args: argparse.Namespace, inputs: list[str]) -> int:
+    import logging
+
+    from .batch import drum_many, plan_outputs
+    from .errors import ConfigError
+
+    if args.redo:
+        raise ConfigError("--redo works on one drummed song at a time")
+    if args.audio not in (None, "each"):
+        raise ConfigError("with many songs, --audio takes no file name: each song's audio goes beside its MIDI")
+    out_dir = Path(args.output) if args.output else None
+    if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
+        raise ConfigError("-o must be a folder when drumming many songs", out_dir)
+    pairs = plan_outputs(inputs, out_dir)
+    if not pairs:
+        raise ConfigError("no MIDI files (.mid, .midi) found in " + ", ".join(inputs))
+    model = resolve_model(args.model)
+    report = drum_many(pairs, model, _settings(args), keep_drums=args.keep_drums, workers=args.workers,
+                       progress=not args.no_progress, audio=args.audio == "each")
+    log = logging.getLogger("neuraldrummer")
+    for _, message in report.failures:
+        log.warning("skipped %s", message)
+    _out(report.summary(out_dir))
+    return 0 if report.drummed else 1
 
 
 def cmd_continue(args: argparse.Namespace) -> int:
@@ -159,13 +212,23 @@ def add_common_generation_args(p: argparse.ArgumentParser) -> None:
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("drum", help="write a drum track for a song (default: the bundled demo song)")
-    p.add_argument("input", nargs="?", help="input MIDI song (default: the bundled demo song)")
-    p.add_argument("-o", "--output", help="output MIDI (default: INPUT_drums.mid beside the input)")
+    p = sub.add_parser("drum", help="write a drum track for a song, or many (default: the bundled demo song)")
+    p.add_argument("inputs", nargs="*", metavar="INPUT",
+                   help="MIDI songs and folders of them (default: the bundled demo song)")
+    p.add_argument("-o", "--output", help="output MIDI (default: INPUT_drums.mid beside the input); with many "
+                                          "songs or a folder: the output folder")
+    p.add_argument("--redo", metavar="A-B", help="draw bars A to B (from 1) of a drummed song again; every drum "
+                                                 "note outside them stays as it was (default output INPUT_redo.mid)")
+    p.add_argument("--audio", nargs="?", const="each", metavar="OUT.wav",
+                   help="also write the drummed song as audio (WAV, pip-only synthesizer; FluidSynth when "
+                        "installed). With many songs: give no name, each WAV goes beside its MIDI")
+    p.add_argument("--workers", type=int, default=None, help="processes for many songs (default: all cores)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar for many songs")
     add_common_generation_args(p)
     p.add_argument("--start", default="auto",
-                   help="start pattern: basic, count-in, blank, random, or a drum MIDI loop (default auto: blank "
-                        "for the default model, which finds its own groove; basic for the eighths model or a style)")
+                   help="start pattern: basic, count-in, blank, random, or a drum MIDI loop (default auto: blank for "
+                        "the default model when sampling, it finds its own groove; basic for the eighths model, "
+                        "a style, or --cutoff alone)")
     p.add_argument("--keep-drums", action="store_true", help="keep the song's own drums beside the new ones")
     p.set_defaults(func=cmd_drum)
 

@@ -31,14 +31,16 @@ def cmd_train(args: argparse.Namespace) -> int:
     if overrides:
         config = (config or Config()).replace(**overrides)
     out = Path(args.out)
-    summary = train(args.corpus, out, config, strategy=args.strategy, verbose=2 if args.progress else 0)
+    # a progress bar within each epoch on a terminal, one line per epoch in a log
+    verbose = (1 if sys.stdout.isatty() else 2) if args.progress else 0
+    summary = train(args.corpus, out, config, strategy=args.strategy, verbose=verbose)
     command = "neuraldrummer " + " ".join(sys.argv[1:]) if sys.argv and "neuraldrummer" in sys.argv[0] else None
     if command:
         atomic_write_text(out / "command.txt", command + "\n")
     if not args.no_metrics:
         from .evaluate import validation_report
 
-        report = validation_report(out, args.corpus, 150)
+        report = validation_report(out, args.corpus, 150, progress=args.progress)
         atomic_write_text(out / "metrics.json", json.dumps(report, indent=2) + "\n")
         from .model_card import write_model_card
 
@@ -93,7 +95,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from .midi_io import atomic_write_text
     from .model_card import write_model_card
 
-    report = validation_report(args.model, args.corpus, args.limit or None)
+    report = validation_report(args.model, args.corpus, args.limit or None, progress=True)
     atomic_write_text(Path(args.model) / "metrics.json", json.dumps(report, indent=2) + "\n")
     card = write_model_card(args.model)
     _out(f"wrote {args.model}/metrics.json and {card}: validation NLL {report['songs']['nll_bits_per_step']:.3f} "

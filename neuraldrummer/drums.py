@@ -129,22 +129,29 @@ class DrumEvents:
     step_ticks: float
 
 
-def decode_drums(drums: DrumArrays, grid: Grid, quantized: bool = False) -> DrumEvents:
-    """Drum arrays to note events at the song's own step positions (ticks and seconds)."""
+def decode_drum_ticks(drums: DrumArrays, step_ticks: np.ndarray,
+                      quantized: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Ticks (float), GM pitches and MIDI velocities of the hits, sorted by time.
+
+    ``step_ticks`` ``(T + 1,)``: the tick of each step start and the end of the last step."""
     steps, classes = np.nonzero(drums.hits)
     offset = np.zeros(steps.size) if quantized else drums.offset[steps, classes].astype(np.float64)
-    step_len = np.diff(grid.ticks)[steps]
-    ticks = grid.ticks[steps] + offset * step_len
-    ticks = np.maximum(ticks, 0.0)
+    step_len = np.diff(np.asarray(step_ticks, np.float64))[steps]
+    ticks = np.maximum(np.asarray(step_ticks, np.float64)[steps] + offset * step_len, 0.0)
     velocity = np.clip(np.rint(drums.velocity[steps, classes] * 127.0), 1, 127).astype(np.int64)
     pitches = np.asarray(CANONICAL_PITCHES, np.int64)[classes]
     order = np.lexsort((pitches, ticks))
-    ticks = ticks[order]
+    return ticks[order], pitches[order], velocity[order]
+
+
+def decode_drums(drums: DrumArrays, grid: Grid, quantized: bool = False) -> DrumEvents:
+    """Drum arrays to note events at the song's own step positions (ticks and seconds)."""
+    ticks, pitches, velocity = decode_drum_ticks(drums, grid.ticks, quantized)
     return DrumEvents(
         ticks=ticks,
         times=grid.tempo_map.tick_to_time(ticks),
-        pitches=pitches[order],
-        velocities=velocity[order],
+        pitches=pitches,
+        velocities=velocity,
         step_ticks=float(grid.tempo_map.resolution / grid.steps_per_beat),
     )
 

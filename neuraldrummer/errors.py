@@ -88,3 +88,9 @@ class TrainingBusyError(NeuralDrummerError):
     """Another ``train`` is already writing this model directory."""
 
     reason = "training_busy"
+
+
+class AudioError(NeuralDrummerError):
+    """The song could not be rendered to audio."""
+
+    reason = "audio_failed"

@@ -57,8 +57,11 @@ def corpus_songs(corpus: Corpus, split: str, with_song_only: bool = True, limit:
     return out
 
 
-def validation_report(model_dir: str | Path, corpus_dir: str | Path, limit: int | None = None) -> dict:
+def validation_report(model_dir: str | Path, corpus_dir: str | Path, limit: int | None = None,
+                      progress: bool = False) -> dict:
     """Metrics written beside a trained model: validation likelihood, F1 and musical numbers."""
+    from tqdm import tqdm
+
     from .generate import GenerationSettings, generate
 
     runtime = DrummerRuntime.load(model_dir)
@@ -73,7 +76,7 @@ def validation_report(model_dir: str | Path, corpus_dir: str | Path, limit: int 
     if drum_only:
         report["drum_only"] = teacher_forced_scores(runtime, drum_only)
     generated, human = [], []
-    for s in songs:
+    for s in tqdm(songs, desc="validate: drum songs", unit="song", disable=not progress, leave=False):
         drums = generate(runtime, s["features"], GenerationSettings(seed=len(generated)), reference=s["reference"])
         generated.append(song_statistics(drums.hits, s["features"], spb, names))
         human.append(song_statistics(s["targets"][:, :runtime.num_classes], s["features"], spb, names))

@@ -159,6 +159,8 @@ class GenerationSettings:
     #: fills into section starts), among ``follow_candidates`` sampled bars; 0 = off
     follow: float = 1.0
     follow_candidates: int = 8
+    #: takes of a whole range drawn when re-rolling bars (the one leading best into the next bar is kept)
+    redo_candidates: int = 8
     #: "song": the drums' micro-timing is no looser than the song's own pitched parts (on the
     #: grid under a sequenced song, human under one played by hand); "model": as the model plays
     feel: str = "song"
@@ -411,11 +413,11 @@ def _reference_hits(out: DrumArrays, reference: np.ndarray | None, a: int, e: in
 
 
 def fit_feel_to_song(drums: DrumArrays, features: np.ndarray, names: tuple[str, ...], steps_per_beat: int,
-                     keep: int = 0) -> DrumArrays:
+                     keep: int = 0, until: int | None = None) -> DrumArrays:
     """Scale the drums' micro-timing so that it is no looser than the song's pitched parts.
 
     ``song_timing`` is the mean distance of the song's onsets from the 16th grid; the drums'
-    offsets (steps ``keep..``, e.g. after a prompt) are scaled down so that their mean
+    offsets (steps ``keep..until``, e.g. after a prompt) are scaled down so that their mean
     distance from the grid is at most the song's. A sequenced song gets drums on the grid,
     a song played by hand keeps a human spread.
     """
@@ -425,6 +427,8 @@ def fit_feel_to_song(drums: DrumArrays, features: np.ndarray, names: tuple[str, 
     per16 = 4.0 / steps_per_beat
     hits = drums.hits.copy()
     hits[:keep] = False
+    if until is not None:
+        hits[until:] = False
     dist = np.abs(drums.offset[hits]) * per16
     if dist.size == 0 or dist.mean() <= song:
         return drums
@@ -436,7 +440,7 @@ def fit_feel_to_song(drums: DrumArrays, features: np.ndarray, names: tuple[str, 
 
 def generate(runtime: DrummerRuntime, features: np.ndarray, settings: GenerationSettings,
              prompt: DrumArrays | None = None, grid_steps: np.ndarray | None = None,
-             reference: np.ndarray | None = None) -> DrumArrays:
+             reference: np.ndarray | None = None, redo: tuple[int, int] | None = None) -> DrumArrays:
     """Drums for a whole song (``features`` is ``(T, F)``), optionally continuing ``prompt``.
 
     With a ``prompt`` of ``P`` steps, steps ``0..P-1`` are the prompt (kept exactly)
@@ -445,6 +449,10 @@ def generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generation
     distance of its measures to the targets. ``reference`` ``(T,)`` gives each step's
     reference step (see :mod:`neuraldrummer.structure`): the drums already played there
     are fed to models that take them, so repeated music gets repeated drums.
+
+    ``redo`` ``(r0, r1)``: steps of whole bars to draw again, ``prompt`` holding the song's
+    drums for every step; everything outside the range is returned as it was in ``prompt``
+    (see :func:`_redraw_range` for how a take is chosen).
     """
     from .metrics import bar_index
 
@@ -458,7 +466,10 @@ def generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generation
     controls = settings.active_controls()
     start = settings.start
     if str(start) == "auto":
-        start = "blank" if "bar_onsets" in config.feature_names and settings.style == "none" else "basic"
+        # a form-aware model finds its own groove when sampling; the deterministic cut-off never
+        # leaves silence on its own (nothing reaches 0.5 from a blank start), so it starts from a beat
+        start = ("blank" if "bar_onsets" in config.feature_names and settings.style == "none"
+                 and settings.temperature is not None else "basic")
     pattern = (start_pattern(start, config.steps_per_beat, settings.seed, settings.style)
                if prompt is None else DrumArrays.empty(0))
     loop_bars = _loop_bars(pattern, config.steps_per_beat) if (
@@ -484,22 +495,22 @@ def generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generation
     P = 0 if prompt is None else min(prompt.num_steps, T)
     bars = bar_index(features, config.feature_names)
     bar_starts = np.concatenate([[0], np.nonzero(np.diff(bars))[0] + 1, [T]])
-    previous_bar = None
+    if redo is not None:
+        if prompt is None or prompt.num_steps < T:
+            raise ConfigError("re-rolling bars needs the song's drums for every step")
+        r0, r1 = int(redo[0]), int(redo[1])
+        if not (0 <= r0 < r1 <= T) or r0 not in bar_starts or r1 not in bar_starts:
+            raise ConfigError(f"the steps to re-roll ({r0}-{r1}) are not whole bars of the song")
+        P = r0  # the drums before the range are played in; the range is drawn again
     spb = config.steps_per_beat
     active = features[:, config.feature_names.index("active")] > 0.5
     if follow:
         bar_density = features[:, names.index("bar_onsets")]
         mean_density = float(bar_density[active].mean()) if active.any() else 0.0
         pre_section = features[:, names.index("pre_section")] > 0.5
-    for bar_number, (a, e) in enumerate(zip(bar_starts[:-1], bar_starts[1:])):
-        a, e = int(a), int(e)
-        if e <= P:  # a prompt bar: teacher-force it
-            for t in range(a, e):
-                _, state = stepper.step(t, prev, state)
-                out.hits[t], out.velocity[t], out.offset[t] = prompt.hits[t], prompt.velocity[t], prompt.offset[t]
-                prev = _as_step_input(out, t)[None, :]
-            previous_bar = out.hits[a:e].copy()
-            continue
+
+    def play_bar(bar_number: int, a: int, e: int, state, prev, previous_bar):
+        """Draw bar ``a..e`` (takes chosen as set out above) into ``out``; the state after it."""
         song_plays = bool(active[a:e].any())
         refs = _reference_hits(out, reference, a, e)
         for _ in range(1 + (settings.refill_silent_bars if settings.temperature is not None else 0)):
@@ -537,19 +548,69 @@ def generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generation
         else:
             state = cand_state
         out.hits[a:e], out.velocity[a:e], out.offset[a:e] = hits[best], vel[best], off[best]
-        prev = cand_prev[best:best + 1]
-        previous_bar = hits[best]
+        return state, cand_prev[best:best + 1], hits[best]
+
+    previous_bar = None
+    for bar_number, (a, e) in enumerate(zip(bar_starts[:-1], bar_starts[1:])):
+        a, e = int(a), int(e)
+        if e <= P:  # a prompt bar: teacher-force it
+            for t in range(a, e):
+                _, state = stepper.step(t, prev, state)
+                out.hits[t], out.velocity[t], out.offset[t] = prompt.hits[t], prompt.velocity[t], prompt.offset[t]
+                prev = _as_step_input(out, t)[None, :]
+            previous_bar = out.hits[a:e].copy()
+            continue
+        if redo is not None:
+            ranges = [(n, int(x), int(y)) for n, (x, y) in enumerate(zip(bar_starts[:-1], bar_starts[1:]))
+                      if r0 <= x < r1]
+            nxt = int(bar_starts[np.searchsorted(bar_starts, r1) + 1]) if r1 < T else r1
+            _redraw_range(play_bar, ranges, (state, prev, previous_bar), out, prompt, stepper, reference,
+                          r0, r1, nxt, settings.redo_candidates)
+            out.hits[r1:], out.velocity[r1:], out.offset[r1:] = prompt.hits[r1:], prompt.velocity[r1:], \
+                prompt.offset[r1:]
+            break
+        state, prev, previous_bar = play_bar(bar_number, a, e, state, prev, previous_bar)
     if settings.feel == "song" and settings.swing is None and not config.blank_song_features:
-        out = fit_feel_to_song(out, features, config.feature_names, config.steps_per_beat, P)
+        out = fit_feel_to_song(out, features, config.feature_names, config.steps_per_beat, P,
+                               None if redo is None else r1)
     swing = settings.swing if settings.swing is not None else runtime.style_swing(settings.style)
     if swing:
         off_beat = (features[:, config.feature_names.index("on_beat")] < 0.5)
         late = out.hits & off_beat[:, None]
         late[:P] = False
+        if redo is not None:
+            late[r1:] = False
         out.offset[late] = np.clip(out.offset[late] + swing, -0.45, 0.45)
     if settings.quantized:
-        out = out.quantized()
+        q = out.quantized()
+        if redo is not None:  # only the drawn bars
+            q.offset[:r0], q.offset[r1:] = out.offset[:r0], out.offset[r1:]
+        out = q
     return out
+
+
+def _redraw_range(play_bar, ranges, start, out: DrumArrays, kept: DrumArrays, stepper: "GuidedStepper",
+                  reference, r0: int, r1: int, nxt: int, candidates: int) -> None:
+    """Draw steps ``r0..r1`` ``candidates`` times from the state ``start`` and keep, in ``out``,
+    the take under which the kept next bar (``r1..nxt`` of ``kept``) is likeliest: the new bars
+    lead into the drums after them. A take identical to the kept bars counts only if all are."""
+    best = None
+    for _ in range(max(1, candidates)):
+        state, prev, previous_bar = start
+        for n, a, e in ranges:
+            state, prev, previous_bar = play_bar(n, a, e, state, prev, previous_bar)
+        fit = 0.0
+        refs = _reference_hits(out, reference, r1, nxt)
+        for j, t in enumerate(range(r1, nxt)):
+            step, state = stepper.step(t, prev, state, None if refs is None else refs[j][None])
+            z, h = step.logits[0], kept.hits[t]
+            fit -= float((np.maximum(z, 0) - z * h + np.log1p(np.exp(-np.abs(z)))).sum())
+            prev = _as_step_input(kept, t)[None, :]
+        if np.array_equal(out.hits[r0:r1], kept.hits[r0:r1]):
+            fit -= 1e9  # the same bars again: not a re-roll
+        if best is None or fit > best[0]:
+            best = (fit, out.hits[r0:r1].copy(), out.velocity[r0:r1].copy(), out.offset[r0:r1].copy())
+    out.hits[r0:r1], out.velocity[r0:r1], out.offset[r0:r1] = best[1:]
 
 
 @dataclass
@@ -591,3 +652,48 @@ def drum_song(input_path: str | Path, output_path: str | Path | None, model: str
         out = write_drummed_song(song.loaded, drums, song.grid, output_path, keep_drums=keep_drums,
                                  quantized=settings.quantized)
     return DrumResult(out, drums, song, time.perf_counter() - started)
+
+
+def parse_bar_range(text: str) -> tuple[int, int]:
+    """``"17-24"`` -> ``(17, 24)``; ``"9"`` -> ``(9, 9)`` (bars counted from 1, both ends included)."""
+    parts = str(text).replace("..", "-").split("-")
+    try:
+        first, last = (int(parts[0]), int(parts[-1])) if len(parts) in (1, 2) else (0, 0)
+    except ValueError:
+        first = last = 0
+    if first < 1 or last < first:
+        raise ConfigError(f"bars to redo must read like 17-24 (first and last bar, from 1), not '{text}'")
+    return first, last
+
+
+def redo_bars(input_path: str | Path, output_path: str | Path, model: str | Path | DrummerRuntime,
+              bars: tuple[int, int], settings: GenerationSettings | None = None) -> DrumResult:
+    """Draw bars ``bars[0]..bars[1]`` (from 1, inclusive) of a drummed song again; write the result.
+
+    Every drum note outside the range is written exactly as it was (see
+    :func:`neuraldrummer.song.splice_drums`); the new bars continue from the drums before them and
+    are chosen among ``settings.redo_candidates`` takes for how well they lead into the next bar.
+    """
+    from .errors import NeuralDrummerError
+    from .midi_io import atomic_write_bytes, midi_to_bytes
+    from .song import encode_song, splice_drums
+
+    started = time.perf_counter()
+    settings = settings or GenerationSettings()
+    runtime = model if isinstance(model, DrummerRuntime) else DrummerRuntime.load(model)
+    song = encode_song(input_path, runtime.config.steps_per_beat, runtime.config.feature_names, require_pitched=True)
+    if not song.has_drums:
+        raise NoDrumsError("no drums to keep around the bars to redo (drum the song first)", input_path)
+    grid = song.grid
+    first, last = bars
+    if last > grid.num_bars:
+        raise ConfigError(f"bars {first}-{last} are not all in the song (bars 1-{grid.num_bars})", input_path)
+    r0 = int(grid.bar_starts[first - 1])
+    r1 = int(grid.bar_starts[last]) if last < grid.num_bars else grid.num_steps
+    drums = generate(runtime, song.features, settings, prompt=song.drums, reference=song.reference, redo=(r0, r1))
+    output_path = Path(output_path)
+    if output_path.exists() and output_path.resolve() == Path(input_path).resolve():
+        raise NeuralDrummerError("refusing to overwrite the input file", output_path)
+    data = midi_to_bytes(splice_drums(song.loaded, drums, grid.ticks, r0, r1, settings.quantized))
+    atomic_write_bytes(output_path, data)
+    return DrumResult(output_path, drums, song, time.perf_counter() - started)

@@ -10,7 +10,8 @@ import mido
 import numpy as np
 
 from .drum_map import CLASS_NAMES
-from .drums import DrumArrays, decode_drums, encode_drums
+from .drum_map import PITCH_TO_CLASS
+from .drums import DrumArrays, decode_drum_ticks, decode_drums, encode_drums
 from .errors import EmptySongError, NoPitchedNotesError
 from .features import FEATURE_NAMES, analyse_song, pitched_note_arrays
 from .grid import MISFIT_SHARE, Grid, build_grid, constant_tempo_grid, estimate_tempo, off_grid_share
@@ -221,6 +222,77 @@ def write_drummed_song(loaded: LoadedMidi, drums: DrumArrays, grid: Grid, out_pa
     atomic_write_bytes(out_path, data)
     logger.info("wrote %s (%d bytes)", out_path, len(data))
     return out_path
+
+
+def splice_drums(loaded: LoadedMidi, drums: DrumArrays, step_ticks: np.ndarray, lo: int, hi: int,
+                 quantized: bool = False) -> mido.MidiFile:
+    """The file with its drums in steps ``lo..hi`` replaced by ``drums`` there; nothing else touched.
+
+    ``step_ticks`` ``(T + 1,)`` gives each step's tick in the file (it may run past the file's end,
+    to continue it). Drum-channel notes whose note-on lies in ``[step_ticks[lo], step_ticks[hi])``
+    are removed with their note-offs; every other event of every track is copied unchanged,
+    so every drum note outside the range keeps its pitch, velocity, timing and channel. The new
+    notes go into the track that held most drum notes (a new "NeuralDrummer" track if none). A new
+    hit is left out where a kept note of the same class was played early into the range's first step.
+    """
+    src = loaded.mido_file
+    step_ticks = np.asarray(step_ticks, np.float64)
+    t_lo = float(step_ticks[lo])
+    t_hi = float(step_ticks[hi]) if hi < len(step_ticks) - 1 else float("inf")
+    half = 0.5 * float(step_ticks[min(lo + 1, len(step_ticks) - 1)] - step_ticks[lo])
+    new = DrumArrays(drums.hits.copy(), drums.velocity, drums.offset)
+    new.hits[:lo] = False
+    new.hits[hi:] = False
+    tracks: list[list[tuple[int, int, mido.Message]]] = []
+    drum_counts = []
+    for track in src.tracks:
+        open_notes: dict[tuple[int, int], list[bool]] = {}
+        events, count = [], 0
+        for i, m in enumerate(track):
+            tick = int(m.time)
+            if _is_drum_channel_message(m) and m.type in ("note_on", "note_off"):
+                key = (m.channel, m.note)
+                if m.type == "note_on" and m.velocity > 0:
+                    removed = t_lo <= tick < t_hi
+                    open_notes.setdefault(key, []).append(removed)
+                    if removed:
+                        continue
+                    count += 1
+                    if t_lo - half <= tick < t_lo and lo < new.hits.shape[0]:
+                        klass = int(PITCH_TO_CLASS[m.note])
+                        if klass >= 0:
+                            new.hits[lo, klass] = False  # the kept early note plays this one
+                elif open_notes.get(key):
+                    if open_notes[key].pop(0):
+                        continue
+            events.append((tick, i, m))
+        tracks.append(events)
+        drum_counts.append(count)
+    ticks, pitches, velocities = decode_drum_ticks(new, step_ticks, quantized)
+    length = max(1, int(round(0.5 * float(np.median(np.diff(step_ticks))) if len(step_ticks) > 1 else 1)))
+    added: list[tuple[int, int, mido.Message]] = []
+    base = 1 << 30  # new events sort after the old ones at the same tick
+    for j, (tick, pitch, vel) in enumerate(zip(np.rint(ticks).astype(np.int64).tolist(), pitches.tolist(),
+                                               velocities.tolist())):
+        added.append((tick + length, base + 2 * j, mido.Message("note_off", channel=DRUM_CHANNEL, note=pitch,
+                                                                velocity=0)))
+        added.append((tick, base + 2 * j + 1, mido.Message("note_on", channel=DRUM_CHANNEL, note=pitch,
+                                                           velocity=vel)))
+    if any(drum_counts) or not added:
+        target = int(np.argmax(drum_counts)) if tracks else 0
+    else:
+        target = len(tracks)
+        tracks.append([(0, 0, mido.MetaMessage("track_name", name=DRUM_TRACK_NAME)),
+                       (0, 1, mido.Message("program_change", channel=DRUM_CHANNEL, program=0))])
+    if tracks:
+        merged = [e for e in tracks[target] if not (e[2].is_meta and e[2].type == "end_of_track")] + added
+        end = max([e[0] for e in merged] + [0])
+        merged.append((end, base * 4, mido.MetaMessage("end_of_track")))
+        tracks[target] = merged
+    kind = src.type if len(tracks) == len(src.tracks) else 1
+    out = mido.MidiFile(type=kind, ticks_per_beat=src.ticks_per_beat, charset=getattr(src, "charset", "latin1"))
+    out.tracks.extend(_absolute_to_track(events) for events in tracks)
+    return out
 
 
 def describe_classes(drums: DrumArrays) -> dict[str, int]:

@@ -105,7 +105,7 @@ def test_drum_a_folder_gets_the_one_line_error(tiny_model, tmp_path, target):
     (tmp_path / "sub").mkdir()
     proc = run([target], tmp_path / "sub" if target != "sub" else tmp_path, tiny_model)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
-    assert "is a directory" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert "is a folder: give -o OUTDIR" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert list((tmp_path / "sub").iterdir()) == []
 
 

@@ -1,0 +1,183 @@
+"""How a musician works: hear it, re-roll bars, drum a folder, continue a groove verbatim."""
+
+import os
+import subprocess
+import sys
+from collections import Counter
+
+import mido
+import numpy as np
+import pretty_midi
+import pytest
+
+import factory
+from neuraldrummer.listen import read_wav, render_audio
+
+TPB = factory.TPB
+BAR = 4 * TPB
+
+
+def run(cmd, args, cwd, model):
+    env = dict(os.environ, NEURALDRUMMER_MODEL=str(model))
+    return subprocess.run([sys.executable, "-m", "neuraldrummer", cmd, *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=300, env=env)
+
+
+def drum_events(path, lo=None, hi=None, inside=False):
+    """Every drum-channel note message as (tick, type, note, velocity, channel), optionally only those whose
+    note-on tick lies outside (or inside) [lo, hi)."""
+    mid = mido.MidiFile(str(path))
+    out = []
+    for track in mid.tracks:
+        tick, open_at = 0, {}
+        for msg in track:
+            tick += msg.time
+            if msg.type not in ("note_on", "note_off") or msg.channel != 9:
+                continue
+            if msg.type == "note_on" and msg.velocity > 0:
+                open_at.setdefault(msg.note, []).append(tick)
+                start = tick
+            else:
+                start = open_at[msg.note].pop(0) if open_at.get(msg.note) else tick
+            if lo is not None and ((lo <= start < hi) != inside):
+                continue
+            out.append((tick, msg.type if msg.velocity or msg.type == "note_off" else "note_off", msg.note,
+                        msg.velocity, msg.channel))
+    return Counter(out)
+
+
+def test_drum_writes_audio_of_the_songs_length_with_the_drums_audible(tiny_model, tmp_path):
+    src = factory.save(factory.song(bars=6, drums=False), tmp_path / "song.mid")
+    proc = run("drum", [src, "--audio", tmp_path / "song.wav", "--cutoff", "0.2"], tmp_path, tiny_model)
+    assert proc.returncode == 0, proc.stderr
+    audio, rate = read_wav(tmp_path / "song.wav")
+    drummed = pretty_midi.PrettyMIDI(str(tmp_path / "song_drums.mid"))
+    assert sum(len(i.notes) for i in drummed.instruments if i.is_drum) > 10
+    assert audio.shape[1] == 2 and abs(audio.shape[0] / rate - drummed.get_end_time()) < 1.0
+    # the drums are audible: the drummed audio differs clearly from the song alone
+    alone = render_audio(src, rate)
+    n = min(len(alone), len(audio))
+    diff = np.sqrt(np.mean((audio[:n] - alone[:n]) ** 2))
+    assert diff > 0.2 * np.sqrt(np.mean(alone[:n] ** 2))
+
+
+def test_audio_gets_a_clear_error_before_anything_is_written(tiny_model, tmp_path, song_path):
+    proc = run("drum", [song_path, "--audio", tmp_path / "x.mp3"], tmp_path, tiny_model)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["song.mid"]
+
+
+@pytest.mark.parametrize("extra", [[], ["--density", "high"]])
+def test_redo_draws_only_the_bars_asked_for(tiny_model, tmp_path, extra):
+    src = factory.save(factory.song(bars=10, drums=False), tmp_path / "song.mid")
+    assert run("drum", [src, "--cutoff", "0.2"], tmp_path, tiny_model).returncode == 0
+    drummed = tmp_path / "song_drums.mid"
+    before = drummed.read_bytes()
+    proc = run("drum", [drummed, "--redo", "4-6", "--seed", "3", *extra], tmp_path, tiny_model)
+    assert proc.returncode == 0, proc.stderr
+    assert "bars 4-6 drawn again" in proc.stdout
+    redone = tmp_path / "song_drums_redo.mid"
+    assert drummed.read_bytes() == before  # the input is never touched
+    lo, hi = 3 * BAR, 6 * BAR
+    assert drum_events(redone, lo, hi) == drum_events(drummed, lo, hi)  # outside the range: every note as it was
+    assert drum_events(redone, lo, hi, inside=True) != drum_events(drummed, lo, hi, inside=True)
+    pm = pretty_midi.PrettyMIDI(str(redone))
+    onsets = [n.start for i in pm.instruments if i.is_drum for n in i.notes]
+    for bar in range(3, 6):  # no bar of the range left empty while the song plays (1 bar = 2 s at 120 bpm)
+        assert any(2.0 * bar - 0.1 <= t < 2.0 * (bar + 1) - 0.1 for t in onsets), bar
+    before_pitched = sorted((n.pitch, n.start) for i in pretty_midi.PrettyMIDI(str(drummed)).instruments
+                            if not i.is_drum for n in i.notes)
+    assert sorted((n.pitch, n.start) for i in pm.instruments if not i.is_drum for n in i.notes) == before_pitched
+
+
+def test_redo_seeds_give_other_takes_and_bad_ranges_get_one_line(tiny_model, tmp_path):
+    src = factory.save(factory.song(bars=8, drums=False), tmp_path / "song.mid")
+    assert run("drum", [src, "--cutoff", "0.2"], tmp_path, tiny_model).returncode == 0
+    drummed = tmp_path / "song_drums.mid"
+    takes = []
+    for seed in (1, 2):
+        out = tmp_path / f"take{seed}.mid"
+        assert run("drum", [drummed, "--redo", "2-5", "--seed", seed, "-o", out], tmp_path, tiny_model).returncode == 0
+        takes.append(drum_events(out, 1 * BAR, 5 * BAR, inside=True))
+    assert takes[0] != takes[1]
+    for bad in (["--redo", "7-12"], ["--redo", "x"], ["--redo", "5-2"]):
+        proc = run("drum", [drummed, *bad, "-o", tmp_path / "bad.mid"], tmp_path, tiny_model)
+        assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1 and not (tmp_path / "bad.mid").exists()
+    proc = run("drum", [src, "--redo", "1-2", "-o", tmp_path / "bad.mid"], tmp_path, tiny_model)
+    assert proc.returncode == 1 and "no drums" in proc.stderr and not (tmp_path / "bad.mid").exists()
+
+
+def test_drum_many_songs_and_folders(tiny_model, tmp_path, bad_inputs):
+    albums = tmp_path / "albums"
+    (albums / "one").mkdir(parents=True)
+    good = [factory.save(factory.song(bars=4 + i, drums=i % 2 == 0), albums / ("one" if i else ".") / f"s{i}.mid")
+            for i in range(3)]
+    for name in ("random_bytes", "empty", "text", "truncated"):
+        (albums / f"bad_{name}.mid").write_bytes(bad_inputs[name].read_bytes())
+    factory.save(factory.song(bars=2, pitched=False), albums / "one" / "drums_only.mid")
+    (albums / "notes.txt").write_text("not a song, and not a .mid: not an input")
+    single = factory.save(factory.song(bars=3), tmp_path / "single.mid")
+    snapshot = {p: p.read_bytes() for p in albums.rglob("*") if p.is_file()}
+    out = tmp_path / "out"
+    proc = run("drum", [single, albums, "-o", out, "--workers", "2", "--cutoff", "0.2"], tmp_path, tiny_model)
+    assert proc.returncode == 0, proc.stderr
+    summary = proc.stdout.strip().splitlines()[-1]
+    assert summary.startswith("drummed 4 of 9 files") and "songs/s" in summary
+    assert summary.endswith("skipped 5: unreadable_midi 4, no_pitched_notes 1"), summary
+    written = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    assert written == ["one/s1_drums.mid", "one/s2_drums.mid", "s0_drums.mid", "single_drums.mid"]
+    for path in out.rglob("*.mid"):
+        assert sum(i.is_drum and len(i.notes) > 0 for i in pretty_midi.PrettyMIDI(str(path)).instruments) == 1
+    assert {p: p.read_bytes() for p in albums.rglob("*") if p.is_file()} == snapshot
+    assert "Traceback" not in proc.stderr
+
+    # nothing drummed: non-zero exit; a folder without -o: one line
+    only_bad = tmp_path / "only_bad"
+    only_bad.mkdir()
+    (only_bad / "x.mid").write_bytes(b"junk")
+    proc = run("drum", [only_bad, tmp_path / "missing.mid", "-o", tmp_path / "out2"], tmp_path, tiny_model)
+    assert proc.returncode == 1 and "drummed 0 of 2 files" in proc.stdout
+    assert not any((tmp_path / "out2").rglob("*.mid")) if (tmp_path / "out2").exists() else True
+    proc = run("drum", [albums], tmp_path, tiny_model)
+    assert proc.returncode == 1 and len(proc.stderr.strip().splitlines()) == 1 and "give -o OUTDIR" in proc.stderr
+
+
+def test_many_files_without_o_go_beside_each(tiny_model, tmp_path):
+    a = factory.save(factory.song(bars=3), tmp_path / "a.mid")
+    b = factory.save(factory.song(bars=4), tmp_path / "b.mid")
+    proc = run("drum", [a, b, "--workers", "1", "--no-progress"], tmp_path, tiny_model)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "a_drums.mid").is_file() and (tmp_path / "b_drums.mid").is_file()
+
+
+def groove_file(path):
+    """A played groove: pedal hats, a splash, a ride bell, ghost notes, off-grid timing, odd note lengths."""
+    notes = []
+    for bar in range(2):
+        base = bar * BAR
+        for e in range(8):
+            tick = base + e * TPB // 2 + (7 if e % 2 else -3) * (bar + 1)
+            notes.append((max(tick, 0), 50 + e, 44 if e % 2 else 42, 37 + 9 * e))
+        notes += [(base, 120, 36, 111), (base + TPB + 11, 90, 38, 97), (base + 3 * TPB - 5, 60, 38, 23),
+                  (base + 2 * TPB, 200, 55, 88), (base + 3 * TPB + 240, 100, 53, 66)]
+    mid = mido.MidiFile(type=1, ticks_per_beat=TPB)
+    mid.tracks.append(factory.conductor(((0, 97.0),)))
+    mid.tracks.append(factory.notes_track(notes, channel=9, name="my kit"))
+    return factory.save(mid, path)
+
+
+def test_continue_keeps_every_note_of_the_groove_verbatim(tiny_model, tmp_path):
+    src = groove_file(tmp_path / "groove.mid")
+    proc = run("continue", [src, "--bars", "3"], tmp_path, tiny_model)
+    assert proc.returncode == 0, proc.stderr
+    out = tmp_path / "groove_continued.mid"
+    kept, got = drum_events(src), drum_events(out)
+    assert kept - got == Counter()  # every note message of the prompt, unchanged (tick, pitch, velocity, channel)
+    new = got - kept
+    assert new and min(t for t, *_ in new) >= 2 * BAR - TPB // 4  # the new notes come after the groove
+    assert max(t for t, *_ in new) > 4 * BAR  # ... and carry on for the new bars
+    names = [m.name for t in mido.MidiFile(str(out)).tracks for m in t if m.type == "track_name"]
+    assert "my kit" in names
+    proc = run("continue", [src, "--bars", "2", "--tempo", "120", "-o", tmp_path / "t.mid"], tmp_path, tiny_model)
+    assert proc.returncode == 1 and "--tempo is for text rolls" in proc.stderr

@@ -176,6 +176,66 @@ def cmd_combine_loops(args: argparse.Namespace) -> int:
     return 0
 
 
+NOTEBOOKS_DIR = SAVED_DIR.parent / "notebooks"
+
+
+def _write_app_page(notebook: Path, page: Path) -> None:
+    """The cells of the drum notebook tagged ``app`` (title, set-up, the drum studio): the page."""
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    nb.cells = [c for c in nb.cells if "app" in c.get("metadata", {}).get("tags", [])]
+    nbformat.write(nb, page)
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    """Serve the drum notebook as a web page with its code hidden (Voila), on localhost."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    from .errors import NeuralDrummerError
+
+    notebook = NOTEBOOKS_DIR / "drum_a_song.ipynb"
+    if not notebook.is_file():
+        raise NeuralDrummerError("the drum notebook is not here (run from a source checkout)", notebook)
+    if shutil.which("voila") is None and not (Path(sys.executable).parent / "voila").exists():
+        raise NeuralDrummerError("Voila is not installed: pip install -r requirements.txt")
+    env = dict(__import__("os").environ)
+    if args.model:
+        env["NEURALDRUMMER_MODEL"] = str(resolve_model(args.model).resolve())
+    with tempfile.TemporaryDirectory(prefix="neuraldrummer-app-") as work:
+        # the page's files (drummed songs) are written in a folder of their own, removed at the end
+        page = Path(work) / notebook.name
+        _write_app_page(notebook, page)
+        cmd = [sys.executable, "-m", "voila", str(page), f"--port={args.port}", "--Voila.ip=127.0.0.1",
+               "--strip_sources=True", "--show_tracebacks=False",
+               "--VoilaConfiguration.file_allowlist=[]"]
+        if not args.open:
+            cmd.append("--no-browser")
+        _out(f"serving the drum page at http://127.0.0.1:{args.port}/ (Ctrl-C to stop)")
+        sys.stdout.flush()
+        import signal
+
+        proc = subprocess.Popen(cmd, cwd=work, env=env)
+
+        def stop(signum, frame):  # a terminated app stops Voila and its kernel, and removes its folder
+            raise KeyboardInterrupt
+
+        previous = signal.signal(signal.SIGTERM, stop)
+        try:
+            return proc.wait()
+        except KeyboardInterrupt:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            return 0
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+
 def cmd_styles(args: argparse.Namespace) -> int:
     from .config import STYLES
 
@@ -252,6 +312,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--count", type=int, help="at most this many combinations (random, seeded)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_combine_loops)
+
+    p = sub.add_parser("app", help="the drum notebook as a web page for musicians (Voila, on localhost)")
+    p.add_argument("--port", type=int, default=8866, help="port on 127.0.0.1 (default 8866)")
+    p.add_argument("--model", help="model directory or shipped model name (default: default)")
+    p.add_argument("--open", action="store_true", help="open the page in the default web browser")
+    p.set_defaults(func=cmd_app)
 
     p = sub.add_parser("styles", help="list the styles a model can be asked for")
     p.set_defaults(func=cmd_styles)

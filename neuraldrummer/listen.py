@@ -8,7 +8,8 @@ Two engines, the first that is there:
   MIDI soundfont that pretty_midi's wheel ships (``TimGM6mb.sf2``). It is the one that runs
   after ``pip install -r requirements.txt``.
 
-Audio is float32 ``(samples, 2)`` in [-1, 1]; files are 16-bit stereo WAV, written atomically.
+Audio is float32 ``(samples, 2)`` in [-1, 1]. Files are written atomically: 16-bit WAV with the
+standard library, FLAC, Ogg Vorbis and MP3 with soundfile (libsndfile inside its wheel).
 """
 
 from __future__ import annotations
@@ -30,8 +31,10 @@ logger = logging.getLogger(__name__)
 SOUNDFONTS = ("/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/soundfonts/FluidR3_GM.sf2",
               "/usr/share/sounds/sf2/default-GM.sf2", "/usr/share/soundfonts/default.sf2")
 DEFAULT_SAMPLE_RATE = 44100
-#: file suffixes that :func:`write_audio` writes
-AUDIO_SUFFIXES = (".wav",)
+#: file suffixes that :func:`write_audio` writes, and their soundfile format and subtype
+AUDIO_FORMATS = {".wav": ("WAV", "PCM_16"), ".flac": ("FLAC", "PCM_16"), ".ogg": ("OGG", "VORBIS"),
+                 ".mp3": ("MP3", "MPEG_LAYER_III")}
+AUDIO_SUFFIXES = tuple(AUDIO_FORMATS)
 
 
 def find_system_soundfont() -> Path | None:
@@ -114,6 +117,21 @@ def wav_bytes(audio: np.ndarray, sample_rate: int) -> bytes:
     return buf.getvalue()
 
 
+def audio_bytes(audio: np.ndarray, sample_rate: int, suffix: str = ".wav") -> bytes:
+    """``audio`` encoded as a file of type ``suffix`` (see :data:`AUDIO_FORMATS`)."""
+    suffix = suffix.lower()
+    if suffix == ".wav":
+        return wav_bytes(audio, sample_rate)
+    if suffix not in AUDIO_FORMATS:
+        raise AudioError(f"audio files are written as {', '.join(AUDIO_SUFFIXES)}, not '{suffix}'")
+    import soundfile
+
+    fmt, subtype = AUDIO_FORMATS[suffix]
+    buf = io.BytesIO()
+    soundfile.write(buf, np.clip(audio, -1.0, 1.0), int(sample_rate), format=fmt, subtype=subtype)
+    return buf.getvalue()
+
+
 def read_wav(path: str | Path) -> tuple[np.ndarray, int]:
     """A 16-bit PCM WAV file as float32 ``(n, channels)`` and its sample rate."""
     with wave.open(str(path), "rb") as w:
@@ -125,7 +143,7 @@ def read_wav(path: str | Path) -> tuple[np.ndarray, int]:
 
 
 def write_audio(midi: str | Path | bytes, out_path: str | Path, sample_rate: int = DEFAULT_SAMPLE_RATE) -> Path:
-    """Render ``midi`` and write it to ``out_path`` (``.wav``), atomically."""
+    """Render ``midi`` and write it to ``out_path`` (``.wav``, ``.flac``, ``.ogg`` or ``.mp3``), atomically."""
     from .midi_io import atomic_write_bytes
 
     out_path = Path(out_path)
@@ -133,6 +151,6 @@ def write_audio(midi: str | Path | bytes, out_path: str | Path, sample_rate: int
         raise AudioError(f"audio files are written as {', '.join(AUDIO_SUFFIXES)}, not '{out_path.suffix}'",
                          out_path)
     audio = render_audio(midi, sample_rate)
-    atomic_write_bytes(out_path, wav_bytes(audio, sample_rate))
+    atomic_write_bytes(out_path, audio_bytes(audio, sample_rate, out_path.suffix))
     logger.info("wrote %s (%.1f s of audio)", out_path, audio.shape[0] / sample_rate)
     return out_path

@@ -25,16 +25,15 @@ from .song import EncodedSong, combine, encode_song
 
 logger = logging.getLogger(__name__)
 
-#: sample rate of the audio played in the page (mono; keeps a 5-minute song under 15 MB)
+#: sample rate of the audio played in the page (stereo MP3: about 1 MB a minute, which every browser plays)
 PAGE_SAMPLE_RATE = 22050
 
 
 def audio_widget_value(midi: bytes, sample_rate: int = PAGE_SAMPLE_RATE) -> bytes:
-    """WAV bytes (mono) of a MIDI song, for ``ipywidgets.Audio``."""
-    from .listen import render_audio, wav_bytes
+    """MP3 bytes of a MIDI song, for ``ipywidgets.Audio(format="mpeg")`` or ``IPython.display.Audio``."""
+    from .listen import audio_bytes, render_audio
 
-    audio = render_audio(midi, sample_rate)
-    return wav_bytes(audio.mean(axis=1, keepdims=True), sample_rate)
+    return audio_bytes(render_audio(midi, sample_rate), sample_rate, ".mp3")
 
 
 def download_link(name: str, data: bytes, mime: str = "audio/midi") -> str:
@@ -79,15 +78,16 @@ class DrumStudio:
                                     tooltip="0: the drummer follows the song (sampling); above 0: the original "
                                             "design's fixed cut-off, lower is busier")
         self.temperature = w.FloatSlider(value=DEFAULT_TEMPERATURE, min=0.5, max=1.5, step=0.05,
-                                         description="temperature", continuous_update=False)
-        self.humanise = w.Checkbox(value=True, description="humanise (velocity and timing)")
+                                         description="temperature", continuous_update=False,
+                                         style={"description_width": "initial"})
+        self.humanise = w.Checkbox(value=True, description="humanise (velocity and timing)", indent=False)
         self.seed = w.IntText(value=0, description="seed", layout=w.Layout(width="160px"))
         self.drum_button = w.Button(description="drum", button_style="primary", icon="play")
         self.bars = w.IntRangeSlider(value=(1, 1), min=1, max=1, description="bars", continuous_update=False)
         self.redo_button = w.Button(description="re-roll bars", icon="refresh", disabled=True)
         self.status = w.HTML("upload a MIDI song, or press drum for the loaded one")
         self.roll = w.Output()
-        self.player = w.Audio(value=b"", format="wav", autoplay=False, loop=False)
+        self.player = w.Audio(value=b"", format="mpeg", autoplay=False, loop=False)
         self.download = w.HTML("")
         self.upload.observe(self._on_upload, names="value")
         self.drum_button.on_click(lambda _: self.drum())

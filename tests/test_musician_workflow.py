@@ -61,8 +61,19 @@ def test_drum_writes_audio_of_the_songs_length_with_the_drums_audible(tiny_model
     assert diff > 0.2 * np.sqrt(np.mean(alone[:n] ** 2))
 
 
+def test_audio_formats(tiny_model, tmp_path, song_path):
+    import soundfile
+
+    for suffix in (".flac", ".ogg", ".mp3"):
+        out = tmp_path / f"song{suffix}"
+        proc = run("drum", [song_path, "-o", tmp_path / "d.mid", "--audio", out], tmp_path, tiny_model)
+        assert proc.returncode == 0, proc.stderr
+        info = soundfile.info(str(out))
+        assert info.channels == 2 and abs(info.duration - 8.0) < 1.5, (suffix, info.duration)
+
+
 def test_audio_gets_a_clear_error_before_anything_is_written(tiny_model, tmp_path, song_path):
-    proc = run("drum", [song_path, "--audio", tmp_path / "x.mp3"], tmp_path, tiny_model)
+    proc = run("drum", [song_path, "--audio", tmp_path / "x.aiff"], tmp_path, tiny_model)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["song.mid"]
 

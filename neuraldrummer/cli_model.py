@@ -34,6 +34,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     # a progress bar within each epoch on a terminal, one line per epoch in a log
     verbose = (1 if sys.stdout.isatty() else 2) if args.progress else 0
     summary = train(args.corpus, out, config, strategy=args.strategy, verbose=verbose)
+    if not summary.get("chief", True):  # a worker of a cluster: the chief writes the model directory
+        _out(f"worker {summary['task']} of {summary['workers']} done: best epoch {summary['best_epoch']} "
+             f"val_loss {summary['best_val_loss']:.4f}, weights {summary['weights_fingerprint']}")
+        return 0
     command = "neuraldrummer " + " ".join(sys.argv[1:]) if sys.argv and "neuraldrummer" in sys.argv[0] else None
     if command:
         atomic_write_text(out / "command.txt", command + "\n")
@@ -46,7 +50,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
         write_model_card(out)
     _out(f"wrote {out}: best epoch {summary['best_epoch']} val_loss {summary['best_val_loss']:.4f} "
-         f"in {summary['seconds']:.0f} s")
+         f"in {summary['seconds']:.0f} s, weights {summary['weights_fingerprint']}")
     return 0
 
 

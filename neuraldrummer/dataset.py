@@ -125,3 +125,41 @@ class WindowDataset(keras.utils.PyDataset):
             inputs["ref_drums"] = ref
         return inputs, target, weight
 
+
+
+def as_tf_dataset(windows: WindowDataset, replicas: int = 1, first_epoch: int = 0, worker: int = 0):
+    """The windows of ``windows`` as an endless ``tf.data`` pipeline for ``tf.distribute``.
+
+    Each element is a global batch (``replicas`` times the config's batch size), which the strategy
+    splits among its replicas. Batches are drawn as :class:`WindowDataset` draws them (epoch
+    ``first_epoch`` on), seeded by ``worker`` too, so the workers of a cluster read different
+    windows; auto-sharding is off (every worker's pipeline is its own).
+    """
+    import tensorflow as tf
+
+    per = windows.config.batch_size
+    source = WindowDataset(windows.corpus, windows.songs, windows.config, windows.batches,
+                           seed=windows.seed + 1_000_003 * worker, fixed=windows.fixed,
+                           blank_features=windows.blank_features)
+    probe_x, probe_y, probe_w = windows[0]
+
+    def spec(a):
+        return tf.TensorSpec((per * replicas,) + a.shape[1:], tf.as_dtype(a.dtype))
+
+    signature = ({k: spec(v) for k, v in probe_x.items()}, spec(probe_y), spec(probe_w))
+
+    def batches():
+        k = first_epoch * source.batches
+        while True:
+            parts = []
+            for _ in range(replicas):
+                source.epoch = 0 if source.fixed else k // source.batches
+                parts.append(source[k % source.batches])
+                k += 1
+            x = {name: np.concatenate([p[0][name] for p in parts]) for name in parts[0][0]}
+            yield x, np.concatenate([p[1] for p in parts]), np.concatenate([p[2] for p in parts])
+
+    ds = tf.data.Dataset.from_generator(batches, output_signature=signature)
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
+    return ds.with_options(options).prefetch(2)

@@ -22,6 +22,8 @@ from .errors import ModelNotFoundError
 
 WEIGHTS_FILE = "weights.npz"
 CONFIG_FILE = "config.json"
+#: key of the config (JSON) inside weights.npz
+CONFIG_KEY = "__config__"
 STYLE_FEEL_FILE = "style_feel.json"
 LOOKAHEAD_KERNEL = 4
 LOOKAHEAD_DILATIONS = (1, 4, 16)
@@ -45,7 +47,7 @@ class DrummerRuntime:
 
     def __init__(self, config: Config, weights: dict[str, np.ndarray]) -> None:
         self.config = config
-        w = {k: np.asarray(v, np.float32) for k, v in weights.items()}
+        w = {k: np.asarray(v, np.float32) for k, v in weights.items() if k != CONFIG_KEY}
         self.conv = [(w[f"lookahead_{k}/kernel"], w[f"lookahead_{k}/bias"]) for k in range(len(LOOKAHEAD_DILATIONS))]
         self.style_table = w["style_embedding/embeddings"]
         kernel = w["decoder/lstm_cell/kernel"]
@@ -83,12 +85,14 @@ class DrummerRuntime:
         for p in (cfg_path, w_path):
             if not p.is_file():
                 raise ModelNotFoundError(f"model directory has no {p.name} (train one with 'neuraldrummer train')", model_dir)
-        config = Config.load(cfg_path)
         try:
             with np.load(w_path) as data:
                 weights = {k: data[k] for k in data.files}
         except (OSError, ValueError) as exc:
             raise ModelNotFoundError(f"cannot read {w_path.name}: {exc}", model_dir) from exc
+        # the config saved inside the weights (a model being retrained may have a newer config.json)
+        inner = weights.pop(CONFIG_KEY, None)
+        config = Config.from_dict(json.loads(str(inner))) if inner is not None else Config.load(cfg_path)
         try:
             runtime = cls(config, weights)
         except KeyError as exc:
@@ -218,13 +222,15 @@ class DrummerRuntime:
         return np.where((ref >= 0)[:, None], hits[np.maximum(ref, 0)], 0.0).astype(np.float32)
 
 
-def export_weights(model, path: str | Path) -> None:
+def export_weights(model, path: str | Path, config: Config | None = None) -> None:
     """Write every weight of a built Keras model to ``.npz``, keyed by variable path."""
     import io
 
     from .midi_io import atomic_write_bytes
 
     weights = {var.path: np.asarray(var.numpy(), np.float32) for var in model.weights}
+    if config is not None:  # the config inside the weights file: one atomic file holds a whole model
+        weights[CONFIG_KEY] = np.array(json.dumps(config.to_dict(), sort_keys=True))
     buffer = io.BytesIO()
     np.savez(buffer, **weights)
     atomic_write_bytes(path, buffer.getvalue())

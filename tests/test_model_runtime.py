@@ -47,9 +47,12 @@ def test_training_writes_everything_and_resumes(tiny_corpus, tmp_path):
     out = tmp_path / "m"
     first = train(tiny_corpus, out, config, verbose=0)
     assert first["epoch"] == 1 and not first["resumed"]
-    for name in ("config.json", "weights.npz", "model.weights.h5", "last.weights.h5", "history.csv",
+    for name in ("config.json", "weights.npz", "model.weights.h5", "history.csv",
                  "loss.png", "data.json", "train_state.json"):
         assert (out / name).is_file(), name
+    state = json.loads((out / "train_state.json").read_text())
+    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == sorted(
+        {state["last_checkpoint"], state["best_checkpoint"]}) == ["best-0001.weights.h5", "last-0001.weights.h5"]
     again = train(tiny_corpus, out, config.replace(epochs=2), verbose=0)
     assert again["resumed"] and again["epoch"] == 2
     rows = (out / "history.csv").read_text().splitlines()

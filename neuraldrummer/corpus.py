@@ -63,33 +63,40 @@ def find_midi_files(paths: list[str | Path]) -> list[Path]:
     Entries named like MIDI files are returned even if they are folders or unreadable:
     the builder counts those as skipped instead of silently ignoring them.
     """
-    found: set[Path] = set()
+    return sorted(set(iter_midi_files(paths)))
+
+
+def iter_midi_files(paths: list[str | Path]) -> Iterator[Path]:
+    """:func:`find_midi_files` as a stream (folders walked in sorted order, one at a time)."""
     for raw in paths:
         path = Path(raw)
         if path.is_dir() and path.suffix.lower() not in MIDI_SUFFIXES:
             for root, dirs, files in os.walk(path):
-                for name in files + dirs:
+                dirs.sort()
+                for name in sorted(files + [d for d in dirs if d.lower().endswith(MIDI_SUFFIXES)]):
                     if name.lower().endswith(MIDI_SUFFIXES + ARCHIVE_SUFFIXES):
-                        found.add(Path(root) / name)
+                        yield Path(root) / name
         else:
-            found.add(path)
-    return sorted(found)
+            yield path
 
 
-def iter_archive(path: Path) -> Iterator[tuple[str, bytes]]:
-    """``(archive::member, bytes)`` for each MIDI member, read sequentially (no unpacking)."""
+def iter_archive(path: Path, skip: set[str] | frozenset = frozenset()) -> Iterator[tuple[str, bytes]]:
+    """``(archive::member, bytes)`` for each MIDI member, read sequentially (no unpacking);
+    members named in ``skip`` are passed over without reading them."""
     if path.name.lower().endswith(".zip"):
         with zipfile.ZipFile(path) as zf:
             for info in sorted(zf.infolist(), key=lambda i: i.filename):
-                if not info.is_dir() and info.filename.lower().endswith(MIDI_SUFFIXES):
-                    yield f"{path}{MEMBER_SEP}{info.filename}", zf.read(info)
+                name = f"{path}{MEMBER_SEP}{info.filename}"
+                if not info.is_dir() and info.filename.lower().endswith(MIDI_SUFFIXES) and name not in skip:
+                    yield name, zf.read(info)
         return
     with tarfile.open(path, mode="r:*") as tf:
         for member in tf:
-            if member.isfile() and member.name.lower().endswith(MIDI_SUFFIXES):
+            name = f"{path}{MEMBER_SEP}{member.name}"
+            if member.isfile() and member.name.lower().endswith(MIDI_SUFFIXES) and name not in skip:
                 handle = tf.extractfile(member)
                 if handle is not None:
-                    yield f"{path}{MEMBER_SEP}{member.name}", handle.read()
+                    yield name, handle.read()
 
 
 def read_gmd_info(paths: list[str | Path]) -> dict[Path, dict]:
@@ -197,12 +204,14 @@ class BuildResult:
     out_dir: Path
 
 
-def _jobs(files: list[Path], steps_per_beat: int) -> Iterator[tuple[str, bytes | None, int]]:
+def _jobs(files: Iterator[Path], steps_per_beat: int,
+          done: set[str] | frozenset = frozenset()) -> Iterator[tuple[str, bytes | None, int]]:
+    """Work for the pool: each file (or archive member) not in ``done`` (a resumed build's)."""
     for f in files:
         if is_archive(f):
-            for name, data in iter_archive(f):
+            for name, data in iter_archive(f, done):
                 yield name, data, steps_per_beat
-        else:
+        elif str(f) not in done:
             yield str(f), None, steps_per_beat
 
 
@@ -224,28 +233,51 @@ def _bounded_map(func, jobs: Iterator, workers: int) -> Iterator[dict]:
             yield fut.result()
 
 
-class _ArrayWriter:
-    """Appends per-song arrays to raw files, then turns them into ``.npy`` (chunked copies)."""
+def _array_specs() -> dict[str, tuple[np.dtype, tuple[int, ...]]]:
+    from .drum_map import NUM_CLASSES
 
-    def __init__(self, out_dir: Path) -> None:
+    F = len(FEATURE_NAMES)
+    return {"hits": (np.dtype(np.uint8), (NUM_CLASSES,)), "velocity": (np.dtype(np.uint8), (NUM_CLASSES,)),
+            "offset": (np.dtype(np.int8), (NUM_CLASSES,)), "features": (np.dtype(np.float16), (F,)),
+            "features_aug": (np.dtype(np.float16), (F,)), "reference": (np.dtype(np.int32), ())}
+
+
+class _ArrayWriter:
+    """Appends per-song arrays to raw files, then turns them into ``.npy`` (chunked copies).
+
+    ``rows`` steps already in the raw files (a resumed build) are kept; anything written after
+    them (by a build killed mid-song) is cut off first.
+    """
+
+    def __init__(self, out_dir: Path, rows: int = 0) -> None:
         self.out_dir = out_dir
+        self.specs = _array_specs()
+        self.rows = rows
         self.handles: dict[str, object] = {}
-        self.meta: dict[str, tuple[np.dtype, tuple[int, ...]]] = {}
-        self.rows = 0
+        for key, (dtype, tail) in self.specs.items():
+            raw = out_dir / f".{key}.raw"
+            handle = open(raw, "r+b" if raw.exists() and rows else "wb")
+            handle.truncate(rows * dtype.itemsize * int(np.prod(tail, dtype=np.int64)))
+            handle.seek(0, os.SEEK_END)
+            self.handles[key] = handle
 
     def append(self, arrays: dict[str, np.ndarray]) -> None:
-        for key in ARRAYS:
-            a = np.ascontiguousarray(arrays[key])
-            if key not in self.handles:
-                self.handles[key] = open(self.out_dir / f".{key}.raw", "wb")
-                self.meta[key] = (a.dtype, a.shape[1:])
+        for key, (dtype, tail) in self.specs.items():
+            a = np.ascontiguousarray(arrays[key], dtype=dtype)
+            if a.shape[1:] != tail:
+                raise CorpusError(f"array {key} has shape {a.shape}, expected (steps, {tail})")
             self.handles[key].write(a.tobytes())
         self.rows += int(arrays["hits"].shape[0])
 
+    def flush(self) -> None:
+        for handle in self.handles.values():
+            handle.flush()
+
     def finish(self) -> None:
+        """Write every ``KEY.npy`` (atomically); the raw files stay until :meth:`remove_raw`."""
         for key, handle in self.handles.items():
             handle.close()
-            dtype, tail = self.meta[key]
+            dtype, tail = self.specs[key]
             raw = self.out_dir / f".{key}.raw"
             final = self.out_dir / f"{key}.npy"
             tmp = self.out_dir / f".{key}.npy.part"
@@ -254,8 +286,8 @@ class _ArrayWriter:
             chunk = 1 << 24
             with open(raw, "rb") as src:
                 pos = 0
-                while True:
-                    data = src.read(chunk * dtype.itemsize)
+                while pos < flat.size:
+                    data = src.read(min(chunk, flat.size - pos) * dtype.itemsize)
                     if not data:
                         break
                     block = np.frombuffer(data, dtype)
@@ -264,12 +296,45 @@ class _ArrayWriter:
             out.flush()
             del out, flat
             os.replace(tmp, final)
-            raw.unlink()
 
-    def abort(self) -> None:
-        for key, handle in self.handles.items():
-            handle.close()
+    def remove_raw(self) -> None:
+        for key in self.specs:
             (self.out_dir / f".{key}.raw").unlink(missing_ok=True)
+
+    def close(self) -> None:
+        for handle in self.handles.values():
+            if not handle.closed:
+                handle.close()
+
+
+JOURNAL = ".tokenise.journal"
+
+
+def _read_journal(out_dir: Path, header: dict) -> list[dict] | None:
+    """The entries of an interrupted build with the same inputs, or ``None`` (start afresh).
+    A last line cut short by a kill is dropped (and cut from the file)."""
+    path = out_dir / JOURNAL
+    if not path.exists():
+        return None
+    entries, good = [], 0
+    with open(path, "rb") as f:
+        first = f.readline()
+        try:
+            if json.loads(first) != header:
+                logger.warning("%s: an interrupted build of other inputs or settings is here; starting afresh", out_dir)
+                return None
+        except ValueError:
+            return None
+        good = f.tell()
+        for line in f:
+            try:
+                entries.append(json.loads(line))
+            except ValueError:
+                break  # cut short by a kill: everything after it is redone
+            good += len(line)
+    with open(path, "r+b") as f:
+        f.truncate(good)
+    return entries
 
 
 def build_corpus(
@@ -280,6 +345,13 @@ def build_corpus(
     progress: bool = True,
 ) -> BuildResult:
     """Tokenise every MIDI file under ``inputs`` (folders, files, archives) into ``out_dir``.
+
+    Memory stays flat whatever the number of files: results are appended to raw array files
+    and to a journal (``.tokenise.journal``, one line per file) as they come, at most a few files
+    in flight. A build that is interrupted (even by ``kill -9``) resumes when the same command
+    is run again: files in the journal are not read again, and array rows written after the
+    journal's last complete line are cut off. ``songs.json`` and the ``.npy`` arrays are written
+    at the end; the journal and raw files are then removed.
 
     Returns
     -------
@@ -294,84 +366,136 @@ def build_corpus(
     started = time.perf_counter()
     roots = [Path(p) for p in inputs]
     missing = [p for p in roots if not p.exists()]
-    files = find_midi_files([p for p in roots if p.exists()])
     gmd = read_gmd_info(roots)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     workers = workers or os.cpu_count() or 1
+    header = {"journal": 1, "inputs": [str(p.resolve()) for p in roots], "steps_per_beat": steps_per_beat,
+              "feature_names": list(FEATURE_NAMES)}
 
     skipped: Counter = Counter({"missing_path": len(missing)} if missing else {})
     by_source: dict[str, Counter] = {}
     examples: dict[str, str] = {}
     seen_md5: set[str] = set()
-    songs: list[dict] = []
-    writer = _ArrayWriter(out_dir)
-    start = 0
-    seen_files = 0
+    totals: Counter = Counter()  # songs, regridded, drum_only, split:*
+    done: set[str] = set()
+
+    def count(entry: dict) -> None:
+        counts = by_source.setdefault(entry["source"], Counter())
+        reason = entry.get("skipped")
+        if reason:
+            skipped[reason] += 1
+            counts[f"skipped_{reason}"] += 1
+            if entry.get("message"):
+                examples.setdefault(reason, entry["message"])
+            return
+        song = entry["song"]
+        seen_md5.add(song["md5"])
+        counts["kept"] += 1
+        counts["regridded"] += song["grid"] == "regridded"
+        totals.update(songs=1, steps=song["steps"], regridded=song["grid"] == "regridded",
+                      drum_only=song["drum_only"], **{f"split:{song['split']}": 1})
+
+    entries = _read_journal(out_dir, header)
+    resumed = entries is not None
+    for entry in entries or []:
+        done.add(entry["path"])
+        count(entry)
+    if resumed:
+        logger.info("resuming %s: %d files done", out_dir, len(done))
+    journal = open(out_dir / JOURNAL, "ab" if resumed else "wb")
+    if not resumed:
+        journal.write(json.dumps(header).encode() + b"\n")
+    writer = _ArrayWriter(out_dir, totals["steps"])
+    seen_files = len(done)
+
+    def record(entry: dict) -> None:
+        writer.flush()  # the arrays first: a journal line promises its rows are on disk
+        journal.write(json.dumps(entry).encode() + b"\n")
+        journal.flush()
+        count(entry)
+
     try:
-        for res in _progress(_bounded_map(_encode_one, _jobs(files, steps_per_beat), workers), None, progress):
+        jobs = _jobs(iter_midi_files([p for p in roots if p.exists()]), steps_per_beat, done)
+        for res in _progress(_bounded_map(_encode_one, jobs, workers), None, progress, len(done)):
             seen_files += 1
             path = Path(res["path"])
             source = source_of(path, roots)
-            counts = by_source.setdefault(source, Counter())
             if "error" in res:
-                skipped[res["error"]] += 1
-                counts[f"skipped_{res['error']}"] += 1
-                examples.setdefault(res["error"], res["message"])
+                record({"path": res["path"], "source": source, "skipped": res["error"], "message": res["message"]})
                 continue
             if res["md5"] in seen_md5:
-                skipped["duplicate"] += 1
-                counts["skipped_duplicate"] += 1
+                record({"path": res["path"], "source": source, "skipped": "duplicate"})
                 continue
-            seen_md5.add(res["md5"])
-            counts["kept"] += 1
-            counts["regridded"] += res["info"].get("grid") == "regridded"
             labels = gmd.get(path.resolve(), {}) if MEMBER_SEP not in str(path) else {}
             split = labels.get("split") or split_for(res["md5"])
-            steps = int(res["hits"].shape[0])
-            songs.append({
-                "index": len(songs), "start": start, "steps": steps, "path": str(path),
+            song = {
+                "steps": int(res["hits"].shape[0]), "path": str(path),
                 "md5": res["md5"], "source": source, "split": split,
                 "drum_only": bool(res["info"]["drum_only"]), "style": labels.get("genre", "none") or "none",
                 "gmd": labels or None, "grid": res["info"].get("grid", "file"),
                 **{k: res["info"][k] for k in ("bars", "seconds", "tempos", "meters", "off_grid_share")},
-            })
+            }
             writer.append(res)
-            start += steps
-        if not songs:
+            record({"path": res["path"], "source": source, "song": song})
+        if not totals["songs"]:
             raise CorpusError(f"no usable songs among {seen_files} files (skipped: {dict(skipped)})")
+        journal.close()
         writer.finish()
-    except BaseException:
-        writer.abort()
-        raise
-    atomic_write_text(out_dir / "songs.json", json.dumps(songs, indent=1) + "\n")
+        _write_songs_json(out_dir)
+    finally:
+        writer.close()
+        if not journal.closed:
+            journal.close()
     summary = {
-        "songs": len(songs),
-        "steps": int(start),
+        "songs": int(totals["songs"]),
+        "steps": int(totals["steps"]),
         "files": seen_files + len(missing),
         "skipped": dict(sorted(skipped.items())),
         "skipped_examples": examples,
         "by_source": {k: dict(sorted(v.items())) for k, v in sorted(by_source.items())},
-        "regridded": sum(s["grid"] == "regridded" for s in songs),
-        "drum_only_songs": sum(s["drum_only"] for s in songs),
-        "splits": {s: sum(x["split"] == s for x in songs) for s in SPLITS},
+        "regridded": int(totals["regridded"]),
+        "drum_only_songs": int(totals["drum_only"]),
+        "splits": {s: int(totals[f"split:{s}"]) for s in SPLITS},
         "steps_per_beat": steps_per_beat,
         "feature_names": list(FEATURE_NAMES),
         "bytes_per_step": int(sum(np.load(out_dir / f"{k}.npy", mmap_mode="r")[:1].nbytes for k in ARRAYS)),
         "seconds": round(time.perf_counter() - started, 2),
+        "resumed": resumed,
         "inputs": [str(p) for p in roots],
     }
     atomic_write_text(out_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
-    logger.info("corpus %s: %d songs, %d steps, skipped %s", out_dir, len(songs), start, dict(skipped))
+    (out_dir / JOURNAL).unlink()  # the build is complete: nothing to resume
+    writer.remove_raw()
+    logger.info("corpus %s: %d songs, %d steps, skipped %s", out_dir, totals["songs"], totals["steps"], dict(skipped))
     return BuildResult(summary, out_dir)
 
 
-def _progress(iterable, total: int | None, enabled: bool):
+def _write_songs_json(out_dir: Path) -> None:
+    """``songs.json`` from the journal, one song at a time (index and start in journal order)."""
+    start, index = 0, 0
+    tmp = out_dir / ".songs.json.part"
+    with open(out_dir / JOURNAL, "rb") as src, open(tmp, "wb") as out:
+        src.readline()
+        out.write(b"[")
+        for line in src:
+            song = json.loads(line).get("song")
+            if song is None:
+                continue
+            song = {"index": index, "start": start, **song}
+            out.write((b",\n" if index else b"\n") + json.dumps(song).encode())
+            start += song["steps"]
+            index += 1
+        out.write(b"\n]\n")
+    os.replace(tmp, out_dir / "songs.json")
+
+
+def _progress(iterable, total: int | None, enabled: bool, initial: int = 0):
     if not enabled:
         return iterable
     from tqdm import tqdm
 
-    return tqdm(iterable, total=total, unit="file", desc="tokenise", dynamic_ncols=True)
+    return tqdm(iterable, total=total, initial=initial, unit="file", desc="tokenise", dynamic_ncols=True)
 
 
 class Corpus:

@@ -102,3 +102,57 @@ def test_cli_tokenise(tmp_path, bad_inputs, capsys):
     root = make_folder(tmp_path, bad_inputs)
     assert main(["tokenise", str(root), "-o", str(tmp_path / "c"), "--no-progress", "--workers", "1"]) == 0
     assert "4 songs" in capsys.readouterr().out
+
+
+def test_tokenise_killed_with_sigkill_resumes_without_redoing_files(tmp_path):
+    """An interrupted tokenise resumes from its journal: the files it had done are not read again,
+    and the corpus is the same as an uninterrupted build's."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import numpy as np
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for i in range(60):
+        factory.save(factory.song(bars=4 + i % 7, tempos=((0, 90.0 + i),)), data / f"s{i:02d}.mid")
+    (data / "bad.mid").write_bytes(b"junk")
+
+    def run(out, *extra):
+        return subprocess.Popen([sys.executable, "-m", "neuraldrummer", "-v", "tokenise", str(data), "-o", str(out),
+                                 "--workers", "1", "--no-progress", *extra], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+
+    out = tmp_path / "corpus"
+    journal = out / ".tokenise.journal"
+    proc = run(out)
+    end = time.time() + 120
+    while time.time() < end and proc.poll() is None:
+        if journal.exists() and journal.read_bytes().count(b"\n") >= 15:
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, "finished before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done = journal.read_bytes().count(b"\n") - 1
+    assert 10 <= done < 61 and not (out / "songs.json").exists()
+    proc = run(out)
+    _, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 0, stderr
+    assert f"files done" in stderr and "resuming" in stderr
+    resumed_at = int(stderr.split("resuming")[1].split(":")[1].split("files done")[0])
+    assert resumed_at >= done - 1, (resumed_at, done)  # at most a line cut short by the kill is redone
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["resumed"] and summary["songs"] == 60 and summary["skipped"] == {"unreadable_midi": 1}
+    assert not journal.exists() and not list(out.glob(".*"))
+
+    clean = tmp_path / "clean"
+    proc = run(clean)
+    assert proc.wait(timeout=300) == 0
+    assert json.loads((clean / "songs.json").read_text()) == json.loads((out / "songs.json").read_text())
+    for key in ("hits", "velocity", "offset", "features", "features_aug", "reference"):
+        np.testing.assert_array_equal(np.load(clean / f"{key}.npy"), np.load(out / f"{key}.npy"))

@@ -88,7 +88,13 @@ STAT_ROWS = ("hits_per_bar", "bars_with_drums", "backbeat", "syncopation", "repe
 
 
 def write_model_card(model_dir: str | Path) -> Path:
+    from .errors import ModelNotFoundError
+
     d = Path(model_dir)
+    for name in ("config.json", "train_state.json", "data.json", "metrics.json"):
+        if not (d / name).is_file():
+            raise ModelNotFoundError(f"no {name} here: a model card needs a trained model with its metrics "
+                                     "('neuraldrummer train', then 'neuraldrummer validate')", d)
     config = json.loads((d / "config.json").read_text())
     state = json.loads((d / "train_state.json").read_text())
     data = json.loads((d / "data.json").read_text())

@@ -49,6 +49,9 @@ def test_style_feel_and_model_card(tiny_model, tiny_corpus, tmp_path):
     assert main(["model-card", str(model)]) == 0
     card = (model / "README.md").read_text()
     assert "| hits_per_bar | 3.000 | 4.000 |" in card and "CC BY-NC-SA" in card
+    proc = subprocess.run([sys.executable, "-m", "neuraldrummer", "model-card", str(tmp_path / "nothing")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr and "no config.json here" in proc.stderr
 
 
 @pytest.mark.parametrize("content", [None, b"\x00\xff\xfe binary", b"xx\n"])

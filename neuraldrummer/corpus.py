@@ -274,27 +274,29 @@ class _ArrayWriter:
             handle.flush()
 
     def finish(self) -> None:
-        """Write every ``KEY.npy`` (atomically); the raw files stay until :meth:`remove_raw`."""
+        """Write every ``KEY.npy`` (atomically); the raw files stay until :meth:`remove_raw`.
+
+        A ``.npy`` file is a header followed by the array's bytes in C order, which is what the raw
+        file holds: the header is written, then the raw bytes are copied in 16 MB chunks (no memory
+        map, whose written pages would count against the process however large the corpus)."""
+        import shutil
+
         for key, handle in self.handles.items():
             handle.close()
             dtype, tail = self.specs[key]
             raw = self.out_dir / f".{key}.raw"
             final = self.out_dir / f"{key}.npy"
             tmp = self.out_dir / f".{key}.npy.part"
-            out = np.lib.format.open_memmap(tmp, mode="w+", dtype=dtype, shape=(self.rows, *tail))
-            flat = out.reshape(-1) if out.size else out
-            chunk = 1 << 24
-            with open(raw, "rb") as src:
-                pos = 0
-                while pos < flat.size:
-                    data = src.read(min(chunk, flat.size - pos) * dtype.itemsize)
-                    if not data:
-                        break
-                    block = np.frombuffer(data, dtype)
-                    flat[pos:pos + block.size] = block
-                    pos += block.size
-            out.flush()
-            del out, flat
+            size = self.rows * dtype.itemsize * int(np.prod(tail, dtype=np.int64))
+            header = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False,
+                      "shape": (self.rows, *tail)}
+            with open(raw, "rb") as src, open(tmp, "wb") as out:
+                np.lib.format.write_array_header_2_0(out, header)
+                shutil.copyfileobj(src, out, 1 << 24)
+                if src.tell() != size:
+                    raise CorpusError(f"{raw} holds {src.tell()} bytes, expected {size}")
+                out.flush()
+                os.fsync(out.fileno())
             os.replace(tmp, final)
 
     def remove_raw(self) -> None:

@@ -1,6 +1,7 @@
 """Groove continuation on GMD test beats: keep a 2-bar prompt, continue for as many bars as the
 human played, and compare bar-to-bar repetition (mean Jaccard similarity of neighbouring bars)
-with the human continuation.
+with the human continuation. And, as `neuraldrummer continue BEAT.mid` writes it: is every note
+message of each whole test beat (time, pitch, velocity, channel) in the output unchanged?
 
     python benchmarks/check_continue.py [GMD_DIR] [--prompt-bars 2] [--max-bars 8] [--json OUT]
 """
@@ -9,15 +10,18 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import sys
+from collections import Counter
 from pathlib import Path
 
+import mido
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import REPO, write_result  # noqa: E402
 
-from neuraldrummer.continuation import Groove, continue_groove, read_groove  # noqa: E402
+from neuraldrummer.continuation import Groove, continue_groove, groove_midi_bytes, read_groove  # noqa: E402
 from neuraldrummer.errors import NeuralDrummerError  # noqa: E402
 from neuraldrummer.generate import GenerationSettings  # noqa: E402
 from neuraldrummer.runtime import DrummerRuntime  # noqa: E402
@@ -28,6 +32,19 @@ def repetition(hits: np.ndarray, lengths: list[int]) -> float | None:
     bars = [hits[a:b] for a, b in zip(starts[:-1], starts[1:])]
     sims = [(x & y).sum() / (x | y).sum() for x, y in zip(bars[:-1], bars[1:]) if x.shape == y.shape and (x | y).any()]
     return float(np.mean(sims)) if sims else None
+
+
+def note_messages(data: bytes) -> Counter:
+    """Every note message as (absolute tick, on/off, pitch, velocity, channel)."""
+    mid = mido.MidiFile(file=io.BytesIO(data))
+    out: Counter = Counter()
+    for track in mid.tracks:
+        tick = 0
+        for msg in track:
+            tick += msg.time
+            if msg.type in ("note_on", "note_off"):
+                out[(tick, msg.type, msg.note, msg.velocity, msg.channel)] += 1
+    return out
 
 
 def main() -> int:
@@ -43,11 +60,20 @@ def main() -> int:
     rows = list(csv.DictReader(open(Path(args.gmd) / "info.csv")))
     beats = [r for r in rows if r["split"] == "test" and r["beat_type"] == "beat" and r["time_signature"] == "4-4"]
     gen, hum, kept = [], [], True
+    verbatim, notes_checked, notes_missing = 0, 0, 0
     for k, row in enumerate(beats):
+        path = Path(args.gmd) / row["midi_filename"]
         try:
-            full = read_groove(Path(args.gmd) / row["midi_filename"], spb)
+            full = read_groove(path, spb)
         except NeuralDrummerError:
             continue
+        # the whole beat as the groove, continued for 4 bars as the CLI writes it
+        written = note_messages(groove_midi_bytes(continue_groove(full, 4, runtime, GenerationSettings(seed=k)), spb))
+        given = note_messages(path.read_bytes())
+        missing = sum((given - written).values())
+        verbatim += missing == 0
+        notes_checked += sum(given.values())
+        notes_missing += missing
         n = min(len(full.bar_lengths) - args.prompt_bars, args.max_bars)
         if n < 2:
             continue
@@ -65,6 +91,8 @@ def main() -> int:
     write_result("check_continue", {
         "command": f"python benchmarks/check_continue.py {args.gmd} --prompt-bars {args.prompt_bars} --max-bars {args.max_bars}",
         "beats": len(gen), "prompts_kept_and_bars_added": kept,
+        "whole_beats_continued": len(beats), "beats_with_every_note_verbatim": verbatim,
+        "note_messages_checked": notes_checked, "note_messages_changed_or_lost": notes_missing,
         "repetition_generated": round(float(np.mean(gen)), 4), "repetition_human": round(float(np.mean(hum)), 4),
         "difference": round(abs(float(np.mean(gen)) - float(np.mean(hum))), 4),
         "mean_abs_difference_per_beat": round(float(np.mean(np.abs(np.array(gen) - np.array(hum)))), 4),

@@ -2,7 +2,8 @@
 
 Used by ``notebooks/drum_a_song.ipynb`` and, with its code hidden, by ``neuraldrummer app``
 (Voilà). Upload a MIDI song (or start from the demo song), choose style, controls and
-cut-off, press *drum*: the roll is drawn, the song plays inline (rendered with
+cut-off, press *drum* (after that, every change of a setting drums it again): the roll is drawn,
+the song plays inline (rendered with
 :mod:`neuraldrummer.listen`, pip only) and a download link appears. *re-roll bars* draws only
 the chosen bars again; every other drum note stays as it was.
 """
@@ -92,7 +93,9 @@ class DrumStudio:
         self.upload.observe(self._on_upload, names="value")
         self.drum_button.on_click(lambda _: self.drum())
         self.redo_button.on_click(lambda _: self.redo())
-        self.cutoff.observe(self._on_change, names="value")
+        # every change of a setting drums the song again (and it plays), once it has been drummed
+        for control in (self.cutoff, self.temperature, self.style, self.humanise, *self.controls.values()):
+            control.observe(self._on_change, names="value")
         self.widget = w.VBox([
             w.HBox([self.upload, self.drum_button, self.seed]),
             w.HBox([self.style, self.cutoff, self.temperature]),

@@ -272,8 +272,12 @@ def splice_drums(loaded: LoadedMidi, drums: DrumArrays, step_ticks: np.ndarray, 
     length = max(1, int(round(0.5 * float(np.median(np.diff(step_ticks))) if len(step_ticks) > 1 else 1)))
     added: list[tuple[int, int, mido.Message]] = []
     base = 1 << 30  # new events sort after the old ones at the same tick
-    for j, (tick, pitch, vel) in enumerate(zip(np.rint(ticks).astype(np.int64).tolist(), pitches.tolist(),
-                                               velocities.tolist())):
+    # the new notes stay inside the range (in whole ticks: [ceil(t_lo), ceil(t_hi))), where a micro-timing
+    # offset or the rounding of a fractional grid tick could otherwise move one just outside it
+    first_tick = int(np.ceil(t_lo))
+    last_tick = int(np.ceil(t_hi)) - 1 if np.isfinite(t_hi) else np.iinfo(np.int64).max
+    ticks = np.clip(np.rint(ticks).astype(np.int64), first_tick, last_tick)
+    for j, (tick, pitch, vel) in enumerate(zip(ticks.tolist(), pitches.tolist(), velocities.tolist())):
         added.append((tick + length, base + 2 * j, mido.Message("note_off", channel=DRUM_CHANNEL, note=pitch,
                                                                 velocity=0)))
         added.append((tick, base + 2 * j + 1, mido.Message("note_on", channel=DRUM_CHANNEL, note=pitch,

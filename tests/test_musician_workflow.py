@@ -192,3 +192,26 @@ def test_continue_keeps_every_note_of_the_groove_verbatim(tiny_model, tmp_path):
     assert "my kit" in names
     proc = run("continue", [src, "--bars", "2", "--tempo", "120", "-o", tmp_path / "t.mid"], tmp_path, tiny_model)
     assert proc.returncode == 1 and "--tempo is for text rolls" in proc.stderr
+
+
+def test_spliced_notes_stay_inside_the_range_on_a_fractional_grid(tmp_path):
+    """A re-gridded song's step ticks are fractional: new notes (early ones too) must not round to a
+    tick before the range, where they would count as changed notes outside it."""
+    from neuraldrummer.drums import DrumArrays
+    from neuraldrummer.midi_io import load_midi
+    from neuraldrummer.song import splice_drums
+
+    src = factory.save(factory.song(bars=4), tmp_path / "s.mid")
+    loaded = load_midi(src)
+    step_ticks = np.arange(65) * 119.7 + 0.4  # 64 steps, fractional ticks
+    drums = DrumArrays.empty(64)
+    drums.hits[16, 0] = drums.hits[31, 1] = True
+    drums.velocity[16, 0] = drums.velocity[31, 1] = 0.8
+    drums.offset[16, 0], drums.offset[31, 1] = -0.3, 0.45
+    mid = splice_drums(loaded, drums, step_ticks, 16, 32)
+    path = tmp_path / "out.mid"
+    mid.save(str(path))
+    lo, hi = step_ticks[16], step_ticks[32]
+    inside = drum_events(path, lo, hi, inside=True)
+    assert sum(v for (t, kind, *_), v in inside.items() if kind == "note_on") == 2
+    assert drum_events(path, lo, hi) == drum_events(src, lo, hi)

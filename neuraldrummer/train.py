@@ -409,6 +409,7 @@ def _train(corpus_dir: str | Path, out_dir: Path, config: Config | None, strateg
         val_in = as_tf_dataset(val_ds, replicas, 0, worker=0)
         model.fit(train_in, validation_data=val_in, epochs=config.epochs, initial_epoch=state["epoch"],
                   steps_per_epoch=config.steps_per_epoch, validation_steps=config.validation_batches,
+                  shuffle=False,  # the pipeline draws its own random windows
                   callbacks=[_Checkpointer.make(out_dir, config.patience, state)], verbose=verbose)
     seconds = time.perf_counter() - started
     best = (out_dir / CHECKPOINTS / state["best_checkpoint"] if "best_checkpoint" in state

@@ -16,11 +16,10 @@ from pathlib import Path
 
 from .errors import MidiLoadError, NeuralDrummerError
 from .generate import GenerationSettings, default_output_path, drum_song
+from .midi_io import MIDI_SUFFIXES
 from .runtime import DrummerRuntime
 
 logger = logging.getLogger(__name__)
-
-MIDI_SUFFIXES = (".mid", ".midi", ".kar", ".smf")
 
 
 @dataclass

@@ -140,7 +140,7 @@ def cmd_continue(args: argparse.Namespace) -> int:
     import time
 
     from .continuation import continue_groove, groove_midi_bytes, read_groove
-    from .midi_io import atomic_write_bytes
+    from .midi_io import write_midi
     from .runtime import DrummerRuntime
 
     started = time.perf_counter()
@@ -150,11 +150,7 @@ def cmd_continue(args: argparse.Namespace) -> int:
     result = continue_groove(groove, args.bars, runtime, _settings(args))
     src = Path(args.groove)
     out = Path(args.output) if args.output else src.with_name(f"{src.stem}_continued.mid")
-    if out.exists() and out.resolve() == src.resolve():
-        from .errors import NeuralDrummerError
-
-        raise NeuralDrummerError("refusing to overwrite the input file", out)
-    atomic_write_bytes(out, groove_midi_bytes(result, spb, args.quantized))
+    write_midi(groove_midi_bytes(result, spb, args.quantized), out, src)
     _out(f"wrote {out}: {len(groove.bar_lengths)} bars kept + {args.bars} new at {groove.tempo:g} bpm, "
          f"{time.perf_counter() - started:.2f} s")
     return 0
@@ -190,6 +186,8 @@ def _write_app_page(notebook: Path, page: Path) -> None:
 
 def cmd_app(args: argparse.Namespace) -> int:
     """Serve the drum notebook as a web page with its code hidden (Voila), on localhost."""
+    import importlib.util
+    import os
     import shutil
     import subprocess
     import tempfile
@@ -199,9 +197,9 @@ def cmd_app(args: argparse.Namespace) -> int:
     notebook = NOTEBOOKS_DIR / "drum_a_song.ipynb"
     if not notebook.is_file():
         raise NeuralDrummerError("the drum notebook is not here (run from a source checkout)", notebook)
-    if shutil.which("voila") is None and not (Path(sys.executable).parent / "voila").exists():
+    if importlib.util.find_spec("voila") is None:  # it runs as `python -m voila`
         raise NeuralDrummerError("Voila is not installed: pip install -r requirements.txt")
-    env = dict(__import__("os").environ)
+    env = dict(os.environ)
     if args.model:
         env["NEURALDRUMMER_MODEL"] = str(resolve_model(args.model).resolve())
     with tempfile.TemporaryDirectory(prefix="neuraldrummer-app-") as work:

@@ -40,11 +40,10 @@ import numpy as np
 
 from .errors import CorpusError, NeuralDrummerError
 from .features import FEATURE_NAMES
-from .midi_io import atomic_write_text
+from .midi_io import MIDI_SUFFIXES, atomic_write_text
 
 logger = logging.getLogger(__name__)
 
-MIDI_SUFFIXES = (".mid", ".midi", ".kar", ".smf")
 ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.bz2", ".zip")
 SPLITS = ("train", "validation", "test")
 #: Separates an archive's path from a member's name in a song's path.

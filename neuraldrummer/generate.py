@@ -674,8 +674,7 @@ def redo_bars(input_path: str | Path, output_path: str | Path, model: str | Path
     :func:`neuraldrummer.song.splice_drums`); the new bars continue from the drums before them and
     are chosen among ``settings.redo_candidates`` takes for how well they lead into the next bar.
     """
-    from .errors import NeuralDrummerError
-    from .midi_io import atomic_write_bytes, midi_to_bytes
+    from .midi_io import write_midi
     from .song import encode_song, splice_drums
 
     started = time.perf_counter()
@@ -691,9 +690,6 @@ def redo_bars(input_path: str | Path, output_path: str | Path, model: str | Path
     r0 = int(grid.bar_starts[first - 1])
     r1 = int(grid.bar_starts[last]) if last < grid.num_bars else grid.num_steps
     drums = generate(runtime, song.features, settings, prompt=song.drums, reference=song.reference, redo=(r0, r1))
-    output_path = Path(output_path)
-    if output_path.exists() and output_path.resolve() == Path(input_path).resolve():
-        raise NeuralDrummerError("refusing to overwrite the input file", output_path)
-    data = midi_to_bytes(splice_drums(song.loaded, drums, grid.ticks, r0, r1, settings.quantized))
-    atomic_write_bytes(output_path, data)
-    return DrumResult(output_path, drums, song, time.perf_counter() - started)
+    out = write_midi(splice_drums(song.loaded, drums, grid.ticks, r0, r1, settings.quantized), output_path,
+                     input_path)
+    return DrumResult(out, drums, song, time.perf_counter() - started)

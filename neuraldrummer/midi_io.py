@@ -23,6 +23,8 @@ from .errors import EmptySongError, MidiLoadError
 
 logger = logging.getLogger(__name__)
 
+#: File names read as MIDI songs (folders are searched for these).
+MIDI_SUFFIXES = (".mid", ".midi", ".kar", ".smf")
 #: Refuse files larger than this before parsing (a MIDI song is rarely over 1 MB).
 MAX_FILE_BYTES = 32 * 1024 * 1024
 
@@ -130,6 +132,17 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
 def atomic_write_text(path: str | Path, text: str) -> None:
     """Text version of :func:`atomic_write_bytes` (UTF-8)."""
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def write_midi(mid: mido.MidiFile | bytes, out_path: str | Path, source: str | Path | None = None) -> Path:
+    """Write a MIDI file (or its bytes) atomically to ``out_path``; refuse to overwrite ``source``."""
+    from .errors import NeuralDrummerError
+
+    out_path = Path(out_path)
+    if source is not None and out_path.exists() and out_path.resolve() == Path(source).resolve():
+        raise NeuralDrummerError("refusing to overwrite the input file", out_path)
+    atomic_write_bytes(out_path, mid if isinstance(mid, bytes) else midi_to_bytes(mid))
+    return out_path
 
 
 def midi_to_bytes(mid: mido.MidiFile) -> bytes:

@@ -15,7 +15,7 @@ from .drums import DrumArrays, decode_drum_ticks, decode_drums, encode_drums
 from .errors import EmptySongError, NoPitchedNotesError
 from .features import FEATURE_NAMES, analyse_song, pitched_note_arrays
 from .grid import MISFIT_SHARE, Grid, build_grid, constant_tempo_grid, estimate_tempo, off_grid_share
-from .midi_io import LoadedMidi, atomic_write_bytes, load_midi, midi_to_bytes, require_notes
+from .midi_io import LoadedMidi, load_midi, require_notes, write_midi
 
 logger = logging.getLogger(__name__)
 
@@ -166,6 +166,18 @@ def _absolute_to_track(events: list[tuple[int, int, mido.Message]]) -> mido.Midi
     return track
 
 
+def _note_events(ticks: np.ndarray, pitches: np.ndarray, velocities: np.ndarray, length: int,
+                 base: int) -> list[tuple[int, int, mido.Message]]:
+    """``(tick, order, message)`` note-ons and note-offs on channel 10, ordered from ``base`` on so that
+    at one tick a note-off sorts before a later hit's note-on (repeated hits never overlap)."""
+    out = []
+    for j, (tick, pitch, vel) in enumerate(zip(ticks.tolist(), pitches.tolist(), velocities.tolist())):
+        off = mido.Message("note_off", channel=DRUM_CHANNEL, note=pitch, velocity=0)
+        out.append((tick + length, base + 2 * j, off))
+        out.append((tick, base + 2 * j + 1, mido.Message("note_on", channel=DRUM_CHANNEL, note=pitch, velocity=vel)))
+    return out
+
+
 def drum_track(drums: DrumArrays, grid: Grid, quantized: bool = False,
                name: str = DRUM_TRACK_NAME) -> mido.MidiTrack:
     """A mido track (delta ticks) on channel 10 holding the decoded drums."""
@@ -175,13 +187,9 @@ def drum_track(drums: DrumArrays, grid: Grid, quantized: bool = False,
         (0, 0, mido.MetaMessage("track_name", name=name, time=0)),
         (0, 1, mido.Message("program_change", channel=DRUM_CHANNEL, program=0, time=0)),
     ]
-    ticks = np.rint(events.ticks).astype(np.int64)
-    for tick, pitch, vel in zip(ticks.tolist(), events.pitches.tolist(), events.velocities.tolist()):
-        # note-offs sort before note-ons at the same tick so repeated hits never overlap
-        out.append((tick, 3, mido.Message("note_on", channel=DRUM_CHANNEL, note=pitch, velocity=vel)))
-        out.append((tick + length, 2, mido.Message("note_off", channel=DRUM_CHANNEL, note=pitch, velocity=0)))
+    out += _note_events(np.rint(events.ticks).astype(np.int64), events.pitches, events.velocities, length, 2)
     end = max([e[0] for e in out] + [0])
-    out.append((end, 9, mido.MetaMessage("end_of_track")))
+    out.append((end, len(out) + 2, mido.MetaMessage("end_of_track")))
     return _absolute_to_track(out)
 
 
@@ -213,14 +221,8 @@ def combine(loaded: LoadedMidi, drums: DrumArrays, grid: Grid, keep_drums: bool 
 def write_drummed_song(loaded: LoadedMidi, drums: DrumArrays, grid: Grid, out_path: str | Path,
                        keep_drums: bool = False, quantized: bool = False) -> Path:
     """Write the combined song atomically; refuse to overwrite the input file."""
-    out_path = Path(out_path)
-    if loaded.path is not None and out_path.exists() and out_path.resolve() == loaded.path.resolve():
-        from .errors import NeuralDrummerError
-
-        raise NeuralDrummerError("refusing to overwrite the input file", out_path)
-    data = midi_to_bytes(combine(loaded, drums, grid, keep_drums, quantized))
-    atomic_write_bytes(out_path, data)
-    logger.info("wrote %s (%d bytes)", out_path, len(data))
+    out_path = write_midi(combine(loaded, drums, grid, keep_drums, quantized), out_path, loaded.path)
+    logger.info("wrote %s", out_path)
     return out_path
 
 
@@ -270,18 +272,13 @@ def splice_drums(loaded: LoadedMidi, drums: DrumArrays, step_ticks: np.ndarray, 
         drum_counts.append(count)
     ticks, pitches, velocities = decode_drum_ticks(new, step_ticks, quantized)
     length = max(1, int(round(0.5 * float(np.median(np.diff(step_ticks))) if len(step_ticks) > 1 else 1)))
-    added: list[tuple[int, int, mido.Message]] = []
     base = 1 << 30  # new events sort after the old ones at the same tick
     # the new notes stay inside the range (in whole ticks: [ceil(t_lo), ceil(t_hi))), where a micro-timing
     # offset or the rounding of a fractional grid tick could otherwise move one just outside it
     first_tick = int(np.ceil(t_lo))
     last_tick = int(np.ceil(t_hi)) - 1 if np.isfinite(t_hi) else np.iinfo(np.int64).max
     ticks = np.clip(np.rint(ticks).astype(np.int64), first_tick, last_tick)
-    for j, (tick, pitch, vel) in enumerate(zip(ticks.tolist(), pitches.tolist(), velocities.tolist())):
-        added.append((tick + length, base + 2 * j, mido.Message("note_off", channel=DRUM_CHANNEL, note=pitch,
-                                                                velocity=0)))
-        added.append((tick, base + 2 * j + 1, mido.Message("note_on", channel=DRUM_CHANNEL, note=pitch,
-                                                           velocity=vel)))
+    added = _note_events(ticks, pitches, velocities, length, base)
     if any(drum_counts) or not added:
         target = int(np.argmax(drum_counts)) if tracks else 0
     else:

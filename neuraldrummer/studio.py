@@ -130,8 +130,8 @@ class DrumStudio:
         controls = {k: (None if c.value == "model" else c.value) for k, c in self.controls.items()}
         cutoff = float(self.cutoff.value) or None
         temperature = None if (cutoff and not any(controls.values())) else float(self.temperature.value)
-        return GenerationSettings(cutoff=cutoff, temperature=temperature, seed=self.seed.value if seed is None else seed,
-                                  style=self.style.value, quantized=not self.humanise.value, **controls)
+        return GenerationSettings(cutoff=cutoff, temperature=temperature,
+                                  seed=self.seed.value if seed is None else seed, style=self.style.value, quantized=not self.humanise.value, **controls)
 
     # -- actions ---------------------------------------------------------------------------------
     def drum(self) -> None:

@@ -23,7 +23,7 @@ def seed_design_steps_per_second(steps: int) -> float:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import numpy as np
 
-    from neuraldrummer.baselines import build_seed_model, seed_generate_with_predict
+    from neuraldrummer.evaluation.baselines import build_seed_model, seed_generate_with_predict
 
     model = build_seed_model()
     intensity = np.random.default_rng(0).random(steps + 10).astype(np.float32)
@@ -51,9 +51,10 @@ def main() -> int:
                 raise SystemExit(data["err"])
             runs.append((wall, rss))
         # generation alone, in process
-        from neuraldrummer.generate import GenerationSettings, generate
-        from neuraldrummer.runtime import DrummerRuntime
-        from neuraldrummer.song import encode_song
+        from neuraldrummer.generation.decoding import generate
+        from neuraldrummer.generation.settings import GenerationSettings
+        from neuraldrummer.generation.runtime import DrummerRuntime
+        from neuraldrummer.analysis.song import encode_song
 
         runtime = DrummerRuntime.load(args.model)
         encoded = encode_song(song, runtime.config.steps_per_beat, runtime.config.feature_names)

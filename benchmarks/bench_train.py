@@ -25,9 +25,9 @@ def main() -> int:
     args = parser.parse_args()
 
     from neuraldrummer.config import Config
-    from neuraldrummer.corpus import Corpus
-    from neuraldrummer.dataset import WindowDataset
-    from neuraldrummer.model import build_model, compile_model
+    from neuraldrummer.training.corpus import Corpus
+    from neuraldrummer.training.dataset import WindowDataset
+    from neuraldrummer.training.model import build_model, compile_model
 
     config = Config.load(args.config)
     corpus = Corpus(args.corpus)

@@ -21,10 +21,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import REPO, write_result  # noqa: E402
 
-from neuraldrummer.continuation import Groove, continue_groove, groove_midi_bytes, read_groove  # noqa: E402
+from neuraldrummer.generation.continuation import Groove, continue_groove, groove_midi_bytes, read_groove  # noqa: E402
 from neuraldrummer.errors import NeuralDrummerError  # noqa: E402
-from neuraldrummer.generate import GenerationSettings  # noqa: E402
-from neuraldrummer.runtime import DrummerRuntime  # noqa: E402
+from neuraldrummer.generation.settings import GenerationSettings  # noqa: E402
+from neuraldrummer.generation.runtime import DrummerRuntime  # noqa: E402
 
 
 def repetition(hits: np.ndarray, lengths: list[int]) -> float | None:

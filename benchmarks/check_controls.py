@@ -20,11 +20,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import REPO, write_result  # noqa: E402
 
-from neuraldrummer.corpus import find_midi_files  # noqa: E402
-from neuraldrummer.drum_map import CYMBAL_CLASSES, RIDE  # noqa: E402
-from neuraldrummer.generate import GenerationSettings, generate  # noqa: E402
-from neuraldrummer.runtime import DrummerRuntime  # noqa: E402
-from neuraldrummer.song import encode_song  # noqa: E402
+from neuraldrummer.training.corpus import find_midi_files  # noqa: E402
+from neuraldrummer.analysis.drum_map import CYMBAL_CLASSES, RIDE  # noqa: E402
+from neuraldrummer.generation.decoding import generate  # noqa: E402
+from neuraldrummer.generation.settings import GenerationSettings
+from neuraldrummer.generation.runtime import DrummerRuntime  # noqa: E402
+from neuraldrummer.analysis.song import encode_song  # noqa: E402
 
 
 def measures(hits: np.ndarray, grid) -> dict:

@@ -22,7 +22,7 @@ import mido
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import REPO, write_result  # noqa: E402
 
-from neuraldrummer.song import encode_song  # noqa: E402
+from neuraldrummer.analysis.song import encode_song  # noqa: E402
 
 
 def drum_notes(path: Path, lo: float, hi: float, inside: bool) -> Counter:

@@ -15,11 +15,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import REPO, write_result  # noqa: E402
 
-from neuraldrummer.corpus import Corpus  # noqa: E402
-from neuraldrummer.evaluate import corpus_songs  # noqa: E402
-from neuraldrummer.generate import GenerationSettings, generate  # noqa: E402
-from neuraldrummer.metrics import mean_statistics, song_statistics, stats_distance  # noqa: E402
-from neuraldrummer.runtime import DrummerRuntime  # noqa: E402
+from neuraldrummer.training.corpus import Corpus  # noqa: E402
+from neuraldrummer.evaluation.evaluate import corpus_songs  # noqa: E402
+from neuraldrummer.generation.decoding import generate  # noqa: E402
+from neuraldrummer.generation.settings import GenerationSettings
+from neuraldrummer.evaluation.metrics import mean_statistics, song_statistics, stats_distance  # noqa: E402
+from neuraldrummer.generation.runtime import DrummerRuntime  # noqa: E402
 
 SETTINGS = {  # name: (cutoff, temperature)
     "cutoff 0.5 (original design)": (0.5, None),

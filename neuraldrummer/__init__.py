@@ -1,8 +1,67 @@
 """NeuralDrummer: an LSTM drummer that plays along with a whole multi-instrument song.
 
-The package reads as the data flows: ``midi_io`` -> ``grid`` -> ``features`` ->
-``drums`` -> ``song`` -> ``corpus`` -> (``dataset``, ``model``, ``train``: Keras) ->
-``runtime`` and ``generate`` (numpy only) -> ``cli``.
+The package reads as the data flows, one subpackage a stage, each importing only the
+stages before it::
+
+    io/          MIDI file in  ->  LoadedMidi                   (and audio out, the demo song)
+    analysis/    grid, beats and bars, form, song features (T, F), drums as (T, C) arrays
+    config.py    the frozen model config saved beside the weights
+    training/    corpus -> tf.data windows -> Keras model -> weights.npz
+    generation/  numpy runtime -> sampled takes -> drums for the song -> MIDI file
+    evaluation/  metrics against human drummers and baselines, reports, model card
+    app/         the command line and the drum studio page
+
+``errors.py`` holds the typed errors every stage raises. Generation needs no TensorFlow.
+
+The names people use most import from here, e.g.::
+
+    from neuraldrummer import DrummerRuntime, GenerationSettings, encode_song, generate
 """
 
+from __future__ import annotations
+
+import importlib
+
 __version__ = "0.1.0"
+
+#: public name -> module that defines it (imported on first use, so ``import neuraldrummer``
+#: stays light and never pulls in TensorFlow)
+_PUBLIC = {
+    "NeuralDrummerError": "errors",
+    "Config": "config",
+    "load_midi": "io.midi",
+    "demo_song_path": "io.demo",
+    "write_audio": "io.audio",
+    "build_grid": "analysis.grid",
+    "Grid": "analysis.grid",
+    "DrumArrays": "analysis.drums",
+    "EncodedSong": "analysis.song",
+    "encode_song": "analysis.song",
+    "write_drummed_song": "analysis.song",
+    "combine": "analysis.song",
+    "to_text": "analysis.text_roll",
+    "read_text_roll": "analysis.text_roll",
+    "DrummerRuntime": "generation.runtime",
+    "GenerationSettings": "generation.settings",
+    "start_pattern": "generation.patterns",
+    "generate": "generation.decoding",
+    "drum_song": "generation.drumming",
+    "redo_bars": "generation.drumming",
+    "default_output_path": "generation.drumming",
+    "continue_groove": "generation.continuation",
+    "drum_many": "generation.batch",
+}
+
+__all__ = sorted(_PUBLIC) + ["__version__"]
+
+
+def __getattr__(name: str):
+    if name in _PUBLIC:
+        value = getattr(importlib.import_module(f".{_PUBLIC[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_PUBLIC))

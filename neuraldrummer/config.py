@@ -12,8 +12,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .drum_map import CLASS_NAMES, NINE_CLASS_NAMES
+from .analysis.drum_map import CLASS_NAMES, NINE_CLASS_NAMES
 from .errors import ConfigError
+
+#: the files of a model directory
+WEIGHTS_FILE = "weights.npz"
+CONFIG_FILE = "config.json"
+#: key of the config (JSON) inside weights.npz
+CONFIG_KEY = "__config__"
+STYLE_FEEL_FILE = "style_feel.json"
 
 SUPPORTED_STEPS_PER_BEAT = (2, 4, 8)
 
@@ -51,7 +58,7 @@ class Config:
     song_dropout: float = 0.0
     #: Ablation: train and run with the song-dependent features zeroed (position kept).
     blank_song_features: bool = False
-    #: Give the drummer the drums of the bar its music repeats (see neuraldrummer.structure).
+    #: Give the drummer the drums of the bar its music repeats (see neuraldrummer.analysis.structure).
     reference_input: bool = False
     #: Share of song windows trained with one pitched instrument dropped from the features.
     drop_instrument: float = 0.0
@@ -74,7 +81,7 @@ class Config:
 
     def __post_init__(self) -> None:
         if not self.feature_names:
-            from .features import FEATURE_NAMES
+            from .analysis.features import FEATURE_NAMES
 
             object.__setattr__(self, "feature_names", FEATURE_NAMES)
         for name in ("drum_classes", "feature_names", "styles", "sources"):
@@ -89,7 +96,7 @@ class Config:
             )
         if tuple(self.drum_classes) not in (CLASS_NAMES, NINE_CLASS_NAMES):
             raise ConfigError(f"drum_classes must be the full kit {CLASS_NAMES} or the nine {NINE_CLASS_NAMES}")
-        from .features import FEATURE_NAMES
+        from .analysis.features import FEATURE_NAMES
 
         unknown = [f for f in self.feature_names if f not in FEATURE_NAMES]
         if unknown:
@@ -127,7 +134,7 @@ class Config:
 
     def save(self, path: str | Path) -> None:
         """Write the config as JSON (atomically)."""
-        from .midi_io import atomic_write_text
+        from .io.midi import atomic_write_text
 
         atomic_write_text(Path(path), json.dumps(self.to_dict(), indent=2) + "\n")
 

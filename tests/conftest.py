@@ -42,7 +42,7 @@ def bad_inputs(tmp_path, song_path):
 @pytest.fixture(scope="session")
 def tiny_corpus(tmp_path_factory):
     """A corpus of a few songs built in code (songs with drums and one drum-only beat)."""
-    from neuraldrummer.corpus import build_corpus
+    from neuraldrummer.training.corpus import build_corpus
 
     root = tmp_path_factory.mktemp("tiny_data")
     for i in range(6):
@@ -64,7 +64,7 @@ def tiny_corpus(tmp_path_factory):
 def tiny_model(tiny_corpus, tmp_path_factory):
     """A tiny drummer trained for a few batches on the tiny corpus."""
     from neuraldrummer.config import Config
-    from neuraldrummer.train import train
+    from neuraldrummer.training.train import train
 
     out = tmp_path_factory.mktemp("tiny_model")
     config = Config(decoder_units=16, window_steps=16, batch_size=8, epochs=2, steps_per_epoch=3,

@@ -3,11 +3,11 @@
 import numpy as np
 
 import factory
-from neuraldrummer.baselines import (SEED_CLASSES, SeedRuntime, build_seed_model, export_seed_weights, rule_based,
+from neuraldrummer.evaluation.baselines import (SEED_CLASSES, SeedRuntime, build_seed_model, export_seed_weights, rule_based,
                                      seed_generate_batch, seed_windows)
-from neuraldrummer.drum_map import CLOSED_HAT, CRASH, KICK, SNARE
-from neuraldrummer.midi_io import midi_to_bytes, read_midi_bytes
-from neuraldrummer.song import encode_song
+from neuraldrummer.analysis.drum_map import CLOSED_HAT, CRASH, KICK, SNARE
+from neuraldrummer.io.midi import midi_to_bytes, read_midi_bytes
+from neuraldrummer.analysis.song import encode_song
 
 
 def test_seed_runtime_matches_keras(tmp_path):

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import factory
-from neuraldrummer.cli import main
-from neuraldrummer.corpus import Corpus, build_corpus, split_for
-from neuraldrummer.features import FEATURE_NAMES
+from neuraldrummer.app.cli import main
+from neuraldrummer.training.corpus import Corpus, build_corpus, split_for
+from neuraldrummer.analysis.features import FEATURE_NAMES
 
 
 def make_folder(tmp_path, bad_inputs):

@@ -10,8 +10,8 @@ import pretty_midi
 import pytest
 
 import factory
-from neuraldrummer.demo import compose, demo_song_path
-from neuraldrummer.midi_io import midi_to_bytes
+from neuraldrummer.io.demo import compose, demo_song_path
+from neuraldrummer.io.midi import midi_to_bytes
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -92,7 +92,7 @@ def test_drum_missing_model(tmp_path, song_path):
 
 
 def test_drum_does_not_import_tensorflow(tiny_model, song_path, tmp_path):
-    code = ("import sys; from neuraldrummer.cli import main; "
+    code = ("import sys; from neuraldrummer.app.cli import main; "
             f"rc = main(['drum', {str(song_path)!r}, '-o', {str(tmp_path / 'o.mid')!r}, '--model', {str(tiny_model)!r}]); "
             "assert rc == 0; assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TF imported'; "
             "assert 'matplotlib' not in sys.modules")

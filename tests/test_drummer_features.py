@@ -7,16 +7,18 @@ import numpy as np
 import pytest
 
 import factory
-from neuraldrummer.cli import main
-from neuraldrummer.continuation import continue_groove, read_groove
-from neuraldrummer.drum_map import CLASS_NAMES, RIDE
+from neuraldrummer.app.cli import main
+from neuraldrummer.generation.continuation import continue_groove, read_groove
+from neuraldrummer.analysis.drum_map import CLASS_NAMES, RIDE
 from neuraldrummer.errors import ConfigError, NoDrumsError
-from neuraldrummer.generate import (GenerationSettings, bar_measures, generate, start_pattern,
-                                    style_groove)
-from neuraldrummer.loops import combine_loops, normalise_loops, pitch_for_name
-from neuraldrummer.midi_io import load_midi, midi_to_bytes, read_midi_bytes
-from neuraldrummer.runtime import DrummerRuntime
-from neuraldrummer.song import encode_song
+from neuraldrummer.generation.decoding import generate
+from neuraldrummer.generation.patterns import start_pattern, style_groove
+from neuraldrummer.generation.settings import GenerationSettings
+from neuraldrummer.generation.takes import bar_measures
+from neuraldrummer.training.loops import combine_loops, normalise_loops, pitch_for_name
+from neuraldrummer.io.midi import load_midi, midi_to_bytes, read_midi_bytes
+from neuraldrummer.generation.runtime import DrummerRuntime
+from neuraldrummer.analysis.song import encode_song
 
 
 def song_features(bars=8):
@@ -35,7 +37,7 @@ def uniform_runtime(model_dir):
 
 
 def test_repetition_scoring_prefers_the_bar_nearest_the_target():
-    from neuraldrummer.generate import score_candidates
+    from neuraldrummer.generation.takes import score_candidates
 
     previous = np.zeros((8, 18), bool)
     previous[:, 2] = True  # 8 hats, 4 kicks, 4 snares: 20 hits
@@ -113,7 +115,7 @@ def test_swing_delays_off_beats_and_quantized_removes_it(tiny_model):
 
 
 def test_default_output_has_human_dynamics_and_timing(tiny_model, tmp_path):
-    from neuraldrummer.generate import drum_song
+    from neuraldrummer.generation.drumming import drum_song
 
     src = factory.save(factory.song(bars=8), tmp_path / "s.mid")
     result = drum_song(src, tmp_path / "o.mid", tiny_model, GenerationSettings(cutoff=0.05, temperature=None,
@@ -203,9 +205,9 @@ def test_normalise_and_combine_loops(tmp_path, bad_inputs):
 def test_finer_grids_end_to_end(tmp_path, spb):
     """Tokenise, train and drum on a 16th- and 32nd-note grid."""
     from neuraldrummer.config import Config
-    from neuraldrummer.corpus import build_corpus
-    from neuraldrummer.generate import drum_song
-    from neuraldrummer.train import train
+    from neuraldrummer.training.corpus import build_corpus
+    from neuraldrummer.generation.drumming import drum_song
+    from neuraldrummer.training.train import train
 
     data = tmp_path / "data"
     data.mkdir()

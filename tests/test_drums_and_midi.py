@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 
 import factory
-from neuraldrummer.drum_map import (CANONICAL_PITCHES, CLASS_NAMES, FOLD_TO_NINE, NINE_CLASS_NAMES, NUM_CLASSES,
+from neuraldrummer.analysis.drum_map import (CANONICAL_PITCHES, CLASS_NAMES, FOLD_TO_NINE, NINE_CLASS_NAMES, NUM_CLASSES,
                                     PITCH_TO_CLASS, expand_from_nine, fold_to_nine, pitch_to_class)
-from neuraldrummer.drums import DrumArrays
+from neuraldrummer.analysis.drums import DrumArrays
 from neuraldrummer.errors import EmptySongError, MidiLoadError, NoPitchedNotesError, NeuralDrummerError
-from neuraldrummer.midi_io import load_midi, midi_to_bytes, read_midi_bytes
-from neuraldrummer.song import DRUM_TRACK_NAME, encode_song, write_drummed_song
+from neuraldrummer.io.midi import load_midi, midi_to_bytes, read_midi_bytes
+from neuraldrummer.analysis.song import DRUM_TRACK_NAME, encode_song, write_drummed_song
 
 
 def load(mid):

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 import factory
-from neuraldrummer.cli import main
+from neuraldrummer.app.cli import main
 
 
 def test_evaluate_writes_report_with_systems(tiny_model, tmp_path, capsys):

@@ -1,9 +1,9 @@
 import numpy as np
 
 import factory
-from neuraldrummer.features import FEATURE_NAMES, feature_index
-from neuraldrummer.song import encode_song
-from neuraldrummer.midi_io import read_midi_bytes, midi_to_bytes
+from neuraldrummer.analysis.features import FEATURE_NAMES, feature_index
+from neuraldrummer.analysis.song import encode_song
+from neuraldrummer.io.midi import read_midi_bytes, midi_to_bytes
 
 
 def encode(mid, **kw):

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 import factory
-from neuraldrummer.corpus import build_corpus, Corpus
-from neuraldrummer.features import FEATURE_NAMES, pitched_note_arrays
-from neuraldrummer.grid import build_grid, estimate_tempo, off_grid_share, sixteenth_offsets
-from neuraldrummer.midi_io import midi_to_bytes, read_midi_bytes
-from neuraldrummer.song import encode_song
-from neuraldrummer.structure import analyse_form
+from neuraldrummer.training.corpus import build_corpus, Corpus
+from neuraldrummer.analysis.features import FEATURE_NAMES, pitched_note_arrays
+from neuraldrummer.analysis.grid import build_grid, estimate_tempo, off_grid_share, sixteenth_offsets
+from neuraldrummer.io.midi import midi_to_bytes, read_midi_bytes
+from neuraldrummer.analysis.song import encode_song
+from neuraldrummer.analysis.structure import analyse_form
 
 TPB = factory.TPB
 
@@ -172,7 +172,7 @@ def test_markers_start_sections():
 
 
 def test_follow_measures_on_hand_made_drums():
-    from neuraldrummer.metrics import follow_measures
+    from neuraldrummer.evaluation.metrics import follow_measures
 
     loaded = load(sectioned_song())
     grid = build_grid(loaded.pm, 4)
@@ -202,10 +202,11 @@ def test_follow_measures_on_hand_made_drums():
 
 
 def test_the_nine_class_eighths_model_runs_on_the_full_kit(tmp_path):
-    from neuraldrummer.drum_map import CANONICAL_PITCHES
-    from neuraldrummer.generate import GenerationSettings, drum_song
-    from neuraldrummer.runtime import DrummerRuntime
-    from neuraldrummer.cli_drum import resolve_model
+    from neuraldrummer.analysis.drum_map import CANONICAL_PITCHES
+    from neuraldrummer.generation.drumming import drum_song
+    from neuraldrummer.generation.settings import GenerationSettings
+    from neuraldrummer.generation.runtime import DrummerRuntime
+    from neuraldrummer.app.cli_drum import resolve_model
 
     runtime = DrummerRuntime.load(resolve_model("eighths"))
     assert runtime.config.num_classes == 9 and runtime.config.steps_per_beat == 2 and runtime.nine

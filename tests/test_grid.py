@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 import factory
-from neuraldrummer.grid import build_grid
-from neuraldrummer.midi_io import read_midi_bytes, midi_to_bytes
+from neuraldrummer.analysis.grid import build_grid
+from neuraldrummer.io.midi import read_midi_bytes, midi_to_bytes
 
 
 def grid_of(mid, spb=2):

@@ -6,15 +6,17 @@ import numpy as np
 import pytest
 
 import factory
-from neuraldrummer.corpus import Corpus
+from neuraldrummer.training.corpus import Corpus
 from neuraldrummer.errors import ConfigError, ModelNotFoundError
-from neuraldrummer.generate import GenerationSettings, generate, start_pattern
-from neuraldrummer.runtime import DrummerRuntime, sigmoid
+from neuraldrummer.generation.decoding import generate
+from neuraldrummer.generation.patterns import start_pattern
+from neuraldrummer.generation.settings import GenerationSettings
+from neuraldrummer.generation.runtime import DrummerRuntime, sigmoid
 
 
 def test_runtime_matches_keras(tiny_model, tiny_corpus):
-    from neuraldrummer.dataset import drum_targets, previous_steps
-    from neuraldrummer.model import LOOKAHEAD_STEPS, build_model
+    from neuraldrummer.training.dataset import drum_targets, previous_steps
+    from neuraldrummer.training.model import LOOKAHEAD_STEPS, build_model
 
     runtime = DrummerRuntime.load(tiny_model)
     corpus = Corpus(tiny_corpus)
@@ -40,7 +42,7 @@ def test_runtime_matches_keras(tiny_model, tiny_corpus):
 
 def test_training_writes_everything_and_resumes(tiny_corpus, tmp_path):
     from neuraldrummer.config import Config
-    from neuraldrummer.train import train
+    from neuraldrummer.training.train import train
 
     config = Config(decoder_units=8, window_steps=16, batch_size=4, epochs=1, steps_per_epoch=2,
                     validation_batches=1, seed=3)
@@ -71,8 +73,8 @@ def test_runtime_errors(tmp_path):
 
 
 def features_of(bars=8):
-    from neuraldrummer.midi_io import midi_to_bytes, read_midi_bytes
-    from neuraldrummer.song import encode_song
+    from neuraldrummer.io.midi import midi_to_bytes, read_midi_bytes
+    from neuraldrummer.analysis.song import encode_song
 
     return encode_song(read_midi_bytes(midi_to_bytes(factory.song(bars=bars))))
 
@@ -125,8 +127,8 @@ def test_start_pattern_from_loop_and_errors(tmp_path):
 
 def test_song_dropout_blanks_song_features_in_some_training_windows(tiny_corpus):
     from neuraldrummer.config import Config
-    from neuraldrummer.dataset import WindowDataset
-    from neuraldrummer.dataset_features import SONG_FEATURES
+    from neuraldrummer.training.dataset import WindowDataset
+    from neuraldrummer.analysis.feature_policy import SONG_FEATURES
 
     corpus = Corpus(tiny_corpus)
     songs = [s for s in corpus.songs if not s["drum_only"]]

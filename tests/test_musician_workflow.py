@@ -11,7 +11,7 @@ import pretty_midi
 import pytest
 
 import factory
-from neuraldrummer.listen import read_wav, render_audio
+from neuraldrummer.io.audio import read_wav, render_audio
 
 TPB = factory.TPB
 BAR = 4 * TPB
@@ -197,9 +197,9 @@ def test_continue_keeps_every_note_of_the_groove_verbatim(tiny_model, tmp_path):
 def test_spliced_notes_stay_inside_the_range_on_a_fractional_grid(tmp_path):
     """A re-gridded song's step ticks are fractional: new notes (early ones too) must not round to a
     tick before the range, where they would count as changed notes outside it."""
-    from neuraldrummer.drums import DrumArrays
-    from neuraldrummer.midi_io import load_midi
-    from neuraldrummer.song import splice_drums
+    from neuraldrummer.analysis.drums import DrumArrays
+    from neuraldrummer.io.midi import load_midi
+    from neuraldrummer.analysis.song import splice_drums
 
     src = factory.save(factory.song(bars=4), tmp_path / "s.mid")
     loaded = load_midi(src)

@@ -40,7 +40,7 @@ def test_drum_a_song_notebook_writes_midi_and_audio(tmp_path):
     assert "wrote" in text and "drum hits" in text and "outside them identical: True" in text
     import pretty_midi
 
-    from neuraldrummer.listen import read_wav
+    from neuraldrummer.io.audio import read_wav
 
     pm = pretty_midi.PrettyMIDI(str(out))
     assert sum(i.is_drum for i in pm.instruments) == 1

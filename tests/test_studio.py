@@ -3,11 +3,11 @@
 import numpy as np
 
 import factory
-from neuraldrummer.midi_io import read_midi_bytes
+from neuraldrummer.io.midi import read_midi_bytes
 
 
 def test_studio_drums_replays_on_every_change_and_rerolls_only_the_bars_asked(tiny_model, tmp_path):
-    from neuraldrummer.studio import DrumStudio
+    from neuraldrummer.app.studio import DrumStudio
 
     song = factory.save(factory.song(bars=8, drums=False), tmp_path / "tune.mid")
     studio = DrumStudio(tiny_model, song, out_dir=tmp_path)
@@ -29,7 +29,7 @@ def test_studio_drums_replays_on_every_change_and_rerolls_only_the_bars_asked(ti
 
 
 def test_studio_says_why_a_bad_upload_is_refused(tiny_model):
-    from neuraldrummer.studio import DrumStudio
+    from neuraldrummer.app.studio import DrumStudio
 
     studio = DrumStudio(tiny_model)
     assert not studio.load("notes.mid", b"this is not midi")

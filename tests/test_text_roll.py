@@ -2,12 +2,12 @@ import numpy as np
 import pytest
 
 import factory
-from neuraldrummer.drums import DrumArrays
+from neuraldrummer.analysis.drums import DrumArrays
 from neuraldrummer.errors import TextRollError
-from neuraldrummer.midi_io import midi_to_bytes, read_midi_bytes
-from neuraldrummer.roll_midi import roll_to_midi_bytes
-from neuraldrummer.song import encode_song
-from neuraldrummer.text_roll import continuation_pairs, from_text, to_text
+from neuraldrummer.io.midi import midi_to_bytes, read_midi_bytes
+from neuraldrummer.analysis.roll_midi import roll_to_midi_bytes
+from neuraldrummer.analysis.song import encode_song
+from neuraldrummer.analysis.text_roll import continuation_pairs, from_text, to_text
 
 
 def random_drums(steps, seed=0):

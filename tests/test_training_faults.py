@@ -137,9 +137,10 @@ def test_drumming_while_train_writes_the_model_never_reads_half_a_model(tiny_cor
     import numpy as np
 
     import factory
-    from neuraldrummer.generate import GenerationSettings, generate
-    from neuraldrummer.runtime import DrummerRuntime
-    from neuraldrummer.song import encode_song
+    from neuraldrummer.generation.decoding import generate
+    from neuraldrummer.generation.settings import GenerationSettings
+    from neuraldrummer.generation.runtime import DrummerRuntime
+    from neuraldrummer.analysis.song import encode_song
 
     cfg = tmp_path / "c.json"
     cfg.write_text(json.dumps({**TINY, "epochs": 1}))

@@ -1,0 +1,302 @@
+"""A song on its grid (grid + features + drums), and writing a drummed song back out."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import mido
+import numpy as np
+
+from .drum_map import CLASS_NAMES
+from .drum_map import PITCH_TO_CLASS
+from .drums import DrumArrays, decode_drum_ticks, decode_drums, encode_drums
+from ..errors import EmptySongError, NoPitchedNotesError
+from .features import FEATURE_NAMES, analyse_song, pitched_note_arrays
+from .grid import MISFIT_SHARE, Grid, build_grid, constant_tempo_grid, estimate_tempo, off_grid_share
+from ..io.midi import LoadedMidi, load_midi, require_notes, write_midi
+
+logger = logging.getLogger(__name__)
+
+DRUM_CHANNEL = 9  # General MIDI channel 10, counted from zero
+DRUM_TRACK_NAME = "NeuralDrummer"
+
+
+@dataclass
+class EncodedSong:
+    """A song as arrays on its own grid."""
+
+    loaded: LoadedMidi
+    grid: Grid
+    features: np.ndarray  # (T, F) float32
+    drums: DrumArrays
+    feature_names: tuple[str, ...] = FEATURE_NAMES
+    info: dict = field(default_factory=dict)
+    #: ``(T,)`` int32: the step whose drums each step may repeat (see neuraldrummer.analysis.structure), -1 if none
+    reference: np.ndarray | None = None
+    #: bar-level sections and repeats of the pitched parts (see neuraldrummer.analysis.structure)
+    form: object = None
+
+    @property
+    def path(self) -> Path | None:
+        return self.loaded.path
+
+    @property
+    def has_pitched(self) -> bool:
+        return bool(self.info.get("pitched_notes", 0))
+
+    @property
+    def has_drums(self) -> bool:
+        return bool(self.drums.hits.any())
+
+
+#: A re-estimated grid is used only if at most this share of onsets is off it ...
+REGRID_ACCEPT_SHARE = 0.3
+#: ... and it improves on the file's own tempo map by at least this much.
+REGRID_MIN_GAIN = 0.2
+
+
+def marker_times(loaded: LoadedMidi, grid: Grid) -> np.ndarray:
+    """Seconds of the file's marker and cue-point meta events (section names in many files)."""
+    ticks = [m.time for track in loaded.mido_file.tracks for m in track
+             if m.is_meta and m.type in ("marker", "cue_marker")]
+    return grid.tempo_map.tick_to_time(np.asarray(ticks, np.float64)) if ticks else np.zeros(0)
+
+
+def fit_grid(loaded: LoadedMidi, steps_per_beat: int, regrid: str = "auto") -> tuple[Grid, dict]:
+    """The song's grid, and how well its tempo map fits its notes.
+
+    The share of pitched onsets (drum onsets for drum-only files) off the 16th grid of the
+    file's own tempo map measures the fit. Above :data:`~neuraldrummer.analysis.grid.MISFIT_SHARE` the
+    map does not fit (typically a file saying 120 bpm while the music plays at another
+    tempo): with ``regrid="auto"`` a constant tempo and its phase are estimated from the
+    notes, and that grid is used if it fits. ``info["grid"]`` is ``"file"``, ``"regridded"``
+    or ``"misfit"`` (no grid found that fits; the file's own is kept).
+    """
+    pm = loaded.pm
+    grid = build_grid(pm, steps_per_beat)
+    notes = pitched_note_arrays(pm)
+    onsets = notes["start"]
+    if onsets.size == 0:
+        onsets = np.asarray([n.start for i in pm.instruments for n in i.notes], np.float64)
+    grid16 = grid if steps_per_beat == 4 else build_grid(pm, 4)
+    share = off_grid_share(grid16, onsets)
+    info = {"grid": "file", "off_grid_share": round(share, 4)}
+    if share <= MISFIT_SHARE:
+        return grid, info
+    info["grid"] = "misfit"
+    if regrid != "auto" or onsets.size < 16:
+        return grid, info
+    qpm, phase = estimate_tempo(np.unique(np.round(onsets, 3)))
+    bass = notes["start"][notes["is_bass"]] if notes["start"].size else onsets
+    end = pm.get_end_time()
+    new16 = constant_tempo_grid(grid.tempo_map, qpm, phase, end, 4, bass, onsets)
+    new_share = off_grid_share(new16, onsets)
+    info.update(estimated_qpm=round(qpm, 3), regridded_off_grid_share=round(new_share, 4))
+    if new_share <= REGRID_ACCEPT_SHARE and new_share <= share - REGRID_MIN_GAIN:
+        info["grid"] = "regridded"
+        grid = new16 if steps_per_beat == 4 else constant_tempo_grid(grid.tempo_map, qpm, phase, end,
+                                                                     steps_per_beat, bass, onsets)
+    return grid, info
+
+
+def encode_song(
+    source: str | Path | LoadedMidi,
+    steps_per_beat: int = 2,
+    feature_names: tuple[str, ...] = FEATURE_NAMES,
+    require_pitched: bool = False,
+    regrid: str = "auto",
+    drop_instrument: int | None = None,
+) -> EncodedSong:
+    """Load a song (if given a path) and put it on its grid (see :func:`fit_grid`).
+
+    Raises
+    ------
+    MidiLoadError, EmptySongError, NoPitchedNotesError, SongTooLongError
+    """
+    loaded = source if isinstance(source, LoadedMidi) else load_midi(source)
+    require_notes(loaded)
+    pm = loaded.pm
+    pitched = sum(len(i.notes) for i in pm.instruments if not i.is_drum)
+    if require_pitched and pitched == 0:
+        raise NoPitchedNotesError("song has no pitched (non-drum) notes to drum along to", loaded.path)
+    try:
+        grid, fit = fit_grid(loaded, steps_per_beat, regrid)
+    except EmptySongError as exc:
+        raise EmptySongError(exc.message, loaded.path) from exc
+    except Exception as exc:  # re-raise our own errors with the path attached
+        from ..errors import NeuralDrummerError
+
+        if isinstance(exc, NeuralDrummerError):
+            raise type(exc)(exc.message, loaded.path) from exc
+        raise
+    markers = marker_times(loaded, grid)
+    features, reference, form = analyse_song(pm, grid, feature_names, markers, drop_instrument)
+    encoding = encode_drums(pm, grid)
+    tempos = np.unique(np.round(grid.tempo_map.qpm, 2))
+    info = {
+        "pitched_notes": int(pitched),
+        "drum_notes": encoding.num_notes,
+        "unknown_drum_pitches": dict(sorted(encoding.unknown_pitches.items())),
+        "merged_drum_notes": encoding.merged_notes,
+        "tempos": [float(t) for t in tempos],
+        "meters": sorted({f"{n}/{d}" for n, d in grid.meters.tolist()}),
+        "bars": grid.num_bars,
+        "steps": grid.num_steps,
+        "seconds": float(grid.times[-1]),
+        "instruments": len(pm.instruments),
+        "drum_only": pitched == 0,
+        **fit,
+    }
+    return EncodedSong(loaded, grid, features, encoding.drums, tuple(feature_names), info, reference, form)
+
+
+def _is_drum_channel_message(msg: mido.Message) -> bool:
+    return not msg.is_meta and getattr(msg, "channel", None) == DRUM_CHANNEL
+
+
+def _absolute_to_track(events: list[tuple[int, int, mido.Message]]) -> mido.MidiTrack:
+    """(tick, order, message) -> a track with delta times."""
+    track = mido.MidiTrack()
+    last = 0
+    for tick, _, msg in sorted(events, key=lambda e: (e[0], e[1])):
+        track.append(msg.copy(time=int(tick - last)))
+        last = tick
+    return track
+
+
+def _note_events(ticks: np.ndarray, pitches: np.ndarray, velocities: np.ndarray, length: int,
+                 base: int) -> list[tuple[int, int, mido.Message]]:
+    """``(tick, order, message)`` note-ons and note-offs on channel 10, ordered from ``base`` on so that
+    at one tick a note-off sorts before a later hit's note-on (repeated hits never overlap)."""
+    out = []
+    for j, (tick, pitch, vel) in enumerate(zip(ticks.tolist(), pitches.tolist(), velocities.tolist())):
+        off = mido.Message("note_off", channel=DRUM_CHANNEL, note=pitch, velocity=0)
+        out.append((tick + length, base + 2 * j, off))
+        out.append((tick, base + 2 * j + 1, mido.Message("note_on", channel=DRUM_CHANNEL, note=pitch, velocity=vel)))
+    return out
+
+
+def drum_track(drums: DrumArrays, grid: Grid, quantized: bool = False,
+               name: str = DRUM_TRACK_NAME) -> mido.MidiTrack:
+    """A mido track (delta ticks) on channel 10 holding the decoded drums."""
+    events = decode_drums(drums, grid, quantized)
+    length = max(1, int(round(events.step_ticks / 2)))
+    out: list[tuple[int, int, mido.Message]] = [
+        (0, 0, mido.MetaMessage("track_name", name=name, time=0)),
+        (0, 1, mido.Message("program_change", channel=DRUM_CHANNEL, program=0, time=0)),
+    ]
+    out += _note_events(np.rint(events.ticks).astype(np.int64), events.pitches, events.velocities, length, 2)
+    end = max([e[0] for e in out] + [0])
+    out.append((end, len(out) + 2, mido.MetaMessage("end_of_track")))
+    return _absolute_to_track(out)
+
+
+def combine(loaded: LoadedMidi, drums: DrumArrays, grid: Grid, keep_drums: bool = False,
+            quantized: bool = False, name: str = DRUM_TRACK_NAME) -> mido.MidiFile:
+    """The input song with its drums replaced (or kept) and a new drum track added.
+
+    Every non-drum event of the input (notes, programs, controllers, tempo, meter, key,
+    lyrics, track names) is copied unchanged. ``loaded.mido_file`` holds absolute
+    ticks (see :mod:`neuraldrummer.io.midi`); it is not modified.
+    """
+    src = loaded.mido_file
+    out = mido.MidiFile(type=1, ticks_per_beat=src.ticks_per_beat, charset=getattr(src, "charset", "latin1"))
+    for track in src.tracks:
+        had_drums = any(_is_drum_channel_message(m) for m in track)
+        events = [
+            (int(m.time), i, m) for i, m in enumerate(track)
+            if keep_drums or not _is_drum_channel_message(m)
+        ]
+        if had_drums and not keep_drums and all(
+            m.is_meta and m.type in ("track_name", "instrument_name", "end_of_track") for _, _, m in events
+        ):
+            continue  # a drums-only track with nothing else left: drop it
+        out.tracks.append(_absolute_to_track(events))
+    out.tracks.append(drum_track(drums, grid, quantized, name))
+    return out
+
+
+def write_drummed_song(loaded: LoadedMidi, drums: DrumArrays, grid: Grid, out_path: str | Path,
+                       keep_drums: bool = False, quantized: bool = False) -> Path:
+    """Write the combined song atomically; refuse to overwrite the input file."""
+    out_path = write_midi(combine(loaded, drums, grid, keep_drums, quantized), out_path, loaded.path)
+    logger.info("wrote %s", out_path)
+    return out_path
+
+
+def splice_drums(loaded: LoadedMidi, drums: DrumArrays, step_ticks: np.ndarray, lo: int, hi: int,
+                 quantized: bool = False) -> mido.MidiFile:
+    """The file with its drums in steps ``lo..hi`` replaced by ``drums`` there; nothing else touched.
+
+    ``step_ticks`` ``(T + 1,)`` gives each step's tick in the file (it may run past the file's end,
+    to continue it). Drum-channel notes whose note-on lies in ``[step_ticks[lo], step_ticks[hi])``
+    are removed with their note-offs; every other event of every track is copied unchanged,
+    so every drum note outside the range keeps its pitch, velocity, timing and channel. The new
+    notes go into the track that held most drum notes (a new "NeuralDrummer" track if none). A new
+    hit is left out where a kept note of the same class was played early into the range's first step.
+    """
+    src = loaded.mido_file
+    step_ticks = np.asarray(step_ticks, np.float64)
+    t_lo = float(step_ticks[lo])
+    t_hi = float(step_ticks[hi]) if hi < len(step_ticks) - 1 else float("inf")
+    half = 0.5 * float(step_ticks[min(lo + 1, len(step_ticks) - 1)] - step_ticks[lo])
+    new = DrumArrays(drums.hits.copy(), drums.velocity, drums.offset)
+    new.hits[:lo] = False
+    new.hits[hi:] = False
+    tracks: list[list[tuple[int, int, mido.Message]]] = []
+    drum_counts = []
+    for track in src.tracks:
+        open_notes: dict[tuple[int, int], list[bool]] = {}
+        events, count = [], 0
+        for i, m in enumerate(track):
+            tick = int(m.time)
+            if _is_drum_channel_message(m) and m.type in ("note_on", "note_off"):
+                key = (m.channel, m.note)
+                if m.type == "note_on" and m.velocity > 0:
+                    removed = t_lo <= tick < t_hi
+                    open_notes.setdefault(key, []).append(removed)
+                    if removed:
+                        continue
+                    count += 1
+                    if t_lo - half <= tick < t_lo and lo < new.hits.shape[0]:
+                        klass = int(PITCH_TO_CLASS[m.note])
+                        if klass >= 0:
+                            new.hits[lo, klass] = False  # the kept early note plays this one
+                elif open_notes.get(key):
+                    if open_notes[key].pop(0):
+                        continue
+            events.append((tick, i, m))
+        tracks.append(events)
+        drum_counts.append(count)
+    ticks, pitches, velocities = decode_drum_ticks(new, step_ticks, quantized)
+    length = max(1, int(round(0.5 * float(np.median(np.diff(step_ticks))) if len(step_ticks) > 1 else 1)))
+    base = 1 << 30  # new events sort after the old ones at the same tick
+    # the new notes stay inside the range (in whole ticks: [ceil(t_lo), ceil(t_hi))), where a micro-timing
+    # offset or the rounding of a fractional grid tick could otherwise move one just outside it
+    first_tick = int(np.ceil(t_lo))
+    last_tick = int(np.ceil(t_hi)) - 1 if np.isfinite(t_hi) else np.iinfo(np.int64).max
+    ticks = np.clip(np.rint(ticks).astype(np.int64), first_tick, last_tick)
+    added = _note_events(ticks, pitches, velocities, length, base)
+    if any(drum_counts) or not added:
+        target = int(np.argmax(drum_counts)) if tracks else 0
+    else:
+        target = len(tracks)
+        tracks.append([(0, 0, mido.MetaMessage("track_name", name=DRUM_TRACK_NAME)),
+                       (0, 1, mido.Message("program_change", channel=DRUM_CHANNEL, program=0))])
+    if tracks:
+        merged = [e for e in tracks[target] if not (e[2].is_meta and e[2].type == "end_of_track")] + added
+        end = max([e[0] for e in merged] + [0])
+        merged.append((end, base * 4, mido.MetaMessage("end_of_track")))
+        tracks[target] = merged
+    kind = src.type if len(tracks) == len(src.tracks) else 1
+    out = mido.MidiFile(type=kind, ticks_per_beat=src.ticks_per_beat, charset=getattr(src, "charset", "latin1"))
+    out.tracks.extend(_absolute_to_track(events) for events in tracks)
+    return out
+
+
+def describe_classes(drums: DrumArrays) -> dict[str, int]:
+    """Hit counts per drum class name (classes with hits only)."""
+    counts = drums.hits.sum(axis=0)
+    return {name: int(c) for name, c in zip(CLASS_NAMES, counts) if c}

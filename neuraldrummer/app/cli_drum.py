@@ -1,0 +1,321 @@
+"""``neuraldrummer drum`` and friends: the main job, without TensorFlow."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..errors import ModelNotFoundError
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text + "\n")
+
+
+SAVED_DIR = Path(__file__).resolve().parents[2] / "saved"
+
+
+def default_model_dir() -> Path:
+    """``saved/default`` of the source checkout (``NEURALDRUMMER_MODEL`` overrides it)."""
+    import os
+
+    env = os.environ.get("NEURALDRUMMER_MODEL")
+    if env:
+        return resolve_model(env)
+    return SAVED_DIR / "default"
+
+
+def resolve_model(name: str | Path | None) -> Path:
+    """A model directory, or the name of a shipped one (``default``, ``eighths``: ``saved/NAME``)."""
+    if name is None:
+        return default_model_dir()
+    path = Path(name)
+    if path.is_dir():
+        return path
+    shipped = SAVED_DIR / str(name)
+    if len(path.parts) == 1 and shipped.is_dir():
+        return shipped
+    raise ModelNotFoundError("no model here (train one, pass --model DIR, or a shipped model: default, eighths)",
+                             path)
+
+
+def _settings(args: argparse.Namespace):
+    from ..generation.settings import GenerationSettings
+
+    from ..generation.settings import DEFAULT_TEMPERATURE
+
+    # --cutoff alone: the original design's deterministic threshold; otherwise sampling
+    if args.temperature is None and args.cutoff is None:
+        temperature = DEFAULT_TEMPERATURE
+    else:
+        temperature = args.temperature
+    return GenerationSettings(cutoff=args.cutoff, temperature=temperature, seed=args.seed,
+                              start=getattr(args, "start", "auto"), style=args.style, quantized=args.quantized,
+                              style_guidance=args.style_strength, swing=args.swing, density=args.density,
+                              cymbals=args.cymbals, syncopation=args.syncopation, repetition=args.repetition,
+                              feel=args.feel)
+
+
+def cmd_drum(args: argparse.Namespace) -> int:
+    import time
+
+    from ..io.demo import demo_song_path
+    from ..errors import ConfigError, MidiLoadError
+    from ..generation.drumming import default_output_path, drum_song, parse_bar_range, redo_bars
+
+    started = time.perf_counter()
+    inputs = list(args.inputs)
+    batch = len(inputs) > 1 or any(Path(p).is_dir() for p in inputs)
+    if batch:
+        return _drum_batch(args, inputs)
+    if args.audio == "each":
+        raise ConfigError("--audio without a file name is for many songs at once; give e.g. --audio song.wav")
+    if args.audio:
+        from ..io.audio import AUDIO_SUFFIXES
+
+        if Path(args.audio).suffix.lower() not in AUDIO_SUFFIXES:
+            raise ConfigError(f"audio is written as {', '.join(AUDIO_SUFFIXES)}, not '{Path(args.audio).suffix}'",
+                              args.audio)
+    if not inputs:
+        source = demo_song_path()
+        output = Path(args.output) if args.output else Path.cwd() / "demo_song_drums.mid"
+    else:
+        source = Path(inputs[0])
+        if not source.name:
+            raise MidiLoadError("is a folder, not a MIDI file", source)
+        output = Path(args.output) if args.output else None
+        if args.redo and output is None:
+            output = source.with_name(f"{source.stem}_redo.mid")
+        elif output is None:
+            output = default_output_path(source)
+        elif output.is_dir():
+            output = output / default_output_path(source).name
+    model = resolve_model(args.model)
+    if args.redo:
+        result = redo_bars(source, output, model, parse_bar_range(args.redo), _settings(args))
+    else:
+        result = drum_song(source, output, model, _settings(args), keep_drums=args.keep_drums)
+    audio = ""
+    if args.audio:
+        from ..io.audio import write_audio
+
+        write_audio(result.output, args.audio)
+        audio = f" and {args.audio}"
+    grid = result.song.grid
+    tempos = "/".join(f"{t:g}" for t in result.song.info["tempos"])
+    what = f"bars {args.redo} drawn again" if args.redo else f"{int(result.drums.hits.sum())} drum hits"
+    _out(f"wrote {result.output}{audio}: {grid.num_bars} bars at {tempos} bpm, {what}, "
+         f"{time.perf_counter() - started:.2f} s")
+    return 0
+
+
+def _drum_batch(args: argparse.Namespace, inputs: list[str]) -> int:
+    import logging
+
+    from ..generation.batch import drum_many, plan_outputs
+    from ..errors import ConfigError
+
+    if args.redo:
+        raise ConfigError("--redo works on one drummed song at a time")
+    if args.audio not in (None, "each"):
+        raise ConfigError("with many songs, --audio takes no file name: each song's audio goes beside its MIDI")
+    out_dir = Path(args.output) if args.output else None
+    if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
+        raise ConfigError("-o must be a folder when drumming many songs", out_dir)
+    pairs = plan_outputs(inputs, out_dir)
+    if not pairs:
+        raise ConfigError("no MIDI files (.mid, .midi) found in " + ", ".join(inputs))
+    model = resolve_model(args.model)
+    report = drum_many(pairs, model, _settings(args), keep_drums=args.keep_drums, workers=args.workers,
+                       progress=not args.no_progress, audio=args.audio == "each")
+    log = logging.getLogger("neuraldrummer")
+    for _, message in report.failures:
+        log.warning("skipped %s", message)
+    _out(report.summary(out_dir))
+    return 0 if report.drummed else 1
+
+
+def cmd_continue(args: argparse.Namespace) -> int:
+    import time
+
+    from ..generation.continuation import continue_groove, groove_midi_bytes, read_groove
+    from ..io.midi import write_midi
+    from ..generation.runtime import DrummerRuntime
+
+    started = time.perf_counter()
+    runtime = DrummerRuntime.load(resolve_model(args.model))
+    spb = runtime.config.steps_per_beat
+    groove = read_groove(args.groove, spb, args.tempo)
+    result = continue_groove(groove, args.bars, runtime, _settings(args))
+    src = Path(args.groove)
+    out = Path(args.output) if args.output else src.with_name(f"{src.stem}_continued.mid")
+    write_midi(groove_midi_bytes(result, spb, args.quantized), out, src)
+    _out(f"wrote {out}: {len(groove.bar_lengths)} bars kept + {args.bars} new at {groove.tempo:g} bpm, "
+         f"{time.perf_counter() - started:.2f} s")
+    return 0
+
+
+def cmd_normalise_loops(args: argparse.Namespace) -> int:
+    from ..training.loops import normalise_loops
+
+    report = normalise_loops(args.src, args.output)
+    _out(f"wrote {len(report.written)} loops to {args.output}; skipped {dict(report.skipped) or 'none'}")
+    return 0
+
+
+def cmd_combine_loops(args: argparse.Namespace) -> int:
+    from ..training.loops import combine_loops
+
+    report = combine_loops(args.src, args.output, args.count, args.seed)
+    _out(f"wrote {len(report.written)} combined loops to {args.output}; skipped {dict(report.skipped) or 'none'}")
+    return 0
+
+
+NOTEBOOKS_DIR = SAVED_DIR.parent / "notebooks"
+
+
+def _write_app_page(notebook: Path, page: Path) -> None:
+    """The cells of the drum notebook tagged ``app`` (title, set-up, the drum studio): the page."""
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    nb.cells = [c for c in nb.cells if "app" in c.get("metadata", {}).get("tags", [])]
+    nbformat.write(nb, page)
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    """Serve the drum notebook as a web page with its code hidden (Voila), on localhost."""
+    import importlib.util
+    import os
+    import shutil
+    import subprocess
+    import tempfile
+
+    from ..errors import NeuralDrummerError
+
+    notebook = NOTEBOOKS_DIR / "drum_a_song.ipynb"
+    if not notebook.is_file():
+        raise NeuralDrummerError("the drum notebook is not here (run from a source checkout)", notebook)
+    if importlib.util.find_spec("voila") is None:  # it runs as `python -m voila`
+        raise NeuralDrummerError("Voila is not installed: pip install -r requirements.txt")
+    env = dict(os.environ)
+    if args.model:
+        env["NEURALDRUMMER_MODEL"] = str(resolve_model(args.model).resolve())
+    with tempfile.TemporaryDirectory(prefix="neuraldrummer-app-") as work:
+        # the page's files (drummed songs) are written in a folder of their own, removed at the end
+        page = Path(work) / notebook.name
+        _write_app_page(notebook, page)
+        cmd = [sys.executable, "-m", "voila", str(page), f"--port={args.port}", "--Voila.ip=127.0.0.1",
+               "--strip_sources=True", "--show_tracebacks=False",
+               "--VoilaConfiguration.file_allowlist=[]"]
+        if not args.open:
+            cmd.append("--no-browser")
+        _out(f"serving the drum page at http://127.0.0.1:{args.port}/ (Ctrl-C to stop)")
+        sys.stdout.flush()
+        import signal
+
+        proc = subprocess.Popen(cmd, cwd=work, env=env)
+
+        def stop(signum, frame):  # a terminated app stops Voila and its kernel, and removes its folder
+            raise KeyboardInterrupt
+
+        previous = signal.signal(signal.SIGTERM, stop)
+        try:
+            return proc.wait()
+        except KeyboardInterrupt:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            return 0
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def cmd_styles(args: argparse.Namespace) -> int:
+    from ..config import STYLES
+
+    _out("\n".join(STYLES))
+    return 0
+
+
+def add_common_generation_args(p: argparse.ArgumentParser) -> None:
+    from ..generation.settings import DEFAULT_TEMPERATURE
+
+    p.add_argument("--model", help="model directory, or a shipped model: default (16ths, full kit) or eighths "
+                                   "(the first design's eighth-note, nine-class model); default: default")
+    p.add_argument("--cutoff", type=float, default=None,
+                   help="alone: play a hit when the model's probability >= CUTOFF (deterministic, the original "
+                        "design; lower = busier). With --temperature: never play below CUTOFF")
+    p.add_argument("--temperature", type=float, default=None,
+                   help=f"sample hits at this temperature (default {DEFAULT_TEMPERATURE:g} unless --cutoff is "
+                        "given alone; <1 = safer and more repetitive, >1 = wilder)")
+    p.add_argument("--seed", type=int, default=0, help="random seed for sampling (same seed, same drums)")
+    p.add_argument("--style", default="none", help="GMD style (see 'neuraldrummer styles'); default none")
+    p.add_argument("--style-strength", type=float, default=2.0,
+                   help="how strongly the style pulls against the song (0 = song only; default 2)")
+    p.add_argument("--swing", type=float, default=None,
+                   help="delay off-beat onsets by this fraction of a step (default: the style's own, 0 without style)")
+    p.add_argument("--quantized", action="store_true", help="snap every onset to the grid (velocities stay)")
+    p.add_argument("--feel", choices=("song", "model"), default="song",
+                   help="micro-timing: 'song' = no looser than the song's own parts (on the grid under a "
+                        "sequenced song; default), 'model' = as the model plays")
+    levels = ("low", "medium", "high")
+    p.add_argument("--density", choices=levels, help="how many hits (absent: the model's own choice)")
+    p.add_argument("--cymbals", choices=levels, help="how many cymbal hits (hats, ride, crash)")
+    p.add_argument("--syncopation", choices=levels, help="how many onsets off the quarter-note beats")
+    p.add_argument("--repetition", choices=levels, help="how alike neighbouring bars are")
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("drum", help="write a drum track for a song, or many (default: the bundled demo song)")
+    p.add_argument("inputs", nargs="*", metavar="INPUT",
+                   help="MIDI songs and folders of them (default: the bundled demo song)")
+    p.add_argument("-o", "--output", help="output MIDI (default: INPUT_drums.mid beside the input); with many "
+                                          "songs or a folder: the output folder")
+    p.add_argument("--redo", metavar="A-B", help="draw bars A to B (from 1) of a drummed song again; every drum "
+                                                 "note outside them stays as it was (default output INPUT_redo.mid)")
+    p.add_argument("--audio", nargs="?", const="each", metavar="OUT.wav",
+                   help="also write the drummed song as audio (WAV, pip-only synthesizer; FluidSynth when "
+                        "installed). With many songs: give no name, each WAV goes beside its MIDI")
+    p.add_argument("--workers", type=int, default=None, help="processes for many songs (default: all cores)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar for many songs")
+    add_common_generation_args(p)
+    p.add_argument("--start", default="auto",
+                   help="start pattern: basic, count-in, blank, random, or a drum MIDI loop (default auto: blank for "
+                        "the default model when sampling, it finds its own groove; basic for the eighths model, "
+                        "a style, or --cutoff alone)")
+    p.add_argument("--keep-drums", action="store_true", help="keep the song's own drums beside the new ones")
+    p.set_defaults(func=cmd_drum)
+
+    p = sub.add_parser("continue", help="keep a groove (MIDI or text roll) and continue it for N bars")
+    p.add_argument("groove", help="drum MIDI file or text drum-roll (.txt)")
+    p.add_argument("--bars", type=int, default=8, help="bars to add (default 8)")
+    p.add_argument("-o", "--output", help="output MIDI (default: GROOVE_continued.mid beside it)")
+    p.add_argument("--tempo", type=float, help="bpm (default: the groove's own; 120 for a text roll)")
+    add_common_generation_args(p)
+    p.set_defaults(func=cmd_continue, start="blank")
+
+    p = sub.add_parser("normalise-loops", aliases=["normalize-loops"],
+                       help="map loop files named like Kick_01.mid, Hi_Hat_02.mid onto GM drum pitches")
+    p.add_argument("src", help="folder of loop files")
+    p.add_argument("-o", "--output", required=True)
+    p.set_defaults(func=cmd_normalise_loops)
+
+    p = sub.add_parser("combine-loops", help="new training loops from kick x snare x hat combinations")
+    p.add_argument("src", help="folder of (normalised) kick, snare and hat loops")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--count", type=int, help="at most this many combinations (random, seeded)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_combine_loops)
+
+    p = sub.add_parser("app", help="the drum notebook as a web page for musicians (Voila, on localhost)")
+    p.add_argument("--port", type=int, default=8866, help="port on 127.0.0.1 (default 8866)")
+    p.add_argument("--model", help="model directory or shipped model name (default: default)")
+    p.add_argument("--open", action="store_true", help="open the page in the default web browser")
+    p.set_defaults(func=cmd_app)
+
+    p = sub.add_parser("styles", help="list the styles a model can be asked for")
+    p.set_defaults(func=cmd_styles)

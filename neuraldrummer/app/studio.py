@@ -1,0 +1,202 @@
+"""The drum studio: one ipywidgets panel to drum a song, hear it, re-roll bars and download it.
+
+Used by ``notebooks/drum_a_song.ipynb`` and, with its code hidden, by ``neuraldrummer app``
+(Voilà). Upload a MIDI song (or start from the demo song), choose style, controls and
+cut-off, press *drum* (after that, every change of a setting drums it again): the roll is drawn,
+the song plays inline (rendered with
+:mod:`neuraldrummer.io.audio`, pip only) and a download link appears. *re-roll bars* draws only
+the chosen bars again; every other drum note stays as it was.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from ..config import STYLES
+from ..errors import NeuralDrummerError
+from ..generation.decoding import generate
+from ..generation.settings import DEFAULT_TEMPERATURE, GenerationSettings
+from ..io.midi import atomic_write_bytes, midi_to_bytes, read_midi_bytes
+from ..generation.runtime import DrummerRuntime
+from ..analysis.song import EncodedSong, combine, encode_song
+
+logger = logging.getLogger(__name__)
+
+#: sample rate of the audio played in the page (stereo MP3: about 1 MB a minute, which every browser plays)
+PAGE_SAMPLE_RATE = 22050
+
+
+def audio_widget_value(midi: bytes, sample_rate: int = PAGE_SAMPLE_RATE) -> bytes:
+    """MP3 bytes of a MIDI song, for ``ipywidgets.Audio(format="mpeg")`` or ``IPython.display.Audio``."""
+    from ..io.audio import audio_bytes, render_audio
+
+    return audio_bytes(render_audio(midi, sample_rate), sample_rate, ".mp3")
+
+
+def download_link(name: str, data: bytes, mime: str = "audio/midi") -> str:
+    """An HTML link that saves ``data`` as ``name`` (a data URI: works offline, in Jupyter and Voilà)."""
+    payload = base64.b64encode(data).decode("ascii")
+    safe = html.escape(name, quote=True)
+    return (f'<a class="nd-download" download="{safe}" href="data:{mime};base64,{payload}" '
+            f'style="font-weight:bold">download {safe}</a>')
+
+
+class DrumStudio:
+    """Widgets and state of one drumming session (one song at a time).
+
+    Parameters
+    ----------
+    model
+        Model directory or loaded runtime.
+    song
+        A MIDI file to start with (``None``: wait for an upload).
+    out_dir
+        Where drummed files are written (``SONG_drums.mid`` and ``.wav``); ``None`` writes nothing.
+    """
+
+    def __init__(self, model: str | Path | DrummerRuntime, song: str | Path | None = None,
+                 out_dir: str | Path | None = None) -> None:
+        import ipywidgets as w
+
+        self.runtime = model if isinstance(model, DrummerRuntime) else DrummerRuntime.load(model)
+        self.out_dir = None if out_dir is None else Path(out_dir)
+        self.song: EncodedSong | None = None
+        self.name = "song"
+        self.drums = None
+        self.midi: bytes | None = None
+        self.takes = 0
+        levels = ["model", "low", "medium", "high"]
+        self.upload = w.FileUpload(accept=".mid,.midi", multiple=False, description="upload song")
+        self.style = w.Dropdown(options=list(STYLES), value="none", description="style")
+        self.controls = {name: w.Dropdown(options=levels, value="model", description=name)
+                         for name in ("density", "cymbals", "syncopation", "repetition")}
+        self.cutoff = w.FloatSlider(value=0.0, min=0.0, max=0.95, step=0.05, description="cut-off",
+                                    continuous_update=False, readout_format=".2f",
+                                    tooltip="0: the drummer follows the song (sampling); above 0: the original "
+                                            "design's fixed cut-off, lower is busier")
+        self.temperature = w.FloatSlider(value=DEFAULT_TEMPERATURE, min=0.5, max=1.5, step=0.05,
+                                         description="temperature", continuous_update=False,
+                                         style={"description_width": "initial"})
+        self.humanise = w.Checkbox(value=True, description="humanise (velocity and timing)", indent=False)
+        self.seed = w.IntText(value=0, description="seed", layout=w.Layout(width="160px"))
+        self.drum_button = w.Button(description="drum", button_style="primary", icon="play")
+        self.bars = w.IntRangeSlider(value=(1, 1), min=1, max=1, description="bars", continuous_update=False)
+        self.redo_button = w.Button(description="re-roll bars", icon="refresh", disabled=True)
+        self.status = w.HTML("upload a MIDI song, or press drum for the loaded one")
+        self.roll = w.Output()
+        self.player = w.Audio(value=b"", format="mpeg", autoplay=False, loop=False)
+        self.download = w.HTML("")
+        self.upload.observe(self._on_upload, names="value")
+        self.drum_button.on_click(lambda _: self.drum())
+        self.redo_button.on_click(lambda _: self.redo())
+        # every change of a setting drums the song again (and it plays), once it has been drummed
+        for control in (self.cutoff, self.temperature, self.style, self.humanise, *self.controls.values()):
+            control.observe(self._on_change, names="value")
+        self.widget = w.VBox([
+            w.HBox([self.upload, self.drum_button, self.seed]),
+            w.HBox([self.style, self.cutoff, self.temperature]),
+            w.HBox(list(self.controls.values())[:2] + [self.humanise]),
+            w.HBox(list(self.controls.values())[2:]),
+            w.HBox([self.bars, self.redo_button]),
+            self.status, self.roll, self.player, self.download,
+        ])
+        if song is not None:
+            self.load(Path(song).name, Path(song).read_bytes())
+
+    # -- state -----------------------------------------------------------------------------------
+    def load(self, name: str, data: bytes) -> bool:
+        """Read a song (bytes of a MIDI file); on a bad file, say why in the status line."""
+        try:
+            loaded = read_midi_bytes(data, name)
+            cfg = self.runtime.config
+            song = encode_song(loaded, cfg.steps_per_beat, cfg.feature_names, require_pitched=True)
+        except NeuralDrummerError as exc:
+            self._say(f"could not read {exc}", error=True)
+            return False
+        self.song, self.name, self.drums, self.midi, self.takes = song, Path(name).stem, None, None, 0
+        self.bars.max = song.grid.num_bars
+        self.bars.value = (1, min(4, song.grid.num_bars))
+        self.redo_button.disabled = True
+        self.download.value = ""
+        self._say(f"{html.escape(name)}: {song.grid.num_bars} bars at "
+                  f"{'/'.join(f'{t:g}' for t in song.info['tempos'])} bpm; press drum")
+        return True
+
+    def settings(self, seed: int | None = None) -> GenerationSettings:
+        controls = {k: (None if c.value == "model" else c.value) for k, c in self.controls.items()}
+        cutoff = float(self.cutoff.value) or None
+        temperature = None if (cutoff and not any(controls.values())) else float(self.temperature.value)
+        return GenerationSettings(cutoff=cutoff, temperature=temperature,
+                                  seed=self.seed.value if seed is None else seed, style=self.style.value, quantized=not self.humanise.value, **controls)
+
+    # -- actions ---------------------------------------------------------------------------------
+    def drum(self) -> None:
+        """Drum the whole song with the current settings."""
+        if self.song is None:
+            self._say("upload a MIDI song first", error=True)
+            return
+        self._say("drumming ...")
+        settings = self.settings()
+        self.drums = generate(self.runtime, self.song.features, settings, reference=self.song.reference)
+        self.takes = 0
+        self._publish(settings, f"{int(self.drums.hits.sum())} drum hits")
+
+    def redo(self) -> None:
+        """Draw the bars of the bar-range control again (another take each press)."""
+        if self.song is None or self.drums is None:
+            self._say("drum the song first", error=True)
+            return
+        first, last = self.bars.value
+        grid = self.song.grid
+        r0 = int(grid.bar_starts[first - 1])
+        r1 = int(grid.bar_starts[last]) if last < grid.num_bars else grid.num_steps
+        self.takes += 1
+        settings = self.settings(seed=self.seed.value * 1000 + self.takes)
+        self.drums = generate(self.runtime, self.song.features, settings, prompt=self.drums,
+                              reference=self.song.reference, redo=(r0, r1))
+        self._publish(settings, f"bars {first}-{last} drawn again (take {self.takes})", (r0, r1), first - 1)
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def _on_upload(self, change) -> None:
+        files = change["new"]
+        if not files:
+            return
+        item = files[0] if isinstance(files, (list, tuple)) else next(iter(files.values()))
+        if self.load(item["name"], bytes(item["content"])):
+            self.drum()
+
+    def _on_change(self, _change) -> None:
+        if self.song is not None and self.drums is not None:
+            self.drum()
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.status.value = f'<span style="color:{"#b00" if error else "inherit"}">{text}</span>'
+
+    def _publish(self, settings: GenerationSettings, what: str, highlight=None, first_bar: int = 0) -> None:
+        import matplotlib.pyplot as plt
+
+        from ..evaluation.plotting import plot_drum_roll
+
+        song = self.song
+        self.midi = midi_to_bytes(combine(song.loaded, self.drums, song.grid, quantized=settings.quantized))
+        name = f"{self.name}_drums.mid"
+        if self.out_dir is not None:
+            atomic_write_bytes(self.out_dir / name, self.midi)
+        with self.roll:
+            self.roll.clear_output(wait=True)
+            fig = plot_drum_roll(song.grid, song.features, self.drums, max_bars=16,
+                                 first_bar=max(0, first_bar - 2), highlight=highlight, title=f"{self.name}: {what}")
+            plt.show()
+            plt.close(fig)
+        try:
+            self.player.value = audio_widget_value(self.midi)
+        except NeuralDrummerError as exc:
+            self._say(f"drummed, but no audio: {exc}", error=True)
+        self.download.value = download_link(name, self.midi)
+        self.redo_button.disabled = False
+        self._say(f"{html.escape(what)}; {np.count_nonzero(self.drums.hits.any(axis=1))} steps with drums")

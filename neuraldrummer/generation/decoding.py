@@ -1,0 +1,206 @@
+"""Drums for a whole song, bar by bar: :func:`generate`.
+
+Each bar is sampled as several takes from the same state (:mod:`.sampling`) and one is kept
+(:mod:`.takes`): by the user's controls, by how it follows the song, or, when re-rolling a range,
+by how the range leads into the kept bar after it. Then the feel is fitted to the song
+(:mod:`.feel`), swing and quantisation applied.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..analysis.drums import DrumArrays
+from ..errors import ConfigError
+from .feel import fit_feel_to_song
+from .patterns import START_PATTERNS, cut_into_bars, start_pattern
+from .runtime import DrummerRuntime
+from .sampling import GuidedStepper, sample_bar, step_input
+from .settings import GenerationSettings
+from .takes import NO_SONG_STEADINESS, follow_scores, score_candidates
+
+
+def _reference_hits(out: DrumArrays, reference: np.ndarray | None, a: int, e: int) -> np.ndarray | None:
+    """Hits already played at the reference steps of steps ``a..e`` (zeros where none)."""
+    if reference is None:
+        return None
+    r = np.asarray(reference[a:e])
+    valid = (r >= 0) & (r < a)
+    refs = np.zeros((e - a, out.hits.shape[1]), np.float32)
+    refs[valid] = out.hits[r[valid]]
+    return refs
+
+
+def generate(runtime: DrummerRuntime, features: np.ndarray, settings: GenerationSettings,
+             prompt: DrumArrays | None = None, grid_steps: np.ndarray | None = None,
+             reference: np.ndarray | None = None, redo: tuple[int, int] | None = None) -> DrumArrays:
+    """Drums for a whole song (``features`` is ``(T, F)``), optionally continuing ``prompt``.
+
+    With a ``prompt`` of ``P`` steps, steps ``0..P-1`` are the prompt (kept exactly)
+    and generation continues from step ``P``. With controls set, each bar is chosen among
+    ``settings.candidates`` sampled bars by log-likelihood under the model minus the
+    distance of its measures to the targets. ``reference`` ``(T,)`` gives each step's
+    reference step (see :mod:`neuraldrummer.analysis.structure`): the drums already played there
+    are fed to models that take them, so repeated music gets repeated drums.
+
+    ``redo`` ``(r0, r1)``: steps of whole bars to draw again, ``prompt`` holding the song's
+    drums for every step; everything outside the range is returned as it was in ``prompt``
+    (see :func:`_redraw_range` for how a take is chosen).
+    """
+    from ..analysis.features import bar_index
+
+    config = runtime.config
+    settings.validate(config)
+    style = config.styles.index(settings.style)
+    stepper = GuidedStepper(runtime, features, style, settings.style_guidance)
+    T = features.shape[0]
+    C = runtime.num_classes
+    rng = np.random.default_rng(settings.seed)
+    controls = settings.active_controls()
+    start = settings.start
+    if str(start) == "auto":
+        # a form-aware model finds its own groove when sampling; the deterministic cut-off never
+        # leaves silence on its own (nothing reaches 0.5 from a blank start), so it starts from a beat
+        start = ("blank" if "bar_onsets" in config.feature_names and settings.style == "none"
+                 and settings.temperature is not None else "basic")
+    pattern = (start_pattern(start, config.steps_per_beat, settings.seed, settings.style)
+               if prompt is None else DrumArrays.empty(0))
+    loop_bars = cut_into_bars(pattern, config.steps_per_beat) if (
+        prompt is None and settings.loop_similarity is not None and str(start) not in START_PATTERNS) else []
+    K = settings.candidates if (controls or loop_bars) else 1
+    names = config.feature_names
+    follow = (settings.follow > 0 and settings.temperature is not None
+              and not config.blank_song_features  # a no-song ablation does not follow the song either
+              and all(n in names for n in ("bar_onsets", "pre_section")))
+    if follow:
+        K = max(K, settings.follow_candidates)
+    if controls and settings.temperature is None:
+        raise ConfigError("controls need sampling: give a temperature (the default) rather than --cutoff alone")
+
+    # prime with the start pattern (not written); a prompt replaces it
+    state = stepper.initial_state(1)
+    prev = np.zeros((1, 3 * C), np.float32)
+    for t in range(pattern.num_steps):
+        _, state = stepper.step(t, prev, state)
+        prev = step_input(pattern, t)[None, :]
+
+    out = DrumArrays.empty(T, C)
+    P = 0 if prompt is None else min(prompt.num_steps, T)
+    bars = bar_index(features, config.feature_names)
+    bar_starts = np.concatenate([[0], np.nonzero(np.diff(bars))[0] + 1, [T]])
+    if redo is not None:
+        if prompt is None or prompt.num_steps < T:
+            raise ConfigError("re-rolling bars needs the song's drums for every step")
+        r0, r1 = int(redo[0]), int(redo[1])
+        if not (0 <= r0 < r1 <= T) or r0 not in bar_starts or r1 not in bar_starts:
+            raise ConfigError(f"the steps to re-roll ({r0}-{r1}) are not whole bars of the song")
+        P = r0  # the drums before the range are played in; the range is drawn again
+    spb = config.steps_per_beat
+    active = features[:, config.feature_names.index("active")] > 0.5
+    if follow:
+        bar_density = features[:, names.index("bar_onsets")]
+        mean_density = float(bar_density[active].mean()) if active.any() else 0.0
+        pre_section = features[:, names.index("pre_section")] > 0.5
+
+    def play_bar(bar_number: int, a: int, e: int, state, prev, previous_bar):
+        """Draw bar ``a..e`` (takes chosen as set out above) into ``out``; the state after it."""
+        song_plays = bool(active[a:e].any())
+        refs = _reference_hits(out, reference, a, e)
+        for _ in range(1 + (settings.refill_silent_bars if settings.temperature is not None else 0)):
+            hits, vel, off, loglik, cand_state, cand_prev, expected = sample_bar(
+                stepper, state, prev, K, a, e, P, prompt, settings, rng, refs)
+            if not song_plays or hits.any() or e <= P:
+                break
+        best = 0
+        if K > 1:
+            loop_bar = loop_bars[bar_number % len(loop_bars)] if loop_bars else None
+            if controls or loop_bar is not None:
+                score = score_candidates(hits, loglik, controls, previous_bar, spb, settings.control_strength,
+                                         loop_bar, settings.loop_similarity)
+            else:  # candidates drawn only to follow the song: no pull toward the likeliest (plainest) bar
+                score = np.zeros(K)
+            if follow:  # without a song (a groove to continue) only the steadiness terms count
+                rel = (float(bar_density[a]) + 0.05) / (mean_density + 0.05)
+                weight = settings.follow * (1.0 if song_plays else NO_SONG_STEADINESS)
+                score = score + weight * follow_scores(
+                    hits, expected, rel, bool(pre_section[a]) and song_plays, previous_bar,
+                    None if refs is None else refs > 0.5,
+                    density=song_plays and "density" not in controls and "cymbals" not in controls,
+                    steadiness="repetition" not in controls and loop_bar is None)
+            if song_plays and e > P:  # never keep a silent take while the song plays
+                score = np.where(hits.any(axis=(1, 2)), score, -np.inf)
+            if follow and not song_plays and prompt is not None and not controls and loop_bar is None:
+                # continuing a groove with no song: draw the take with probability softmax(score)
+                p = np.exp(score - score.max())
+                best = int(rng.choice(K, p=p / p.sum()))
+            elif follow and not song_plays and not controls and loop_bar is None:
+                best = 0  # a bar where the song is silent: any take (a pull would keep silence going)
+            else:
+                best = int(np.argmax(score))
+            state = stepper.select(cand_state, K, best)
+        else:
+            state = cand_state
+        out.hits[a:e], out.velocity[a:e], out.offset[a:e] = hits[best], vel[best], off[best]
+        return state, cand_prev[best:best + 1], hits[best]
+
+    previous_bar = None
+    for bar_number, (a, e) in enumerate(zip(bar_starts[:-1], bar_starts[1:])):
+        a, e = int(a), int(e)
+        if e <= P:  # a prompt bar: teacher-force it
+            for t in range(a, e):
+                _, state = stepper.step(t, prev, state)
+                out.hits[t], out.velocity[t], out.offset[t] = prompt.hits[t], prompt.velocity[t], prompt.offset[t]
+                prev = step_input(out, t)[None, :]
+            previous_bar = out.hits[a:e].copy()
+            continue
+        if redo is not None:
+            ranges = [(n, int(x), int(y)) for n, (x, y) in enumerate(zip(bar_starts[:-1], bar_starts[1:]))
+                      if r0 <= x < r1]
+            nxt = int(bar_starts[np.searchsorted(bar_starts, r1) + 1]) if r1 < T else r1
+            _redraw_range(play_bar, ranges, (state, prev, previous_bar), out, prompt, stepper, reference,
+                          r0, r1, nxt, settings.redo_candidates)
+            out.hits[r1:], out.velocity[r1:], out.offset[r1:] = prompt.hits[r1:], prompt.velocity[r1:], \
+                prompt.offset[r1:]
+            break
+        state, prev, previous_bar = play_bar(bar_number, a, e, state, prev, previous_bar)
+    if settings.feel == "song" and settings.swing is None and not config.blank_song_features:
+        out = fit_feel_to_song(out, features, config.feature_names, config.steps_per_beat, P,
+                               None if redo is None else r1)
+    swing = settings.swing if settings.swing is not None else runtime.style_swing(settings.style)
+    if swing:
+        off_beat = (features[:, config.feature_names.index("on_beat")] < 0.5)
+        late = out.hits & off_beat[:, None]
+        late[:P] = False
+        if redo is not None:
+            late[r1:] = False
+        out.offset[late] = np.clip(out.offset[late] + swing, -0.45, 0.45)
+    if settings.quantized:
+        q = out.quantized()
+        if redo is not None:  # only the drawn bars
+            q.offset[:r0], q.offset[r1:] = out.offset[:r0], out.offset[r1:]
+        out = q
+    return out
+
+
+def _redraw_range(play_bar, ranges, start, out: DrumArrays, kept: DrumArrays, stepper: "GuidedStepper",
+                  reference, r0: int, r1: int, nxt: int, candidates: int) -> None:
+    """Draw steps ``r0..r1`` ``candidates`` times from the state ``start`` and keep, in ``out``,
+    the take under which the kept next bar (``r1..nxt`` of ``kept``) is likeliest: the new bars
+    lead into the drums after them. A take identical to the kept bars counts only if all are."""
+    best = None
+    for _ in range(max(1, candidates)):
+        state, prev, previous_bar = start
+        for n, a, e in ranges:
+            state, prev, previous_bar = play_bar(n, a, e, state, prev, previous_bar)
+        fit = 0.0
+        refs = _reference_hits(out, reference, r1, nxt)
+        for j, t in enumerate(range(r1, nxt)):
+            step, state = stepper.step(t, prev, state, None if refs is None else refs[j][None])
+            z, h = step.logits[0], kept.hits[t]
+            fit -= float((np.maximum(z, 0) - z * h + np.log1p(np.exp(-np.abs(z)))).sum())
+            prev = step_input(kept, t)[None, :]
+        if np.array_equal(out.hits[r0:r1], kept.hits[r0:r1]):
+            fit -= 1e9  # the same bars again: not a re-roll
+        if best is None or fit > best[0]:
+            best = (fit, out.hits[r0:r1].copy(), out.velocity[r0:r1].copy(), out.offset[r0:r1].copy())
+    out.hits[r0:r1], out.velocity[r0:r1], out.offset[r0:r1] = best[1:]

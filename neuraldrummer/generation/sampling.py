@@ -1,0 +1,126 @@
+"""Stepping candidate drummers through a bar and sampling their hits.
+
+Per step and drum class, from the model's hit probability ``p``:
+
+* **temperature sampling** (the default): hit with probability ``sigmoid(logit / T)`` from a
+  seeded generator (same seed, same drums). A ``cutoff`` given with it is a floor: probabilities
+  below it never sound;
+* **cut-off** (the original design, deterministic; ``temperature=None``): hit if
+  ``p >= cutoff``. Safe and repetitive: rare sounds (crash, toms) seldom pass 0.5.
+
+:class:`GuidedStepper` runs ``K`` candidates side by side, with style guidance;
+:func:`sample_bar` draws ``K`` takes of one bar from one state.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..analysis.drums import DrumArrays
+from .runtime import DrummerRuntime, StepOutput, sigmoid
+from .settings import DEFAULT_CUTOFF, GenerationSettings
+
+
+def step_input(d: DrumArrays, t: int) -> np.ndarray:
+    return np.concatenate([d.hits[t].astype(np.float32), d.velocity[t], d.offset[t]])
+
+
+class GuidedStepper:
+    """Steps ``K`` candidate drummers at once, with optional style guidance.
+
+    Without a style, one condition: the song. With a style ``s`` (and ``guidance > 0``)
+    three conditions run side by side, sharing the drums played so far: the song (A),
+    the drums alone in style ``s`` (B) and the drums alone with no style (C). Outputs
+    combine as ``A + guidance * (B - C)``: the song decides where and how much, the style
+    what a drummer of that style would play (the styles are learned from GMD, whose
+    performances have no song around them).
+    """
+
+    def __init__(self, runtime: DrummerRuntime, features: np.ndarray, style: int, guidance: float = 1.0) -> None:
+        from ..analysis.feature_policy import blank_song_features
+
+        self.runtime = runtime
+        self.guidance = guidance if style else 0.0
+        statics = [runtime.static_input(features, 0 if self.guidance else style)]
+        if self.guidance:
+            alone = blank_song_features(features, runtime.config.feature_names)
+            statics += [runtime.static_input(alone, style), runtime.static_input(alone, 0)]
+        self.statics = statics
+        self.conditions = len(statics)
+        self.num_steps = features.shape[0]
+
+    def initial_state(self, k: int = 1):
+        return self.runtime.initial_state(self.conditions * k)
+
+    def expand(self, state, k: int):
+        """One candidate's state (conditions rows) -> k copies (conditions * k rows)."""
+        h, c = state
+        n = self.conditions
+        return (np.repeat(h.reshape(n, 1, -1), k, axis=1).reshape(n * k, -1),
+                np.repeat(c.reshape(n, 1, -1), k, axis=1).reshape(n * k, -1))
+
+    def select(self, state, k: int, index: int):
+        h, c = state
+        n = self.conditions
+        return (h.reshape(n, k, -1)[:, index], c.reshape(n, k, -1)[:, index])
+
+    def step(self, t: int, prev: np.ndarray, state, reference: np.ndarray | None = None):
+        """``prev`` (k, 3C) -> outputs (k, C) combined over conditions, and the new state.
+
+        ``reference`` (k, C): the hits of step ``t``'s reference step, for the song condition
+        (the drums-alone conditions have no song and so no reference)."""
+        k = prev.shape[0]
+        static = np.concatenate([np.repeat(s[t % self.num_steps][None, :], k, axis=0) for s in self.statics])
+        ref = None
+        if reference is not None:
+            ref = np.concatenate([reference] + [np.zeros_like(reference)] * (self.conditions - 1))
+        out, state = self.runtime.step(static, np.tile(prev, (self.conditions, 1)), state, ref)
+        if self.conditions == 1:
+            return out, state
+        g = self.guidance
+        parts = [(x[:k], x[k:2 * k], x[2 * k:]) for x in (out.logits, out.velocity, out.offset)]
+        combined = [a + g * (b - c) for a, b, c in parts]
+        return StepOutput(combined[0], np.clip(combined[1], 0.0, 1.0), np.clip(combined[2], -0.5, 0.5)), state
+
+
+def decode_step(logits: np.ndarray, settings: GenerationSettings, rng: np.random.Generator) -> np.ndarray:
+    """Hits (bool) from logits ``(k, C)`` for one step of ``k`` candidates."""
+    if settings.temperature is None:
+        return sigmoid(logits) >= (DEFAULT_CUTOFF if settings.cutoff is None else settings.cutoff)
+    p = sigmoid(logits / settings.temperature)
+    hits = rng.random(p.shape) < p
+    if settings.cutoff:
+        hits &= sigmoid(logits) >= settings.cutoff
+    return hits
+
+
+def sample_bar(stepper, state, prev, K, a, e, P, prompt, settings, rng, refs=None):
+    """Sample ``K`` candidate bars for steps ``a..e`` from one state (prompt steps kept).
+
+    ``refs`` ``(e - a, C)``: the reference hits of each step (already played), or ``None``."""
+    C = stepper.runtime.num_classes
+    L = e - a
+    cand_state = stepper.expand(state, K) if K > 1 else state
+    cand_prev = np.repeat(prev, K, axis=0)
+    hits = np.zeros((K, L, C), bool)
+    vel = np.zeros((K, L, C), np.float32)
+    off = np.zeros((K, L, C), np.float32)
+    loglik = np.zeros(K)
+    expected = np.zeros(K)
+    for j, t in enumerate(range(a, e)):
+        ref = None if refs is None else np.repeat(refs[j][None], K, axis=0)
+        step, cand_state = stepper.step(t, cand_prev, cand_state, ref)
+        if t < P:
+            h = np.repeat(prompt.hits[t][None], K, axis=0)
+            v = np.repeat(prompt.velocity[t][None], K, axis=0)
+            o = np.repeat(prompt.offset[t][None], K, axis=0)
+        else:
+            h = decode_step(step.logits, settings, rng)
+            v = np.where(h, np.clip(step.velocity, 0.05, 1.0), 0.0)
+            o = np.where(h, np.clip(step.offset, -0.45, 0.45), 0.0)
+            z = step.logits
+            loglik -= (np.maximum(z, 0) - z * h + np.log1p(np.exp(-np.abs(z)))).sum(axis=1)
+            expected += sigmoid(z).sum(axis=1)
+        hits[:, j], vel[:, j], off[:, j] = h, v, o
+        cand_prev = np.concatenate([h.astype(np.float32), v, o], axis=1)
+    return hits, vel, off, loglik, cand_state, cand_prev, expected

@@ -1,0 +1,86 @@
+"""How to decode: :class:`GenerationSettings` and the targets of the user's controls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import Config
+from ..errors import ConfigError
+
+
+DEFAULT_CUTOFF = 0.5
+DEFAULT_TEMPERATURE = 1.05
+
+
+#: Control targets per quarter-note beat (density, cymbals) or as shares (syncopation,
+#: repetition = Jaccard similarity with the previous bar), for low / medium / high.
+CONTROL_TARGETS: dict[str, dict[str, float]] = {
+    "density": {"low": 1.5, "medium": 2.75, "high": 4.25},
+    "cymbals": {"low": 0.4, "medium": 1.25, "high": 2.25},
+    "syncopation": {"low": 0.1, "medium": 0.35, "high": 0.55},
+    "repetition": {"low": 0.25, "medium": 0.6, "high": 0.95},
+}
+CONTROL_LEVELS = ("low", "medium", "high")
+FEELS = ("song", "model")
+
+
+@dataclass
+class GenerationSettings:
+    """How to decode. ``temperature=None`` means deterministic cut-off decoding
+    (at ``cutoff``, default 0.5); otherwise sampling, with ``cutoff`` as an optional floor."""
+
+    cutoff: float | None = None
+    temperature: float | None = DEFAULT_TEMPERATURE
+    seed: int = 0
+    #: "auto": "blank" for models that know the song's form (the drummer finds its own groove),
+    #: "basic" for the first design's model
+    start: str | Path = "auto"
+    style: str = "none"
+    quantized: bool = False
+    #: how strongly a style pulls (0 = only the song decides)
+    style_guidance: float = 2.0
+    #: controls: "low" | "medium" | "high" | None (the model's own choice)
+    density: str | None = None
+    cymbals: str | None = None
+    syncopation: str | None = None
+    repetition: str | None = None
+    #: extra delay of off-beat onsets in fractions of a step (None: the style's own swing,
+    #: measured on GMD and saved with the model as style_feel.json; 0 for no style)
+    swing: float | None = None
+    #: with a drum loop as ``start``: how alike each bar stays to the loop (Jaccard target;
+    #: None = only prime with the loop)
+    loop_similarity: float | None = 0.7
+    #: if a bar where the song plays comes out empty, draw up to this many more candidate bars
+    #: and keep the first non-empty one (sampling can otherwise fall silent for good)
+    refill_silent_bars: int = 8
+    #: candidate bars per bar when steering, and how much closeness to the targets counts
+    candidates: int = 16
+    control_strength: float = 10.0
+    #: how strongly each bar is chosen for following the song (density that follows the song's,
+    #: fills into section starts), among ``follow_candidates`` sampled bars; 0 = off
+    follow: float = 1.0
+    follow_candidates: int = 8
+    #: takes of a whole range drawn when re-rolling bars (the one leading best into the next bar is kept)
+    redo_candidates: int = 8
+    #: "song": the drums' micro-timing is no looser than the song's own pitched parts (on the
+    #: grid under a sequenced song, human under one played by hand); "model": as the model plays
+    feel: str = "song"
+
+    def active_controls(self) -> dict[str, str]:
+        return {name: getattr(self, name) for name in CONTROL_TARGETS if getattr(self, name)}
+
+    def validate(self, config: Config) -> None:
+        if self.cutoff is not None and not 0.0 <= self.cutoff < 1.0:
+            raise ConfigError(f"cutoff must be in [0, 1), got {self.cutoff}")
+        if self.temperature is not None and self.temperature <= 0:
+            raise ConfigError(f"temperature must be positive, got {self.temperature}")
+        if self.style not in config.styles:
+            raise ConfigError(f"unknown style {self.style!r}; known: {', '.join(config.styles)}")
+        for name, level in self.active_controls().items():
+            if level not in CONTROL_LEVELS:
+                raise ConfigError(f"{name} must be one of {CONTROL_LEVELS}, got {level!r}")
+        if self.candidates < 1:
+            raise ConfigError("candidates must be at least 1")
+        if self.feel not in FEELS:
+            raise ConfigError(f"feel must be one of {FEELS}, got {self.feel!r}")

@@ -1,0 +1,105 @@
+"""Choosing among sampled takes of a bar: the user's controls and following the song.
+
+:func:`score_candidates` scores takes by likelihood and closeness to the control targets;
+:func:`follow_scores` by how they follow the song's density, fills and repeats.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .settings import CONTROL_TARGETS
+
+
+def score_candidates(hits: np.ndarray, loglik: np.ndarray, controls: dict[str, str],
+                     previous_bar: np.ndarray | None, steps_per_beat: int, strength: float,
+                     loop_bar: np.ndarray | None = None, loop_similarity: float | None = None) -> np.ndarray:
+    """Score of each candidate bar ``hits`` (k, L, C): log-likelihood per step under the model,
+    minus ``strength`` times the distance of each controlled measure to its target (in units
+    of half the low-high range), minus the distance to the loop's bar when following a loop."""
+    k, L, _ = hits.shape
+    measures = bar_measures(hits, previous_bar, steps_per_beat, np.arange(L))
+    score = loglik / max(L, 1)
+    for name, level in controls.items():
+        if name not in measures:
+            continue
+        targets = CONTROL_TARGETS[name]
+        spread = (targets["high"] - targets["low"]) / 2
+        score = score - strength * np.abs(measures[name] - targets[level]) / spread
+    if loop_bar is not None and loop_similarity is not None and loop_bar.shape[0] == L:
+        similarity = bar_measures(hits, loop_bar, steps_per_beat, np.arange(L))["repetition"]
+        score = score - strength * np.abs(similarity - loop_similarity) / 0.35
+    return score
+
+
+def bar_measures(hits: np.ndarray, previous: np.ndarray | None, steps_per_beat: int,
+                 step_in_bar: np.ndarray) -> dict[str, np.ndarray]:
+    """Measures of candidate bars ``hits`` (k, L, C) used by the controls."""
+    from ..analysis.drum_map import CYMBAL_CLASSES
+
+    k, L, _ = hits.shape
+    beats = L / steps_per_beat
+    onsets = hits.sum(axis=2)
+    total = onsets.sum(axis=1)
+    off_beat = (step_in_bar % steps_per_beat) != 0
+    out = {
+        "density": total / beats,
+        "cymbals": hits[:, :, [c for c in CYMBAL_CLASSES if c < hits.shape[2]]].sum(axis=(1, 2)) / beats,
+        "syncopation": np.where(total > 0, onsets[:, off_beat].sum(axis=1) / np.maximum(total, 1), 0.0),
+    }
+    if previous is not None and previous.shape[0] == L:
+        out["repetition"] = _jaccard(hits, previous, empty=1.0)
+    return out
+
+
+def follow_scores(hits: np.ndarray, expected: np.ndarray, relative_density: float, fill_bar: bool,
+                  previous_bar: np.ndarray | None, reference_bar: np.ndarray | None = None,
+                  density: bool = True, steadiness: bool = True) -> np.ndarray:
+    """How well each candidate bar ``hits`` (k, L, C) follows the song (higher is better).
+
+    * density: the bar's hits against the model's own expectation (mean over candidates of the
+      expected hits, untempered) scaled by how busy the song is in this bar relative to the song's
+      average bar (``relative_density ** 0.7``): drums get busier where the song does;
+    * fills: in the bar before a section start (``fill_bar``), bars that change more from the
+      previous bar (1 - Jaccard) score higher, as human drummers play fills there; elsewhere a
+      small pull toward the previous bar keeps the groove steady between the fills (``steadiness``);
+    * repeats: where the music repeats an earlier bar, similarity to the drums played there
+      (``reference_bar``) scores higher (``steadiness``).
+
+    A user's ``density``/``cymbals`` control replaces the density term, a ``repetition`` control
+    or a loop to follow replaces the steadiness terms.
+    """
+    n = hits.sum(axis=(1, 2)).astype(np.float64)
+    target = float(np.mean(expected)) * max(relative_density, 0.0) ** 0.7
+    score = np.zeros(n.shape)
+    if density:
+        score = score - FOLLOW_DENSITY_WEIGHT * np.abs(np.log((n + 1.0) / (target + 1.0)))
+    if previous_bar is not None and previous_bar.shape == hits.shape[1:]:
+        change = 1.0 - _jaccard(hits, previous_bar, empty=1.0)
+        if fill_bar:
+            score = score + FOLLOW_FILL_WEIGHT * change
+        elif steadiness:
+            score = score - FOLLOW_KEEP_WEIGHT * change
+    if (steadiness and reference_bar is not None and reference_bar.shape == hits.shape[1:] and reference_bar.any()
+            and not fill_bar):
+        score = score + FOLLOW_REPEAT_WEIGHT * _jaccard(hits, reference_bar, empty=0.0)
+    return score
+
+
+def _jaccard(bars: np.ndarray, other: np.ndarray, empty: float) -> np.ndarray:
+    """Jaccard similarity of each of ``bars`` (k, L, C) with ``other`` (L, C); ``empty`` when both are silent."""
+    inter = (bars & other[None]).sum(axis=(1, 2))
+    union = (bars | other[None]).sum(axis=(1, 2))
+    return np.where(union > 0, inter / np.maximum(union, 1), empty)
+
+
+#: Weights of :func:`follow_scores` (per unit of log density ratio, per unit of change in a fill
+#: bar, per unit of change elsewhere).
+FOLLOW_DENSITY_WEIGHT = 2.0
+FOLLOW_FILL_WEIGHT = 6.0
+FOLLOW_KEEP_WEIGHT = 0.5
+#: ... and per unit of similarity to the drums of the bar whose music this bar repeats
+FOLLOW_REPEAT_WEIGHT = 2.0
+#: strength of the steadiness pull where no song plays (continuing a groove alone); the take is
+#: then drawn with probability softmax(score) rather than chosen
+NO_SONG_STEADINESS = 10.0

@@ -1,0 +1,156 @@
+"""Render a (drummed) MIDI song to audio, with nothing but pip.
+
+Two engines, the first that is there:
+
+* **FluidSynth** (``fluidsynth`` on the PATH and a General MIDI soundfont in a usual system
+  place), the reference synthesizer, when the user has installed it;
+* **symusic**'s soundfont synthesizer (a PyPI wheel, no system library) with the small General
+  MIDI soundfont that pretty_midi's wheel ships (``TimGM6mb.sf2``). It is the one that runs
+  after ``pip install -r requirements.txt``.
+
+Audio is float32 ``(samples, 2)`` in [-1, 1]. Files are written atomically: 16-bit WAV with the
+standard library, FLAC, Ogg Vorbis and MP3 with soundfile (libsndfile inside its wheel).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import shutil
+import subprocess
+import tempfile
+import wave
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import AudioError
+
+logger = logging.getLogger(__name__)
+
+SOUNDFONTS = ("/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/soundfonts/FluidR3_GM.sf2",
+              "/usr/share/sounds/sf2/default-GM.sf2", "/usr/share/soundfonts/default.sf2")
+DEFAULT_SAMPLE_RATE = 44100
+#: file suffixes that :func:`write_audio` writes, and their soundfile format and subtype
+AUDIO_FORMATS = {".wav": ("WAV", "PCM_16"), ".flac": ("FLAC", "PCM_16"), ".ogg": ("OGG", "VORBIS"),
+                 ".mp3": ("MP3", "MPEG_LAYER_III")}
+AUDIO_SUFFIXES = tuple(AUDIO_FORMATS)
+
+
+def find_system_soundfont() -> Path | None:
+    for p in SOUNDFONTS:
+        if Path(p).is_file():
+            return Path(p)
+    return None
+
+
+def bundled_soundfont() -> Path:
+    """pretty_midi's General MIDI soundfont (part of its wheel)."""
+    import pretty_midi
+
+    return Path(pretty_midi.__file__).resolve().parent / "TimGM6mb.sf2"
+
+
+def engine() -> str:
+    """``fluidsynth`` when it and a system soundfont are installed, else ``symusic``."""
+    if shutil.which("fluidsynth") is not None and find_system_soundfont() is not None:
+        return "fluidsynth"
+    return "symusic"
+
+
+def _midi_bytes(midi: str | Path | bytes) -> bytes:
+    if isinstance(midi, (bytes, bytearray)):
+        return bytes(midi)
+    return Path(midi).read_bytes()
+
+
+def _render_symusic(data: bytes, sample_rate: int) -> np.ndarray:
+    import symusic
+
+    sf = bundled_soundfont()
+    if not sf.is_file():  # pragma: no cover - pretty_midi always ships it
+        raise AudioError(f"no General MIDI soundfont at {sf}")
+    score = symusic.Score.from_midi(data)
+    synth = symusic.Synthesizer(sf_path=str(sf), sample_rate=int(sample_rate))
+    return np.ascontiguousarray(np.asarray(synth.render(score, stereo=True), np.float32).T)
+
+
+def _render_fluidsynth(data: bytes, sample_rate: int) -> np.ndarray:
+    sf = find_system_soundfont()
+    with tempfile.TemporaryDirectory(prefix="neuraldrummer-audio-") as tmp:
+        mid, wav = Path(tmp) / "song.mid", Path(tmp) / "song.wav"
+        mid.write_bytes(data)
+        subprocess.run(["fluidsynth", "-ni", "-g", "0.8", "-F", str(wav), "-r", str(sample_rate), str(sf), str(mid)],
+                       check=True, capture_output=True)
+        return read_wav(wav)[0]
+
+
+def render_audio(midi: str | Path | bytes, sample_rate: int = DEFAULT_SAMPLE_RATE,
+                 use: str | None = None) -> np.ndarray:
+    """The song as float32 stereo samples ``(n, 2)``, peak-limited to 0.99.
+
+    ``use``: ``"fluidsynth"`` or ``"symusic"``; default :func:`engine`.
+    """
+    data = _midi_bytes(midi)
+    name = use or engine()
+    try:
+        audio = _render_fluidsynth(data, sample_rate) if name == "fluidsynth" else _render_symusic(data, sample_rate)
+    except AudioError:
+        raise
+    except Exception as exc:  # the synthesizers raise their own types
+        raise AudioError(f"could not render audio with {name}: {exc}") from exc
+    peak = float(np.abs(audio).max()) if audio.size else 0.0
+    if peak > 0.99:
+        audio = audio * (0.99 / peak)
+    return audio.astype(np.float32, copy=False)
+
+
+def wav_bytes(audio: np.ndarray, sample_rate: int) -> bytes:
+    """16-bit PCM WAV of float samples ``(n, channels)``."""
+    pcm = np.clip(np.rint(np.asarray(audio, np.float64) * 32767.0), -32768, 32767).astype("<i2")
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(pcm.shape[1] if pcm.ndim == 2 else 1)
+        w.setsampwidth(2)
+        w.setframerate(int(sample_rate))
+        w.writeframes(pcm.tobytes())
+    return buf.getvalue()
+
+
+def audio_bytes(audio: np.ndarray, sample_rate: int, suffix: str = ".wav") -> bytes:
+    """``audio`` encoded as a file of type ``suffix`` (see :data:`AUDIO_FORMATS`)."""
+    suffix = suffix.lower()
+    if suffix == ".wav":
+        return wav_bytes(audio, sample_rate)
+    if suffix not in AUDIO_FORMATS:
+        raise AudioError(f"audio files are written as {', '.join(AUDIO_SUFFIXES)}, not '{suffix}'")
+    import soundfile
+
+    fmt, subtype = AUDIO_FORMATS[suffix]
+    buf = io.BytesIO()
+    soundfile.write(buf, np.clip(audio, -1.0, 1.0), int(sample_rate), format=fmt, subtype=subtype)
+    return buf.getvalue()
+
+
+def read_wav(path: str | Path) -> tuple[np.ndarray, int]:
+    """A 16-bit PCM WAV file as float32 ``(n, channels)`` and its sample rate."""
+    with wave.open(str(path), "rb") as w:
+        if w.getsampwidth() != 2:
+            raise AudioError(f"{path}: only 16-bit WAV is read, not {8 * w.getsampwidth()}-bit")
+        frames = w.readframes(w.getnframes())
+        pcm = np.frombuffer(frames, "<i2").reshape(-1, w.getnchannels())
+        return (pcm.astype(np.float32) / 32768.0), w.getframerate()
+
+
+def write_audio(midi: str | Path | bytes, out_path: str | Path, sample_rate: int = DEFAULT_SAMPLE_RATE) -> Path:
+    """Render ``midi`` and write it to ``out_path`` (``.wav``, ``.flac``, ``.ogg`` or ``.mp3``), atomically."""
+    from .midi import atomic_write_bytes
+
+    out_path = Path(out_path)
+    if out_path.suffix.lower() not in AUDIO_SUFFIXES:
+        raise AudioError(f"audio files are written as {', '.join(AUDIO_SUFFIXES)}, not '{out_path.suffix}'",
+                         out_path)
+    audio = render_audio(midi, sample_rate)
+    atomic_write_bytes(out_path, audio_bytes(audio, sample_rate, out_path.suffix))
+    logger.info("wrote %s (%.1f s of audio)", out_path, audio.shape[0] / sample_rate)
+    return out_path

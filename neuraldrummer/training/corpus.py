@@ -1,0 +1,554 @@
+"""Folders and archives of MIDI files -> a compact, memory-mappable training corpus.
+
+Layout of ``CORPUS_DIR``::
+
+    hits.npy          (N, C) uint8   0/1 per step and drum class (full kit), all songs concatenated
+    velocity.npy      (N, C) uint8   MIDI velocity 0-127 (0 where no hit)
+    offset.npy        (N, C) int8    micro-timing, round(offset * 127), fraction of a step
+    features.npy      (N, F) float16 song features (see neuraldrummer.analysis.features)
+    features_aug.npy  (N, F) float16 the same with one pitched instrument dropped (augmentation)
+    reference.npy     (N,)   int32   song-local step whose drums this step may repeat, -1 if none
+    songs.json        per song: start, steps, bars, path, md5, source, split, grid fit, meta
+    summary.json      {"songs", "steps", "files", "skipped": {reason: count}, "by_source", ...}
+
+Files are read in worker processes (all cores), at most a few at a time in flight, and
+each result is appended to the arrays on disk at once, so memory stays flat however many
+files there are. ``.tar``, ``.tar.gz``, ``.tar.xz``, ``.tgz`` and ``.zip`` archives are
+read member by member without unpacking. A file that fails with a
+:class:`~neuraldrummer.errors.NeuralDrummerError` is skipped and counted by reason, and so
+is a song whose tempo map does not fit its notes and cannot be re-estimated
+(``tempo_map_does_not_fit``); songs re-gridded from their notes are counted per source.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import logging
+import os
+import tarfile
+import time
+import zipfile
+from collections import Counter
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from ..errors import CorpusError, NeuralDrummerError
+from ..analysis.features import FEATURE_NAMES
+from ..io.midi import MIDI_SUFFIXES, atomic_write_text
+
+logger = logging.getLogger(__name__)
+
+ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.bz2", ".zip")
+SPLITS = ("train", "validation", "test")
+#: Separates an archive's path from a member's name in a song's path.
+MEMBER_SEP = "::"
+#: Array files of a corpus: name -> (dtype, per-step width or None for 1-D).
+ARRAYS = ("hits", "velocity", "offset", "features", "features_aug", "reference")
+
+
+def is_archive(path: Path) -> bool:
+    return path.is_file() and path.name.lower().endswith(ARCHIVE_SUFFIXES)
+
+
+def find_midi_files(paths: list[str | Path]) -> list[Path]:
+    """Every MIDI-named entry under the given files and folders, sorted, de-duplicated.
+
+    Entries named like MIDI files are returned even if they are folders or unreadable:
+    the builder counts those as skipped instead of silently ignoring them.
+    """
+    return sorted(set(iter_midi_files(paths)))
+
+
+def iter_midi_files(paths: list[str | Path]) -> Iterator[Path]:
+    """:func:`find_midi_files` as a stream (folders walked in sorted order, one at a time)."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir() and path.suffix.lower() not in MIDI_SUFFIXES:
+            for root, dirs, files in os.walk(path):
+                dirs.sort()
+                for name in sorted(files + [d for d in dirs if d.lower().endswith(MIDI_SUFFIXES)]):
+                    if name.lower().endswith(MIDI_SUFFIXES + ARCHIVE_SUFFIXES):
+                        yield Path(root) / name
+        else:
+            yield path
+
+
+def iter_archive(path: Path, skip: set[str] | frozenset = frozenset()) -> Iterator[tuple[str, bytes]]:
+    """``(archive::member, bytes)`` for each MIDI member, read sequentially (no unpacking);
+    members named in ``skip`` are passed over without reading them."""
+    if path.name.lower().endswith(".zip"):
+        with zipfile.ZipFile(path) as zf:
+            for info in sorted(zf.infolist(), key=lambda i: i.filename):
+                name = f"{path}{MEMBER_SEP}{info.filename}"
+                if not info.is_dir() and info.filename.lower().endswith(MIDI_SUFFIXES) and name not in skip:
+                    yield name, zf.read(info)
+        return
+    with tarfile.open(path, mode="r:*") as tf:
+        for member in tf:
+            name = f"{path}{MEMBER_SEP}{member.name}"
+            if member.isfile() and member.name.lower().endswith(MIDI_SUFFIXES) and name not in skip:
+                handle = tf.extractfile(member)
+                if handle is not None:
+                    yield name, handle.read()
+
+
+def read_gmd_info(paths: list[str | Path]) -> dict[Path, dict]:
+    """Groove MIDI Dataset labels (style, bpm, split, ...) keyed by resolved MIDI path."""
+    labels: dict[Path, dict] = {}
+    for raw in paths:
+        root = Path(raw)
+        info = root / "info.csv"
+        if not (root.is_dir() and info.is_file()):
+            continue
+        with info.open(newline="") as handle:
+            for row in csv.DictReader(handle):
+                name = row.get("midi_filename")
+                if not name:
+                    continue
+                labels[(root / name).resolve()] = {
+                    "style": row.get("style", ""),
+                    "genre": row.get("style", "").split("/")[0],
+                    "bpm": float(row["bpm"]) if row.get("bpm") else None,
+                    "beat_type": row.get("beat_type"),
+                    "time_signature": row.get("time_signature"),
+                    "split": row.get("split"),
+                    "drummer": row.get("drummer"),
+                }
+    return labels
+
+
+def split_for(md5: str, fractions: tuple[float, float] = (0.8, 0.1)) -> str:
+    """Deterministic split of a song from its content hash (same file, same split)."""
+    bucket = int(md5[:8], 16) / 0xFFFFFFFF
+    if bucket < fractions[0]:
+        return "train"
+    if bucket < fractions[0] + fractions[1]:
+        return "validation"
+    return "test"
+
+
+def source_of(path: Path, roots: list[Path]) -> str:
+    """A short source label: the input folder name plus the first sub-folder."""
+    if MEMBER_SEP in str(path):  # an archive member: the archive's name without its suffix
+        archive = Path(str(path).split(MEMBER_SEP)[0])
+        name = archive.name
+        for suffix in sorted(ARCHIVE_SUFFIXES, key=len, reverse=True):
+            if name.lower().endswith(suffix):
+                name = name[: -len(suffix)]
+                break
+        parent = archive.parent.name
+        return f"{parent}/{name}" if parent else name
+    resolved = path.resolve()
+    for root in roots:
+        try:
+            rel = resolved.relative_to(root.resolve())
+        except ValueError:
+            continue
+        parts = rel.parts
+        head = root.resolve().name
+        return f"{head}/{parts[0]}" if len(parts) > 1 else head
+    return path.parent.name
+
+
+def _encode_one(args: tuple[str, bytes | None, int]) -> dict:
+    """Worker: encode one file (from its path or its bytes); never raises for expected failures."""
+    path_str, data, steps_per_beat = args
+    from ..analysis.features import analyse_song, pitched_instrument_count
+    from ..io.midi import load_midi, read_midi_bytes
+    from ..analysis.song import encode_song, marker_times  # imported in the worker
+
+    try:
+        loaded = load_midi(path_str) if data is None else read_midi_bytes(data, path_str)
+        song = encode_song(loaded, steps_per_beat)
+        if song.info.get("grid") == "misfit":
+            return {"path": path_str, "error": "tempo_map_does_not_fit",
+                    "message": f"{path_str}: tempo map does not fit the notes "
+                               f"({song.info['off_grid_share']:.0%} of onsets off its 16th grid)"}
+        md5 = hashlib.md5(loaded.data).hexdigest()
+        n_inst = pitched_instrument_count(loaded.pm)
+        features_aug = song.features
+        if n_inst >= 2:
+            drop = int(md5[8:16], 16) % n_inst
+            features_aug = analyse_song(loaded.pm, song.grid, song.feature_names, marker_times(loaded, song.grid),
+                                        drop)[0]
+    except NeuralDrummerError as exc:
+        return {"path": path_str, "error": exc.reason, "message": str(exc)}
+    except (MemoryError, RecursionError, ValueError, OverflowError) as exc:  # pathological files
+        return {"path": path_str, "error": "unreadable_midi", "message": f"{path_str}: {exc}"}
+    drums = song.drums
+    if not drums.hits.any():
+        return {"path": path_str, "error": "no_drums", "message": f"{path_str}: no drum notes"}
+    return {
+        "path": path_str,
+        "md5": md5,
+        "info": song.info,
+        "hits": drums.hits.astype(np.uint8),
+        "velocity": np.rint(drums.velocity * 127).astype(np.uint8),
+        "offset": np.rint(np.clip(drums.offset, -0.5, 0.5) * 127).astype(np.int8),
+        "features": song.features.astype(np.float16),
+        "features_aug": features_aug.astype(np.float16),
+        "reference": song.reference.astype(np.int32),
+    }
+
+
+@dataclass
+class BuildResult:
+    summary: dict
+    out_dir: Path
+
+
+def _jobs(files: Iterator[Path], steps_per_beat: int,
+          done: set[str] | frozenset = frozenset()) -> Iterator[tuple[str, bytes | None, int]]:
+    """Work for the pool: each file (or archive member) not in ``done`` (a resumed build's)."""
+    for f in files:
+        if is_archive(f):
+            for name, data in iter_archive(f, done):
+                yield name, data, steps_per_beat
+        elif str(f) not in done:
+            yield str(f), None, steps_per_beat
+
+
+def _bounded_map(func, jobs: Iterator, workers: int) -> Iterator[dict]:
+    """``map`` over a process pool with at most ``4 * workers`` jobs in flight (flat memory)."""
+    if workers <= 1:
+        for job in jobs:
+            yield func(job)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        pending = set()
+        for job in jobs:
+            pending.add(pool.submit(func, job))
+            if len(pending) >= 4 * workers:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    yield fut.result()
+        for fut in pending:
+            yield fut.result()
+
+
+def _array_specs() -> dict[str, tuple[np.dtype, tuple[int, ...]]]:
+    from ..analysis.drum_map import NUM_CLASSES
+
+    F = len(FEATURE_NAMES)
+    return {"hits": (np.dtype(np.uint8), (NUM_CLASSES,)), "velocity": (np.dtype(np.uint8), (NUM_CLASSES,)),
+            "offset": (np.dtype(np.int8), (NUM_CLASSES,)), "features": (np.dtype(np.float16), (F,)),
+            "features_aug": (np.dtype(np.float16), (F,)), "reference": (np.dtype(np.int32), ())}
+
+
+class _ArrayWriter:
+    """Appends per-song arrays to raw files, then turns them into ``.npy`` (chunked copies).
+
+    ``rows`` steps already in the raw files (a resumed build) are kept; anything written after
+    them (by a build killed mid-song) is cut off first.
+    """
+
+    def __init__(self, out_dir: Path, rows: int = 0) -> None:
+        self.out_dir = out_dir
+        self.specs = _array_specs()
+        self.rows = rows
+        self.handles: dict[str, object] = {}
+        for key, (dtype, tail) in self.specs.items():
+            raw = out_dir / f".{key}.raw"
+            handle = open(raw, "r+b" if raw.exists() and rows else "wb")
+            handle.truncate(rows * dtype.itemsize * int(np.prod(tail, dtype=np.int64)))
+            handle.seek(0, os.SEEK_END)
+            self.handles[key] = handle
+
+    def append(self, arrays: dict[str, np.ndarray]) -> None:
+        for key, (dtype, tail) in self.specs.items():
+            a = np.ascontiguousarray(arrays[key], dtype=dtype)
+            if a.shape[1:] != tail:
+                raise CorpusError(f"array {key} has shape {a.shape}, expected (steps, {tail})")
+            self.handles[key].write(a.tobytes())
+        self.rows += int(arrays["hits"].shape[0])
+
+    def flush(self) -> None:
+        for handle in self.handles.values():
+            handle.flush()
+
+    def finish(self) -> None:
+        """Write every ``KEY.npy`` (atomically); the raw files stay until :meth:`remove_raw`.
+
+        A ``.npy`` file is a header followed by the array's bytes in C order, which is what the raw
+        file holds: the header is written, then the raw bytes are copied in 16 MB chunks (no memory
+        map, whose written pages would count against the process however large the corpus)."""
+        import shutil
+
+        for key, handle in self.handles.items():
+            handle.close()
+            dtype, tail = self.specs[key]
+            raw = self.out_dir / f".{key}.raw"
+            final = self.out_dir / f"{key}.npy"
+            tmp = self.out_dir / f".{key}.npy.part"
+            size = self.rows * dtype.itemsize * int(np.prod(tail, dtype=np.int64))
+            header = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False,
+                      "shape": (self.rows, *tail)}
+            with open(raw, "rb") as src, open(tmp, "wb") as out:
+                np.lib.format.write_array_header_2_0(out, header)
+                shutil.copyfileobj(src, out, 1 << 24)
+                if src.tell() != size:
+                    raise CorpusError(f"{raw} holds {src.tell()} bytes, expected {size}")
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, final)
+
+    def remove_raw(self) -> None:
+        for key in self.specs:
+            (self.out_dir / f".{key}.raw").unlink(missing_ok=True)
+
+    def close(self) -> None:
+        for handle in self.handles.values():
+            if not handle.closed:
+                handle.close()
+
+
+JOURNAL = ".tokenise.journal"
+
+
+def _read_journal(out_dir: Path, header: dict) -> list[dict] | None:
+    """The entries of an interrupted build with the same inputs, or ``None`` (start afresh).
+    A last line cut short by a kill is dropped (and cut from the file)."""
+    path = out_dir / JOURNAL
+    if not path.exists():
+        return None
+    entries, good = [], 0
+    with open(path, "rb") as f:
+        first = f.readline()
+        try:
+            if json.loads(first) != header:
+                logger.warning("%s: an interrupted build of other inputs or settings is here; starting afresh", out_dir)
+                return None
+        except ValueError:
+            return None
+        good = f.tell()
+        for line in f:
+            try:
+                entries.append(json.loads(line))
+            except ValueError:
+                break  # cut short by a kill: everything after it is redone
+            good += len(line)
+    with open(path, "r+b") as f:
+        f.truncate(good)
+    return entries
+
+
+def build_corpus(
+    inputs: list[str | Path],
+    out_dir: str | Path,
+    steps_per_beat: int = 2,
+    workers: int | None = None,
+    progress: bool = True,
+) -> BuildResult:
+    """Tokenise every MIDI file under ``inputs`` (folders, files, archives) into ``out_dir``.
+
+    Memory stays flat whatever the number of files: results are appended to raw array files
+    and to a journal (``.tokenise.journal``, one line per file) as they come, at most a few files
+    in flight. A build that is interrupted (even by ``kill -9``) resumes when the same command
+    is run again: files in the journal are not read again, and array rows written after the
+    journal's last complete line are cut off. ``songs.json`` and the ``.npy`` arrays are written
+    at the end; the journal and raw files are then removed.
+
+    Returns
+    -------
+    BuildResult
+        ``summary`` is also written to ``out_dir/summary.json``.
+    """
+    from ..config import SUPPORTED_STEPS_PER_BEAT
+    from ..errors import ConfigError
+
+    if steps_per_beat not in SUPPORTED_STEPS_PER_BEAT:
+        raise ConfigError(f"steps_per_beat must be one of {SUPPORTED_STEPS_PER_BEAT}")
+    started = time.perf_counter()
+    roots = [Path(p) for p in inputs]
+    missing = [p for p in roots if not p.exists()]
+    gmd = read_gmd_info(roots)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    workers = workers or os.cpu_count() or 1
+    header = {"journal": 1, "inputs": [str(p.resolve()) for p in roots], "steps_per_beat": steps_per_beat,
+              "feature_names": list(FEATURE_NAMES)}
+
+    skipped: Counter = Counter({"missing_path": len(missing)} if missing else {})
+    by_source: dict[str, Counter] = {}
+    examples: dict[str, str] = {}
+    seen_md5: set[str] = set()
+    totals: Counter = Counter()  # songs, regridded, drum_only, split:*
+    done: set[str] = set()
+
+    def count(entry: dict) -> None:
+        counts = by_source.setdefault(entry["source"], Counter())
+        reason = entry.get("skipped")
+        if reason:
+            skipped[reason] += 1
+            counts[f"skipped_{reason}"] += 1
+            if entry.get("message"):
+                examples.setdefault(reason, entry["message"])
+            return
+        song = entry["song"]
+        seen_md5.add(song["md5"])
+        counts["kept"] += 1
+        counts["regridded"] += song["grid"] == "regridded"
+        totals.update(songs=1, steps=song["steps"], regridded=song["grid"] == "regridded",
+                      drum_only=song["drum_only"], **{f"split:{song['split']}": 1})
+
+    entries = _read_journal(out_dir, header)
+    resumed = entries is not None
+    for entry in entries or []:
+        done.add(entry["path"])
+        count(entry)
+    if resumed:
+        logger.info("resuming %s: %d files done", out_dir, len(done))
+    journal = open(out_dir / JOURNAL, "ab" if resumed else "wb")
+    if not resumed:
+        journal.write(json.dumps(header).encode() + b"\n")
+    writer = _ArrayWriter(out_dir, totals["steps"])
+    seen_files = len(done)
+
+    def record(entry: dict) -> None:
+        writer.flush()  # the arrays first: a journal line promises its rows are on disk
+        journal.write(json.dumps(entry).encode() + b"\n")
+        journal.flush()
+        count(entry)
+
+    try:
+        jobs = _jobs(iter_midi_files([p for p in roots if p.exists()]), steps_per_beat, done)
+        for res in _progress(_bounded_map(_encode_one, jobs, workers), None, progress, len(done)):
+            seen_files += 1
+            path = Path(res["path"])
+            source = source_of(path, roots)
+            if "error" in res:
+                record({"path": res["path"], "source": source, "skipped": res["error"], "message": res["message"]})
+                continue
+            if res["md5"] in seen_md5:
+                record({"path": res["path"], "source": source, "skipped": "duplicate"})
+                continue
+            labels = gmd.get(path.resolve(), {}) if MEMBER_SEP not in str(path) else {}
+            split = labels.get("split") or split_for(res["md5"])
+            song = {
+                "steps": int(res["hits"].shape[0]), "path": str(path),
+                "md5": res["md5"], "source": source, "split": split,
+                "drum_only": bool(res["info"]["drum_only"]), "style": labels.get("genre", "none") or "none",
+                "gmd": labels or None, "grid": res["info"].get("grid", "file"),
+                **{k: res["info"][k] for k in ("bars", "seconds", "tempos", "meters", "off_grid_share")},
+            }
+            writer.append(res)
+            record({"path": res["path"], "source": source, "song": song})
+        if not totals["songs"]:
+            raise CorpusError(f"no usable songs among {seen_files} files (skipped: {dict(skipped)})")
+        journal.close()
+        writer.finish()
+        _write_songs_json(out_dir)
+    finally:
+        writer.close()
+        if not journal.closed:
+            journal.close()
+    summary = {
+        "songs": int(totals["songs"]),
+        "steps": int(totals["steps"]),
+        "files": seen_files + len(missing),
+        "skipped": dict(sorted(skipped.items())),
+        "skipped_examples": examples,
+        "by_source": {k: dict(sorted(v.items())) for k, v in sorted(by_source.items())},
+        "regridded": int(totals["regridded"]),
+        "drum_only_songs": int(totals["drum_only"]),
+        "splits": {s: int(totals[f"split:{s}"]) for s in SPLITS},
+        "steps_per_beat": steps_per_beat,
+        "feature_names": list(FEATURE_NAMES),
+        "bytes_per_step": int(sum(np.load(out_dir / f"{k}.npy", mmap_mode="r")[:1].nbytes for k in ARRAYS)),
+        "seconds": round(time.perf_counter() - started, 2),
+        "resumed": resumed,
+        "inputs": [str(p) for p in roots],
+    }
+    atomic_write_text(out_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
+    (out_dir / JOURNAL).unlink()  # the build is complete: nothing to resume
+    writer.remove_raw()
+    logger.info("corpus %s: %d songs, %d steps, skipped %s", out_dir, totals["songs"], totals["steps"], dict(skipped))
+    return BuildResult(summary, out_dir)
+
+
+def _write_songs_json(out_dir: Path) -> None:
+    """``songs.json`` from the journal, one song at a time (index and start in journal order)."""
+    start, index = 0, 0
+    tmp = out_dir / ".songs.json.part"
+    with open(out_dir / JOURNAL, "rb") as src, open(tmp, "wb") as out:
+        src.readline()
+        out.write(b"[")
+        for line in src:
+            song = json.loads(line).get("song")
+            if song is None:
+                continue
+            song = {"index": index, "start": start, **song}
+            out.write((b",\n" if index else b"\n") + json.dumps(song).encode())
+            start += song["steps"]
+            index += 1
+        out.write(b"\n]\n")
+    os.replace(tmp, out_dir / "songs.json")
+
+
+def _progress(iterable, total: int | None, enabled: bool, initial: int = 0):
+    if not enabled:
+        return iterable
+    from tqdm import tqdm
+
+    return tqdm(iterable, total=total, initial=initial, unit="file", desc="tokenise", dynamic_ncols=True)
+
+
+class Corpus:
+    """Read-only view of a corpus directory (arrays memory-mapped)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            self.summary = json.loads((self.path / "summary.json").read_text())
+            self.songs: list[dict] = json.loads((self.path / "songs.json").read_text())
+            self.hits = np.load(self.path / "hits.npy", mmap_mode="r")
+            self.velocity = np.load(self.path / "velocity.npy", mmap_mode="r")
+            self.offset = np.load(self.path / "offset.npy", mmap_mode="r")
+            self.features = np.load(self.path / "features.npy", mmap_mode="r")
+            aug = self.path / "features_aug.npy"
+            self.features_aug = np.load(aug, mmap_mode="r") if aug.exists() else self.features
+            ref = self.path / "reference.npy"
+            self.reference = (np.load(ref, mmap_mode="r") if ref.exists()
+                              else np.full(self.hits.shape[0], -1, np.int32))
+        except FileNotFoundError as exc:
+            raise CorpusError(f"not a corpus directory (missing {Path(exc.filename).name})", self.path) from exc
+        except (OSError, ValueError) as exc:
+            raise CorpusError(f"cannot read corpus: {exc}", self.path) from exc
+
+    @property
+    def steps_per_beat(self) -> int:
+        return int(self.summary["steps_per_beat"])
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        return tuple(self.summary["feature_names"])
+
+    def select(self, split: str | None = None, sources: tuple[str, ...] = ()) -> list[dict]:
+        """Songs of one split whose source contains any of ``sources`` (all if empty)."""
+        return [
+            s for s in self.songs
+            if (split is None or s["split"] == split)
+            and (not sources or any(src in s["source"] for src in sources))
+        ]
+
+    def arrays(self, song: dict, lo: int = 0, hi: int | None = None, augmented: bool = False) -> dict[str, np.ndarray]:
+        """One song's arrays (steps ``lo..hi`` of it), decoded to float32 (hits as float32 0/1).
+
+        ``reference`` stays song-local (``-1`` where none).
+        """
+        hi = song["steps"] if hi is None else min(hi, song["steps"])
+        a, b = song["start"] + lo, song["start"] + hi
+        feats = self.features_aug if augmented else self.features
+        return {
+            "hits": np.asarray(self.hits[a:b], np.float32),
+            "velocity": np.asarray(self.velocity[a:b], np.float32) / 127.0,
+            "offset": np.asarray(self.offset[a:b], np.float32) / 127.0,
+            "features": np.asarray(feats[a:b], np.float32),
+            "reference": np.asarray(self.reference[a:b], np.int64),
+        }

@@ -377,3 +377,50 @@ def constant_tempo_grid(tempo: TempoMap, qpm: float, phase: float, end_time: flo
         qpm=np.full(bar_of.size, qpm, np.float32),
         tempo_map=tempo,
     )
+
+
+def grid_from_beats(tempo: TempoMap, beats: np.ndarray, positions: np.ndarray, end_time: float,
+                    steps_per_beat: int = 2) -> Grid:
+    """A grid on given beats (seconds) with bars where ``positions`` (each beat's place in its
+    bar, 0 = downbeat) say.
+
+    Each beat is cut into ``steps_per_beat`` equal steps, so the grid follows the beats as the
+    tempo drifts. A bar of ``n`` beats gets the meter ``n/4``; beats before the first downbeat form
+    a pickup bar. Steps that start more than half a step before 0 s or after ``end_time`` are left
+    out. ``tempo`` (the file's own tempo map) turns the seconds into the file's ticks, so drums
+    written on this grid land where the music is.
+    """
+    beats = np.asarray(beats, np.float64)
+    positions = np.asarray(positions, np.int64)
+    if beats.size < 2:
+        raise EmptySongError("too few beats for a grid")
+    frac = np.arange(steps_per_beat) / steps_per_beat
+    times = (beats[:-1, None] + np.diff(beats)[:, None] * frac[None, :]).ravel()
+    step_beat = np.repeat(np.arange(beats.size - 1), steps_per_beat)
+    step_len = np.repeat(np.diff(beats) / steps_per_beat, steps_per_beat)
+    keep = (times >= -0.5 * step_len) & (times < end_time)
+    first, last = int(np.argmax(keep)), int(keep.size - np.argmax(keep[::-1]))
+    times, step_beat = times[first:last], step_beat[first:last]
+    if times.size > MAX_STEPS:
+        raise SongTooLongError(f"song is longer than {MAX_STEPS} grid steps")
+    downbeat_step = (positions[step_beat] == 0) & (np.arange(times.size) % steps_per_beat == (-first) % steps_per_beat)
+    downbeat_step[0] = True
+    bar_starts = np.nonzero(downbeat_step)[0].astype(np.int64)
+    lengths = np.diff(np.append(bar_starts, times.size)).astype(np.int64)
+    bar_of = np.repeat(np.arange(lengths.size, dtype=np.int32), lengths)
+    step_in_bar = (np.arange(times.size) - bar_starts[bar_of]).astype(np.int16)
+    end = times[-1] + (beats[step_beat[-1] + 1] - beats[step_beat[-1]]) / steps_per_beat
+    all_times = np.append(times, end)
+    beats_in_bar = np.maximum(1, np.round(lengths / steps_per_beat)).astype(np.int16)
+    return Grid(
+        steps_per_beat=int(steps_per_beat),
+        ticks=tempo.time_to_tick(all_times),
+        times=all_times,
+        bar=bar_of,
+        step_in_bar=step_in_bar,
+        bar_length=lengths[bar_of].astype(np.int16),
+        bar_starts=bar_starts,
+        meters=np.stack([beats_in_bar, np.full_like(beats_in_bar, 4)], axis=1),
+        qpm=(60.0 / (np.diff(all_times) * steps_per_beat)).astype(np.float32),
+        tempo_map=tempo,
+    )

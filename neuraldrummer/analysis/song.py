@@ -14,7 +14,10 @@ from .drum_map import PITCH_TO_CLASS
 from .drums import DrumArrays, decode_drum_ticks, decode_drums, encode_drums
 from ..errors import EmptySongError, NoPitchedNotesError
 from .features import FEATURE_NAMES, analyse_song, pitched_note_arrays
-from .grid import MISFIT_SHARE, Grid, build_grid, constant_tempo_grid, estimate_tempo, off_grid_share
+from .beat import constant_tempo_beats, off_beat_grid_share, onset_weights, shifted_tempo_map_beats, track_beats
+from .grid import (MISFIT_SHARE, Grid, build_grid, constant_tempo_grid, estimate_tempo, grid_from_beats,
+                   off_grid_share)
+from .meter import estimate_bars
 from ..io.midi import LoadedMidi, load_midi, require_notes, write_midi
 
 logger = logging.getLogger(__name__)
@@ -64,15 +67,32 @@ def marker_times(loaded: LoadedMidi, grid: Grid) -> np.ndarray:
     return grid.tempo_map.tick_to_time(np.asarray(ticks, np.float64)) if ticks else np.zeros(0)
 
 
-def fit_grid(loaded: LoadedMidi, steps_per_beat: int, regrid: str = "auto") -> tuple[Grid, dict]:
-    """The song's grid, and how well its tempo map fits its notes.
+def _declares_short_bars(grid: Grid) -> bool:
+    """Does the file declare bars of fewer than three quarter notes (1/4, 2/4) for most of the song?
+    Songs played in by hand are saved so; a groove needs the music's own bar."""
+    quarters = grid.meters[:, 0] * 4.0 / np.maximum(grid.meters[:, 1], 1)
+    return bool(np.mean(quarters < 3) > 0.5)
+
+
+def fit_grid(loaded: LoadedMidi, steps_per_beat: int, regrid: str = "auto",
+             beats_per_bar: int | None = None) -> tuple[Grid, dict]:
+    """The song's grid, and how it was found.
 
     The share of pitched onsets (drum onsets for drum-only files) off the 16th grid of the
-    file's own tempo map measures the fit. Above :data:`~neuraldrummer.analysis.grid.MISFIT_SHARE` the
-    map does not fit (typically a file saying 120 bpm while the music plays at another
-    tempo): with ``regrid="auto"`` a constant tempo and its phase are estimated from the
-    notes, and that grid is used if it fits. ``info["grid"]`` is ``"file"``, ``"regridded"``
-    or ``"misfit"`` (no grid found that fits; the file's own is kept).
+    file's own tempo map measures the fit. Where the map fits and the file's meter has bars of
+    three quarter notes or more, the file's grid is used (``info["grid"] = "file"``).
+    Otherwise, with ``regrid="auto"``, the beats and bars come from the music:
+
+    * beats (:func:`_beats_from_music`): the file's tempo map shifted to fit the onsets, one
+      constant tempo, or the dynamic-programming beat tracker whose beats follow the tempo as it
+      drifts, the simplest that fits (``info["beat_source"]``); a grid on them is used if at most
+      :data:`REGRID_ACCEPT_SHARE` of the onsets are off it;
+    * bars: ``beats_per_bar`` (default 4) by the Viterbi of :mod:`~neuraldrummer.analysis.meter`
+      over the downbeat evidence of the bass, held notes and harmonic changes.
+
+    ``info["grid"]`` is then ``"beats"`` (``"regridded"`` for one constant tempo). If no beats
+    fit, the file's grid is kept (``"misfit"`` if it does not fit either). Drum-only files get one
+    constant tempo. ``regrid="off"`` keeps the file's grid always.
     """
     pm = loaded.pm
     grid = build_grid(pm, steps_per_beat)
@@ -83,22 +103,73 @@ def fit_grid(loaded: LoadedMidi, steps_per_beat: int, regrid: str = "auto") -> t
     grid16 = grid if steps_per_beat == 4 else build_grid(pm, 4)
     share = off_grid_share(grid16, onsets)
     info = {"grid": "file", "off_grid_share": round(share, 4)}
-    if share <= MISFIT_SHARE:
+    short_bars = _declares_short_bars(grid)
+    fits = share <= MISFIT_SHARE
+    if (fits and not short_bars and beats_per_bar is None) or regrid != "auto" or onsets.size < 16:
+        if not fits:
+            info["grid"] = "misfit"
         return grid, info
-    info["grid"] = "misfit"
-    if regrid != "auto" or onsets.size < 16:
-        return grid, info
-    qpm, phase = estimate_tempo(np.unique(np.round(onsets, 3)))
-    bass = notes["start"][notes["is_bass"]] if notes["start"].size else onsets
     end = pm.get_end_time()
-    new16 = constant_tempo_grid(grid.tempo_map, qpm, phase, end, 4, bass, onsets)
-    new_share = off_grid_share(new16, onsets)
-    info.update(estimated_qpm=round(qpm, 3), regridded_off_grid_share=round(new_share, 4))
-    if new_share <= REGRID_ACCEPT_SHARE and new_share <= share - REGRID_MIN_GAIN:
-        info["grid"] = "regridded"
-        grid = new16 if steps_per_beat == 4 else constant_tempo_grid(grid.tempo_map, qpm, phase, end,
-                                                                     steps_per_beat, bass, onsets)
+    if notes["start"].size < 16:  # drum-only: one constant tempo, bars where the onsets fall most
+        if fits:
+            return grid, info
+        qpm, phase = estimate_tempo(np.unique(np.round(onsets, 3)))
+        new16 = constant_tempo_grid(grid.tempo_map, qpm, phase, end, 4, onsets, onsets)
+        new_share = off_grid_share(new16, onsets)
+        info.update(grid="misfit", estimated_qpm=round(qpm, 3), regridded_off_grid_share=round(new_share, 4))
+        if new_share <= REGRID_ACCEPT_SHARE and new_share <= share - REGRID_MIN_GAIN:
+            info["grid"] = "regridded"
+            grid = new16 if steps_per_beat == 4 else constant_tempo_grid(grid.tempo_map, qpm, phase, end,
+                                                                         steps_per_beat, onsets, onsets)
+        return grid, info
+    weights = onset_weights(notes["velocity"], notes["is_bass"])
+    source, beats, beat_share, qpm = _beats_from_music(grid.tempo_map, onsets, weights, end)
+    if beat_share <= REGRID_ACCEPT_SHARE and (fits or beat_share <= share - REGRID_MIN_GAIN):
+        n = int(beats_per_bar or 4)
+        positions = estimate_bars(beats, notes, n)
+        new = grid_from_beats(grid.tempo_map, beats, positions, end, steps_per_beat)
+        info.update(grid="regridded" if source == "constant" else "beats", beat_source=source,
+                    beats_off_grid_share=round(beat_share, 4), estimated_qpm=round(qpm, 3), beats_per_bar=n,
+                    beats_per_bar_forced=beats_per_bar is not None,
+                    file_meters=sorted({f"{a}/{b}" for a, b in grid.meters.tolist()}))
+        return new, info
+    if not fits:
+        info.update(grid="misfit", estimated_qpm=round(qpm, 3), regridded_off_grid_share=round(beat_share, 4))
     return grid, info
+
+
+#: a beat source further down the list is taken only if its share of onsets off the grid is lower by this
+SIMPLER_BEATS_MARGIN = 0.03
+
+
+def _beats_from_music(tempo, onsets: np.ndarray, weights: np.ndarray, end: float) -> tuple[str, np.ndarray, float, float]:
+    """The beats that fit the onsets, from the simplest source that fits: the file's tempo map
+    shifted (taken whenever it fits), else the better of one constant tempo and the
+    dynamic-programming tracker (the tracker only if clearly better). Returns (source, beats, share of
+    onsets off their 16ths and triplets, see :func:`~neuraldrummer.analysis.beat.off_beat_grid_share`,
+    median bpm)."""
+    best = None
+    for source in ("tempo_map", "constant", "tracked"):
+        if source == "tempo_map":
+            beats = shifted_tempo_map_beats(tempo, onsets, weights, end)
+        elif source == "constant":
+            qpm, phase = estimate_tempo(np.unique(np.round(onsets, 3)))
+            beats = constant_tempo_beats(qpm, phase, onsets, weights, end)
+            file_qpm = 60.0 / float(np.median(np.diff(best[1])))
+            if abs(qpm / file_qpm - 1.0) < 0.01:
+                # the steadiest tempo in the notes is the file's own: its map is right and the notes are
+                # loose (rubato, 32nds); keep its beats, vouched for by how well that tempo fits
+                best = ("tempo_map", best[1], min(best[2], off_beat_grid_share(beats, onsets)))
+                break
+        else:
+            beats = track_beats(onsets, weights, end)
+        share = off_beat_grid_share(beats, onsets)
+        if best is None or share < best[2] - SIMPLER_BEATS_MARGIN:
+            best = (source, beats, share)
+        if best[2] <= (REGRID_ACCEPT_SHARE if source == "tempo_map" else 0.05):
+            break  # the file's own tempo map, shifted, fits: it knows the tempo changes; or good enough
+    source, beats, share = best
+    return source, beats, share, 60.0 / float(np.median(np.diff(beats)))
 
 
 def encode_song(
@@ -108,6 +179,7 @@ def encode_song(
     require_pitched: bool = False,
     regrid: str = "auto",
     drop_instrument: int | None = None,
+    beats_per_bar: int | None = None,
 ) -> EncodedSong:
     """Load a song (if given a path) and put it on its grid (see :func:`fit_grid`).
 
@@ -122,7 +194,7 @@ def encode_song(
     if require_pitched and pitched == 0:
         raise NoPitchedNotesError("song has no pitched (non-drum) notes to drum along to", loaded.path)
     try:
-        grid, fit = fit_grid(loaded, steps_per_beat, regrid)
+        grid, fit = fit_grid(loaded, steps_per_beat, regrid, beats_per_bar)
     except EmptySongError as exc:
         raise EmptySongError(exc.message, loaded.path) from exc
     except Exception as exc:  # re-raise our own errors with the path attached

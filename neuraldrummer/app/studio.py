@@ -142,7 +142,8 @@ class DrumStudio:
             return
         self._say("drumming ...")
         settings = self.settings()
-        self.drums = generate(self.runtime, self.song.features, settings, reference=self.song.reference)
+        self.drums = generate(self.runtime, self.song.features, settings.for_song(self.song.info),
+                              reference=self.song.reference)
         self.takes = 0
         self._publish(settings, f"{int(self.drums.hits.sum())} drum hits")
 
@@ -157,7 +158,7 @@ class DrumStudio:
         r1 = int(grid.bar_starts[last]) if last < grid.num_bars else grid.num_steps
         self.takes += 1
         settings = self.settings(seed=self.seed.value * 1000 + self.takes)
-        self.drums = generate(self.runtime, self.song.features, settings, prompt=self.drums,
+        self.drums = generate(self.runtime, self.song.features, settings.for_song(self.song.info), prompt=self.drums,
                               reference=self.song.reference, redo=(r0, r1))
         self._publish(settings, f"bars {first}-{last} drawn again (take {self.takes})", (r0, r1), first - 1)
 

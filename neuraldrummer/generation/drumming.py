@@ -27,6 +27,17 @@ class DrumResult:
     info: dict = field(default_factory=dict)
 
 
+def grid_reason(info: dict) -> str:
+    """Why the file's own grid was not used, in words (``info`` from ``encode_song``)."""
+    meters = ", ".join(info.get("file_meters", [])) or "none"
+    if info.get("off_grid_share", 0.0) > 0.5:
+        return (f"the tempo map does not fit the notes ({100 * info['off_grid_share']:.0f}% of onsets off its "
+                f"16th grid) and its meter ({meters}) says nothing of the bar")
+    if info.get("beats_per_bar_forced"):
+        return f"the bar is set to {info['beats_per_bar']} beats"
+    return f"the file's meter ({meters}) has bars shorter than the music's"
+
+
 def default_output_path(input_path: Path) -> Path:
     """``song.mid`` -> ``song_drums.mid`` beside it (never the input itself)."""
     return input_path.with_name(f"{input_path.stem}_drums.mid")
@@ -40,8 +51,13 @@ def drum_song(input_path: str | Path, output_path: str | Path | None, model: str
     started = time.perf_counter()
     settings = settings or GenerationSettings()
     runtime = model if isinstance(model, DrummerRuntime) else DrummerRuntime.load(model)
-    song = encode_song(input_path, runtime.config.steps_per_beat, runtime.config.feature_names, require_pitched=True)
-    if song.info.get("grid") == "regridded":
+    song = encode_song(input_path, runtime.config.steps_per_beat, runtime.config.feature_names, require_pitched=True,
+                       regrid=settings.regrid, beats_per_bar=settings.beats_per_bar)
+    if song.info.get("grid") == "beats":
+        logger.warning("%s: %s; drumming on the beats and %d-beat bars found in the music (%.1f bpm; "
+                       "--keep-grid keeps the file's grid, --meter N/4 sets the bar)", input_path,
+                       grid_reason(song.info), song.info["beats_per_bar"], song.info["estimated_qpm"])
+    elif song.info.get("grid") == "regridded":
         logger.warning("%s: the tempo map does not fit the notes (%.0f%% of onsets off its 16th grid); "
                        "drumming on a grid re-estimated from the notes (%.1f bpm)", input_path,
                        100 * song.info["off_grid_share"], song.info["estimated_qpm"])
@@ -49,7 +65,7 @@ def drum_song(input_path: str | Path, output_path: str | Path | None, model: str
         logger.warning("%s: the tempo map does not fit the notes (%.0f%% of onsets off its 16th grid) "
                        "and no steady tempo was found; drumming on the file's own grid", input_path,
                        100 * song.info["off_grid_share"])
-    drums = generate(runtime, song.features, settings, reference=song.reference)
+    drums = generate(runtime, song.features, settings.for_song(song.info), reference=song.reference)
     out = None
     if output_path is not None:
         out = write_drummed_song(song.loaded, drums, song.grid, output_path, keep_drums=keep_drums,
@@ -83,7 +99,8 @@ def redo_bars(input_path: str | Path, output_path: str | Path, model: str | Path
     started = time.perf_counter()
     settings = settings or GenerationSettings()
     runtime = model if isinstance(model, DrummerRuntime) else DrummerRuntime.load(model)
-    song = encode_song(input_path, runtime.config.steps_per_beat, runtime.config.feature_names, require_pitched=True)
+    song = encode_song(input_path, runtime.config.steps_per_beat, runtime.config.feature_names, require_pitched=True,
+                       regrid=settings.regrid, beats_per_bar=settings.beats_per_bar)
     if not song.has_drums:
         raise NoDrumsError("no drums to keep around the bars to redo (drum the song first)", input_path)
     grid = song.grid
@@ -92,7 +109,8 @@ def redo_bars(input_path: str | Path, output_path: str | Path, model: str | Path
         raise ConfigError(f"bars {first}-{last} are not all in the song (bars 1-{grid.num_bars})", input_path)
     r0 = int(grid.bar_starts[first - 1])
     r1 = int(grid.bar_starts[last]) if last < grid.num_bars else grid.num_steps
-    drums = generate(runtime, song.features, settings, prompt=song.drums, reference=song.reference, redo=(r0, r1))
+    drums = generate(runtime, song.features, settings.for_song(song.info), prompt=song.drums, reference=song.reference,
+                     redo=(r0, r1))
     out = write_midi(splice_drums(song.loaded, drums, grid.ticks, r0, r1, settings.quantized), output_path,
                      input_path)
     return DrumResult(out, drums, song, time.perf_counter() - started)

@@ -1,0 +1,96 @@
+"""Songs played by hand: does the drummer find the beat and the bar, and play a groove in time?
+
+For every song of a folder with beat annotations (POP909's ``NNN_beat_midi.txt`` in
+``SONGS/annotations/``): drum it with defaults (in a temporary folder, as ``drum`` would),
+read the drum notes back from the written file and score them against the annotated beats and
+downbeats (``neuraldrummer.evaluation.groove``). Also scores the grid the drummer used (its
+beats and bar lines) and the dynamic-programming tracker alone (beats from the notes only, the
+file's tempo map ignored) with ``mir_eval``'s F-measure.
+
+    python benchmarks/check_handplayed.py ../shared/data/drumless [--json reports/handplayed.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+import warnings
+
+import numpy as np
+import pretty_midi
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import write_result  # noqa: E402
+
+from neuraldrummer import DrummerRuntime, GenerationSettings, drum_song  # noqa: E402
+from neuraldrummer.analysis.beat import onset_weights, track_beats  # noqa: E402
+from neuraldrummer.analysis.features import pitched_note_arrays  # noqa: E402
+from neuraldrummer.app.cli_drum import default_model_dir  # noqa: E402
+from neuraldrummer.evaluation.groove import beat_scores, groove_measures, read_beat_annotation  # noqa: E402
+
+ROWS = ("on_grid", "kick_on_downbeats", "backbeat", "top_sound_share", "hits_per_beat")
+
+
+def main() -> None:
+    warnings.filterwarnings("ignore", message="Estimated beats are empty")
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("songs", type=Path)
+    ap.add_argument("--annotations", type=Path, help="default: SONGS/annotations")
+    ap.add_argument("--model", default=None)
+    ap.add_argument("--json", type=Path)
+    ap.add_argument("--start", default="auto", help="start pattern (drum --start); default auto")
+    ap.add_argument("--only", nargs="*", help="song names (e.g. 001 017) to check; default all")
+    args = ap.parse_args()
+    ann_dir = args.annotations or args.songs / "annotations"
+    runtime = DrummerRuntime.load(args.model or default_model_dir())
+    per_song = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for path in sorted(args.songs.glob("*.mid")):
+            ann = ann_dir / f"{path.stem}_beat_midi.txt"
+            if not ann.exists() or (args.only and path.stem not in args.only):
+                continue
+            ref_beats, ref_down = read_beat_annotation(ann)
+            out = Path(tmp) / f"{path.stem}_drums.mid"
+            result = drum_song(path, out, runtime, GenerationSettings(start=args.start))
+            pm = pretty_midi.PrettyMIDI(str(out))
+            drums = [n for i in pm.instruments if i.is_drum for n in i.notes]
+            g = groove_measures(np.array([n.start for n in drums]), np.array([n.pitch for n in drums]),
+                                ref_beats, ref_down)
+            grid = result.song.grid
+            on_beat = grid.step_in_bar % grid.steps_per_beat == 0
+            beats = grid.starts[on_beat]
+            down = grid.starts[grid.step_in_bar == 0]
+            s = beat_scores(beats, down, ref_beats, ref_down)
+            notes = pitched_note_arrays(result.song.loaded.pm)
+            tracked = track_beats(notes["start"], onset_weights(notes["velocity"], notes["is_bass"]),
+                                  result.song.loaded.pm.get_end_time())
+            s["tracker_alone_beat_f"] = beat_scores(tracked, tracked[:1], ref_beats, ref_down)["beat_f"]
+            row = {"song": path.name, "grid": result.song.info.get("grid"), **g, **s}
+            per_song.append(row)
+            print(f"{path.name}: grid {row['grid']}, beat F {s['beat_f']:.2f}, downbeat F {s['downbeat_f']:.2f}, "
+                  f"tracker alone {s['tracker_alone_beat_f']:.2f} | on grid {g['on_grid']:.2f}, kick on downbeats "
+                  f"{g['kick_on_downbeats']:.2f}, backbeat {g['backbeat']:.2f}, top sound {g['top_sound_share']:.2f}, "
+                  f"hits/beat {g['hits_per_beat']:.2f} -> {'groove' if g['groove_in_time'] else 'no'}", flush=True)
+    n = len(per_song)
+    table = {
+        "songs": n,
+        "on_grid_ok": sum(r["on_grid"] >= 0.85 for r in per_song) / n,
+        "kick_on_downbeats_ok": sum(r["kick_on_downbeats"] >= 0.5 for r in per_song) / n,
+        "backbeat_ok": sum(r["backbeat"] >= 0.6 for r in per_song) / n,
+        "one_sound_ok": sum(r["top_sound_share"] <= 0.7 for r in per_song) / n,
+        "hit_per_beat_ok": sum(r["hits_per_beat"] >= 1.0 for r in per_song) / n,
+        "groove_in_time": sum(r["groove_in_time"] for r in per_song) / n,
+        "beat_f_mean": float(np.mean([r["beat_f"] for r in per_song])),
+        "downbeat_f_mean": float(np.mean([r["downbeat_f"] for r in per_song])),
+        "tracker_alone_beat_f_mean": float(np.mean([r["tracker_alone_beat_f"] for r in per_song])),
+    }
+    print(" | ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in table.items()))
+    if args.json:
+        write_result("check_handplayed", {"table": table, "songs": per_song}, str(args.json))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,181 @@
+"""Beats of a song from its notes: for songs played by hand, whose tempo map may mean nothing.
+
+Three ways to the beats, tried in this order by :func:`neuraldrummer.analysis.song.fit_grid`:
+
+* **the file's tempo map, shifted** (:func:`shifted_tempo_map_beats`). Many songs played in by
+  hand were saved with a tempo map that follows the playing but starts at an arbitrary phase: the
+  music starts a fraction of a beat after tick 0, so every onset is off the file's own grid. In
+  the file's ticks the onsets are then periodic; the circular mean of the onset ticks on the 16th
+  note period gives the shift, and the 16th that carries the most onsets is the beat.
+* **one constant tempo** (:func:`constant_tempo_beats`, from
+  :func:`~neuraldrummer.analysis.grid.estimate_tempo`), for music played to a click whose file
+  says another tempo;
+* **a dynamic-programming beat tracker** (:func:`track_beats`, Ellis 2007, as in
+  ``librosa.beat.beat_track``) over the notes' onset strength, for files whose tempo map is
+  unrelated to the music. It trades beats on strong onsets against steady spacing, so the beats
+  follow the tempo as it drifts.
+
+Both return beat times in seconds; :mod:`.meter` then finds the bars.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .grid import TempoMap
+
+#: frames per second of the onset-strength envelope
+FPS = 100
+#: the tempo prior of the tracker: a log-normal around this many beats per minute ...
+PRIOR_BPM = 100.0
+#: ... with this standard deviation in octaves
+PRIOR_OCTAVES = 1.0
+#: how strongly the tracker holds a steady tempo (Ellis's "tightness"; librosa's default)
+TIGHTNESS = 100.0
+
+
+def onset_weights(velocity: np.ndarray, is_bass: np.ndarray) -> np.ndarray:
+    """Weight of each note onset in the beat evidence: louder notes and bass notes count more."""
+    return (np.asarray(velocity, np.float64) / 127.0 + 0.1) * (1.0 + np.asarray(is_bass, np.float64))
+
+
+def _circular_mean(x: np.ndarray, period: float, weights: np.ndarray) -> tuple[float, float]:
+    """Resultant length (0-1) and phase (in the units of ``x``, in ``[0, period)``)."""
+    z = (weights * np.exp(2j * np.pi * x / period)).sum() / max(float(weights.sum()), 1e-9)
+    return float(np.abs(z)), float((np.angle(z) / (2 * np.pi)) % 1.0 * period)
+
+
+def strongest_sixteenth(positions: np.ndarray, weights: np.ndarray) -> int:
+    """Which of the four 16ths of a beat (0-3) carries the most onset weight: the beat itself.
+
+    ``positions`` are onset positions in 16ths from any 16th line (fractions allowed)."""
+    pos = np.round(np.asarray(positions)).astype(np.int64) % 4
+    return int(np.argmax(np.bincount(pos, weights=weights, minlength=4)))
+
+
+def shifted_tempo_map_beats(tempo: TempoMap, onsets: np.ndarray, weights: np.ndarray,
+                            end_time: float) -> np.ndarray:
+    """Beats of the file's tempo map, shifted by a constant number of ticks to fit the onsets.
+
+    Parameters
+    ----------
+    tempo
+        The file's tempo map.
+    onsets, weights
+        ``(N,)`` note onset times (seconds) and their weights.
+    end_time
+        Seconds at which the song ends.
+
+    Returns
+    -------
+    ``(K,)`` float64 beat times in seconds, from the last beat at or before 0 s to the first
+    after ``end_time``.
+    """
+    ticks = tempo.time_to_tick(np.asarray(onsets, np.float64))
+    sixteenth = tempo.resolution / 4.0
+    _, phase = _circular_mean(ticks, sixteenth, weights)
+    beat = phase + strongest_sixteenth((ticks - phase) / sixteenth, weights) * sixteenth
+    beat -= np.ceil(beat / tempo.resolution) * tempo.resolution  # the last beat at or before tick 0
+    end_tick = float(tempo.time_to_tick(end_time)) + tempo.resolution
+    return tempo.tick_to_time(np.arange(beat, end_tick + 1e-9, tempo.resolution))
+
+
+def constant_tempo_beats(qpm: float, phase: float, onsets: np.ndarray, weights: np.ndarray,
+                         end_time: float) -> np.ndarray:
+    """Beats at one constant tempo whose 16ths pass through ``phase`` (seconds), on the 16th that
+    carries the most onsets, from the last beat at or before 0 s to the first after ``end_time``."""
+    beat = 60.0 / qpm
+    first = phase % (beat / 4)
+    first += strongest_sixteenth((np.asarray(onsets) - first) / (beat / 4), weights) * beat / 4
+    first -= np.ceil(first / beat) * beat
+    return first + beat * np.arange(int(np.ceil((end_time - first) / beat)) + 2)
+
+
+def off_beat_grid_share(beats: np.ndarray, onsets: np.ndarray, tolerance: float = 1 / 32) -> float:
+    """Share of ``onsets`` further than ``tolerance`` (in beats) from every 16th and every eighth-note
+    triplet of the local beat: how badly ``beats`` fit the music (triplet feels count as fitting)."""
+    beats, onsets = np.asarray(beats, np.float64), np.asarray(onsets, np.float64)
+    if onsets.size == 0 or beats.size < 2:
+        return 1.0
+    idx = np.clip(np.searchsorted(beats, onsets, side="right") - 1, 0, beats.size - 2)
+    frac = (onsets - beats[idx]) / np.maximum(beats[idx + 1] - beats[idx], 1e-9)
+    d16 = np.abs(frac * 4 - np.round(frac * 4)) / 4
+    d3 = np.abs(frac * 3 - np.round(frac * 3)) / 3
+    return float((np.minimum(d16, d3) > tolerance).mean())
+
+
+def onset_envelope(onsets: np.ndarray, weights: np.ndarray, end_time: float, fps: int = FPS) -> np.ndarray:
+    """``(N,)`` onset strength per frame: onset weights spread by a 20 ms Gaussian, unit variance."""
+    n = int(np.ceil(end_time * fps)) + 1
+    env = np.bincount(np.clip(np.round(np.asarray(onsets) * fps).astype(np.int64), 0, n - 1),
+                      weights=weights, minlength=n).astype(np.float64)
+    k = np.arange(-6, 7)
+    env = np.convolve(env, np.exp(-0.5 * (k / 2.0) ** 2), mode="same")
+    return env / max(float(env.std()), 1e-9)
+
+
+def estimate_beat_period(env: np.ndarray, fps: int = FPS, bpm_range: tuple[float, float] = (40.0, 200.0)) -> float:
+    """Beat period in frames: the autocorrelation peak of the envelope under a log-normal tempo prior."""
+    lags = np.arange(int(fps * 60 / bpm_range[1]), int(fps * 60 / bpm_range[0]) + 1)
+    x = env - env.mean()
+    spectrum = np.fft.rfft(x, 2 * x.size)
+    ac = np.fft.irfft(spectrum * np.conj(spectrum))[: x.size]
+    ac = ac[lags] / (x.size - lags)
+    bpm = 60.0 * fps / lags
+    prior = np.exp(-0.5 * (np.log2(bpm / PRIOR_BPM) / PRIOR_OCTAVES) ** 2)
+    return float(lags[int(np.argmax(np.maximum(ac, 0) * prior))])
+
+
+def track_beats(onsets: np.ndarray, weights: np.ndarray, end_time: float, fps: int = FPS,
+                tightness: float = TIGHTNESS) -> np.ndarray:
+    """Beat times (seconds) by dynamic programming over the notes' onset strength (Ellis 2007).
+
+    Each frame's score is its onset strength plus the best score of a previous beat between half
+    and twice the global beat period before it, less ``tightness`` times the squared log ratio of
+    that spacing to the period. Backtracking from the best final beat gives beats that sit on
+    strong onsets and drift with the tempo. Beats are extended at the global period to cover
+    0 s to ``end_time``, and moved to the 16th that carries the most onsets.
+    """
+    env = onset_envelope(onsets, weights, end_time, fps)
+    period = estimate_beat_period(env, fps)
+    k = np.arange(-int(period), int(period) + 1)
+    local = np.convolve(env, np.exp(-0.5 * (k * 32.0 / period) ** 2), mode="same")
+    window = np.arange(-int(round(2 * period)), -int(round(period / 2)) + 1)
+    cost = -tightness * np.log(-window / period) ** 2
+    n = local.size
+    score = local.copy()
+    back = np.full(n, -1, np.int64)
+    for t in range(n):
+        prev = t + window
+        ok = prev >= 0
+        if not ok.any():
+            continue
+        cand = score[prev[ok]] + cost[ok]
+        j = int(np.argmax(cand))
+        if cand[j] > 0:
+            score[t] = local[t] + cand[j]
+            back[t] = prev[ok][j]
+    # the last beat: the best-scoring local maximum in the final period
+    tail = np.arange(max(0, n - int(period)), n)
+    t = int(tail[np.argmax(score[tail])])
+    beats = []
+    while t >= 0:
+        beats.append(t)
+        t = int(back[t])
+    times = np.asarray(beats[::-1], np.float64) / fps
+    if times.size < 2:
+        times = np.arange(0.0, end_time + period / fps, period / fps)
+    step = period / fps
+    before = times[0] - step * np.arange(int(np.ceil(times[0] / step)), 0, -1)
+    after = times[-1] + step * np.arange(1, int(np.ceil((end_time - times[-1]) / step)) + 2)
+    times = np.concatenate([before, times, after])
+    # which 16th of the tracked beat is the beat: onsets placed in 16ths of the local beat
+    idx = np.clip(np.searchsorted(times, onsets, side="right") - 1, 0, times.size - 2)
+    frac = (np.asarray(onsets) - times[idx]) / np.maximum(times[idx + 1] - times[idx], 1e-9)
+    shift = strongest_sixteenth(4.0 * frac, weights)
+    if shift:
+        grid = np.arange(times.size, dtype=np.float64) + shift / 4.0
+        times = np.interp(grid, np.arange(times.size), times,
+                          right=times[-1] + shift / 4.0 * (times[-1] - times[-2]))
+        times = np.concatenate([[times[0] - (times[1] - times[0])], times])
+    return times

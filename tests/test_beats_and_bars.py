@@ -1,0 +1,151 @@
+"""Beats and bars of songs played by hand: found in the notes, not in a tempo map or meter that mean nothing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pretty_midi
+import pytest
+
+from neuraldrummer.analysis.beat import onset_weights, track_beats
+from neuraldrummer.analysis.grid import TempoMap, grid_from_beats
+from neuraldrummer.analysis.meter import bar_positions
+from neuraldrummer.analysis.song import encode_song
+from neuraldrummer.evaluation.groove import beat_scores, groove_measures
+
+
+def played_by_hand(path, beats: np.ndarray, qpm: float = 120.0, meter=(2, 4), seed: int = 0) -> np.ndarray:
+    """A piano song played on ``beats`` (seconds), 4 beats a bar from the first: bass and a held chord on
+    beat 1, chords on 2-4, an eighth-note melody; onsets jittered by up to 12 ms. The file says ``qpm``
+    and ``meter``. Returns the downbeat times."""
+    rng = np.random.default_rng(seed)
+    pm = pretty_midi.PrettyMIDI(initial_tempo=qpm)
+    pm.time_signature_changes.append(pretty_midi.TimeSignature(meter[0], meter[1], 0.0))
+    piano, melody = pretty_midi.Instrument(0, name="PIANO"), pretty_midi.Instrument(0, name="MELODY")
+    roots = [0, 5, 7, 9, 2, 5, 7, 0]
+
+    def jit(t):
+        return max(0.0, t + rng.uniform(-0.012, 0.012))
+
+    for k in range(len(beats) - 1):
+        bar, pos = divmod(k, 4)
+        root = roots[bar % len(roots)]
+        t, nxt = beats[k], beats[k + 1]
+        if pos == 0:
+            end = beats[min(k + 4, len(beats) - 1)]
+            piano.notes.append(pretty_midi.Note(90, 36 + root, jit(t), end))
+            for p in (60, 64, 67):
+                piano.notes.append(pretty_midi.Note(70, p + root, jit(t), end))
+        else:
+            for p in (60, 64):
+                piano.notes.append(pretty_midi.Note(45, p + root, jit(t), jit(t) + 0.6 * (nxt - t)))
+        for half in (0.0, 0.5):
+            s = t + half * (nxt - t)
+            melody.notes.append(pretty_midi.Note(int(rng.integers(55, 80)), 72 + int(rng.integers(0, 8)), jit(s),
+                                                 s + 0.4 * (nxt - t)))
+    pm.instruments += [piano, melody]
+    pm.write(str(path))
+    return beats[:-1:4]
+
+
+def grid_beats(song):
+    g = song.grid
+    return g.starts[g.step_in_bar % g.steps_per_beat == 0], g.starts[g.step_in_bar == 0]
+
+
+def test_a_drifting_song_with_a_meaningless_tempo_map_gets_tracked_beats_and_bars(tmp_path):
+    # 90 -> 112 bpm over 40 bars, starting 0.41 s in; the file says 120 bpm in 2/4
+    ibi = np.linspace(60 / 90, 60 / 112, 160)
+    beats = 0.41 + np.concatenate([[0.0], np.cumsum(ibi)])
+    downbeats = played_by_hand(tmp_path / "drift.mid", beats)
+    song = encode_song(tmp_path / "drift.mid", 4)
+    assert song.info["grid"] == "beats" and song.info["beat_source"] == "tracked"
+    est_beats, est_down = grid_beats(song)
+    scores = beat_scores(est_beats, est_down, beats[:-1], downbeats)
+    assert scores["beat_f"] >= 0.9, scores
+    assert scores["downbeat_f"] >= 0.85, scores
+    assert set(song.grid.meters[1:-1, 0].tolist()) == {4}  # full bars of four beats (pickup and end aside)
+    # the steps follow the tempo: the first bars are longer than the last
+    bar_seconds = np.diff(song.grid.times[song.grid.bar_starts])
+    assert bar_seconds[1] > 1.15 * bar_seconds[-2]
+
+
+def test_a_tempo_map_that_follows_the_playing_but_starts_off_phase_is_shifted(tmp_path):
+    beats = 0.23 + np.arange(129) * 60 / 90.0
+    downbeats = played_by_hand(tmp_path / "phase.mid", beats, qpm=90.0, meter=(1, 4), seed=1)
+    song = encode_song(tmp_path / "phase.mid", 4)
+    assert song.info["grid"] == "beats" and song.info["beat_source"] == "tempo_map"
+    est_beats, est_down = grid_beats(song)
+    inside = est_beats[(est_beats > beats[0] - 0.1) & (est_beats < beats[-2] + 0.1)]
+    assert np.abs(inside[:, None] - beats[None, :]).min(axis=1).max() < 0.015
+    assert beat_scores(est_beats, est_down, beats[:-1], downbeats)["downbeat_f"] >= 0.95
+
+
+def test_keep_grid_and_a_given_meter(tmp_path):
+    beats = 0.23 + np.arange(65) * 60 / 90.0
+    played_by_hand(tmp_path / "s.mid", beats, qpm=90.0, meter=(2, 4), seed=2)
+    kept = encode_song(tmp_path / "s.mid", 4, regrid="off")
+    assert kept.info["grid"] != "beats" and set(kept.grid.meters[:, 0].tolist()) == {2}
+    three = encode_song(tmp_path / "s.mid", 4, beats_per_bar=3)
+    assert three.info["grid"] == "beats" and three.info["beats_per_bar"] == 3
+    assert 3 in set(three.grid.meters[:, 0].tolist()) and 4 not in set(three.grid.meters[1:-1, 0].tolist())
+
+
+def test_sequenced_songs_in_three_and_four_keep_their_grid(tmp_path):
+    for meter in ((3, 4), (4, 4)):
+        pm = pretty_midi.PrettyMIDI(initial_tempo=100)
+        pm.time_signature_changes.append(pretty_midi.TimeSignature(*meter, 0.0))
+        inst = pretty_midi.Instrument(0)
+        for k in range(96):
+            inst.notes.append(pretty_midi.Note(80, 48 + k % 5, k * 0.6, k * 0.6 + 0.3))
+        pm.instruments.append(inst)
+        pm.write(str(tmp_path / "seq.mid"))
+        song = encode_song(tmp_path / "seq.mid", 4)
+        assert song.info["grid"] == "file"
+        assert set(song.grid.meters[:, 0].tolist()) == {meter[0]}
+
+
+def test_the_tracker_alone_follows_tempo_drift():
+    rng = np.random.default_rng(3)
+    beats = 1.0 + np.concatenate([[0.0], np.cumsum(np.linspace(0.5, 0.62, 120))])
+    onsets = np.sort(np.concatenate([beats, (beats[:-1] + beats[1:]) / 2])) + rng.uniform(-0.01, 0.01, 2 * beats.size - 1)
+    weights = onset_weights(np.where(np.isin(onsets, onsets[::2]), 90, 50), np.zeros(onsets.size, bool))
+    tracked = track_beats(onsets, weights, float(beats[-1] + 0.5))
+    assert beat_scores(tracked, beats[::4], beats, beats[::4])["beat_f"] >= 0.95
+
+
+def test_bar_positions_restart_after_a_short_bar():
+    evidence = np.zeros(24)
+    evidence[[0, 4, 8, 10, 14, 18, 22]] = 3.0  # a two-beat bar at beat 8
+    path = bar_positions(evidence, 4, short_bar_cost=2.0)
+    assert np.nonzero(path == 0)[0].tolist() == [0, 4, 8, 10, 14, 18, 22]
+    steady = bar_positions(evidence, 4, short_bar_cost=50.0)  # too dear: one phase throughout
+    assert np.all(np.diff(np.nonzero(steady == 0)[0]) == 4)
+
+
+def test_grid_from_beats_cuts_each_beat_into_steps():
+    tempo = TempoMap(480, np.zeros(1), np.zeros(1), np.array([120.0]))
+    beats = np.array([-0.2, 0.3, 0.9, 1.4, 2.0, 2.7, 3.3])
+    grid = grid_from_beats(tempo, beats, np.array([3, 0, 1, 2, 3, 0, 1]), 3.0, 2)
+    assert grid.times[0] == pytest.approx(0.05)  # the step at -0.2 s is dropped, the one at 0.05 s kept
+    assert grid.bar_starts.tolist() == [0, 1, 9]
+    assert grid.meters[:, 0].tolist() == [1, 4, 1]  # a pickup step, a bar of four beats, the last bar begun
+    assert np.allclose(grid.times[1:4], [0.3, 0.6, 0.9])
+
+
+def test_groove_measures_tell_a_backbeat_from_one_a_beat_late():
+    beats = np.arange(33) * 0.5
+    down = beats[:-1:4]
+    t, p = [], []
+    for k, b in enumerate(beats[:-1]):
+        t.append(b)
+        p.append(42)
+        if k % 4 == 0:
+            t.append(b)
+            p.append(36)
+        if k % 2 == 1:
+            t.append(b)
+            p.append(38)
+    good = groove_measures(np.array(t), np.array(p), beats, down)
+    assert good["groove_in_time"] and good["backbeat"] == 1.0 and good["kick_on_downbeats"] > 0.95
+    late = groove_measures(np.array(t) + 0.5, np.array(p), beats, down)
+    assert not late["groove_in_time"] and late["backbeat"] == 0.0

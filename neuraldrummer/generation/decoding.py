@@ -14,7 +14,7 @@ from ..analysis.drums import DrumArrays
 from ..errors import ConfigError
 from .feel import fit_feel_to_song
 from .patterns import START_PATTERNS, cut_into_bars, start_pattern
-from .runtime import DrummerRuntime
+from .runtime import DrummerRuntime, one_blas_thread
 from .sampling import GuidedStepper, sample_bar, step_input
 from .settings import GenerationSettings
 from .takes import NO_SONG_STEADINESS, follow_scores, score_candidates
@@ -47,6 +47,12 @@ def generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generation
     drums for every step; everything outside the range is returned as it was in ``prompt``
     (see :func:`_redraw_range` for how a take is chosen).
     """
+    with one_blas_thread():
+        return _generate(runtime, features, settings, prompt, reference, redo)
+
+
+def _generate(runtime: DrummerRuntime, features: np.ndarray, settings: GenerationSettings,
+              prompt: DrumArrays | None, reference: np.ndarray | None, redo: tuple[int, int] | None) -> DrumArrays:
     from ..analysis.features import bar_index
 
     config = runtime.config
@@ -122,9 +128,10 @@ def generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generation
             if follow:  # without a song (a groove to continue) only the steadiness terms count
                 rel = (float(bar_density[a]) + 0.05) / (mean_density + 0.05)
                 weight = settings.follow * (1.0 if song_plays else NO_SONG_STEADINESS)
+                form = settings.follow_form is not False
                 score = score + weight * follow_scores(
-                    hits, expected, rel, bool(pre_section[a]) and song_plays, previous_bar,
-                    None if refs is None else refs > 0.5,
+                    hits, expected, rel, bool(pre_section[a]) and song_plays and form, previous_bar,
+                    None if refs is None or not form else refs > 0.5,
                     density=song_plays and "density" not in controls and "cymbals" not in controls,
                     steadiness="repetition" not in controls and loop_bar is None)
             if song_plays and e > P:  # never keep a silent take while the song plays

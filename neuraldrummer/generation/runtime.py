@@ -11,6 +11,7 @@ matrix product for the previous drums and one for the recurrent state.
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,20 @@ from ..errors import ModelNotFoundError
 
 LOOKAHEAD_KERNEL = 4
 LOOKAHEAD_DILATIONS = (1, 4, 16)
+
+
+@contextmanager
+def one_blas_thread():
+    """Run numpy's BLAS on one thread inside the block.
+
+    The runtime's matrix products are small (a few hundred by a few hundred): more threads gain
+    nothing, and on a machine busy with other work they wait on each other, which made drumming a
+    song 10-20 times slower. Uses threadpoolctl, so it works after numpy is loaded (notebook, page,
+    batch workers); the command line also sets ``OPENBLAS_NUM_THREADS=1`` before loading numpy."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:

@@ -89,7 +89,7 @@ def test_redo_draws_only_the_bars_asked_for(tiny_model, tmp_path, extra):
     assert "bars 4-6 drawn again" in proc.stdout
     redone = tmp_path / "song_drums_redo.mid"
     assert drummed.read_bytes() == before  # the input is never touched
-    lo, hi = 3 * BAR, 6 * BAR
+    lo, hi = 3 * BAR - TPB // 4, 6 * BAR - TPB // 4  # a note belongs to its nearest eighth (the model's step)
     assert drum_events(redone, lo, hi) == drum_events(drummed, lo, hi)  # outside the range: every note as it was
     assert drum_events(redone, lo, hi, inside=True) != drum_events(drummed, lo, hi, inside=True)
     pm = pretty_midi.PrettyMIDI(str(redone))
@@ -211,7 +211,52 @@ def test_spliced_notes_stay_inside_the_range_on_a_fractional_grid(tmp_path):
     mid = splice_drums(loaded, drums, step_ticks, 16, 32)
     path = tmp_path / "out.mid"
     mid.save(str(path))
-    lo, hi = step_ticks[16], step_ticks[32]
+    lo, hi = (step_ticks[15] + step_ticks[16]) / 2, (step_ticks[31] + step_ticks[32]) / 2  # steps 16-31
     inside = drum_events(path, lo, hi, inside=True)
     assert sum(v for (t, kind, *_), v in inside.items() if kind == "note_on") == 2
     assert drum_events(path, lo, hi) == drum_events(src, lo, hi)
+
+
+@pytest.mark.parametrize("push", [-3, 3])
+def test_redo_keeps_notes_played_just_ahead_of_or_behind_the_bar_lines(tiny_model, tmp_path, push):
+    """At 180 bpm a drummer's kick and hat 2 ms (3 ticks) ahead of bar 5's line belong to bar 5, not to the
+    re-rolled bars 3-4 before it; and those 2 ms behind bar 3's line belong to bar 3 and are drawn again."""
+    drums, piano = [], []
+    for bar in range(8):
+        for e in range(8):
+            t = max(0, bar * BAR + e * TPB // 2 + push)
+            drums.append((t, 30, 42, 70 + e))
+            if e in (0, 4):
+                drums.append((t, 30, 36, 100))
+            if e in (2, 6):
+                drums.append((t, 30, 38, 90))
+        piano += [(bar * BAR + q * TPB, TPB, 60 + q, 70) for q in range(4)]
+    mid = mido.MidiFile(type=1, ticks_per_beat=TPB)
+    mid.tracks += [factory.conductor(((0, 180.0),)), factory.notes_track(piano, name="piano"),
+                   factory.notes_track(drums, channel=9, name="kit")]
+    src = factory.save(mid, tmp_path / "fast.mid")
+    proc = run("drum", [src, "--redo", "3-4", "--cutoff", "0.2", "-o", tmp_path / "redo.mid"], tmp_path, tiny_model)
+    assert proc.returncode == 0, proc.stderr
+    lo, hi = 2 * BAR - TPB // 4, 4 * BAR - TPB // 4  # the eighths of bars 3-4, each note by its nearest eighth
+    kept = drum_events(tmp_path / "redo.mid", lo, hi)
+    assert kept == drum_events(src, lo, hi)  # every note outside the bars, note for note
+    assert kept[(4 * BAR + push, "note_on", 36, 100, 9)] == 1  # bar 5's kick, ahead of or behind its line
+    assert kept[(2 * BAR + push, "note_on", 36, 100, 9)] == 0  # bar 3's kick belongs to the range: drawn again
+
+
+def test_continue_keeps_notes_played_ahead_of_the_bar_line_where_it_carries_on(tiny_model, tmp_path):
+    """A groove cut 20 ms before its third bar whose drummer played the kick and hat of bar 3 26 ms early:
+    those notes are part of the groove and stay in the output, as every other note does."""
+    bpm = 110.0
+    early = 2 * BAR - int(round(0.026 * bpm / 60 * TPB))
+    notes = [(bar * BAR + e * TPB // 2, 20, 42, 70) for bar in range(2) for e in range(8)]
+    notes += [(bar * BAR + q * TPB, 20, 36 if q % 2 == 0 else 38, 100) for bar in range(2) for q in range(4)]
+    notes += [(early, 5, 36, 110), (early, 5, 42, 80)]
+    mid = mido.MidiFile(type=1, ticks_per_beat=TPB)
+    mid.tracks += [factory.conductor(((0, bpm),)), factory.notes_track(notes, channel=9, name="kit")]
+    src = factory.save(mid, tmp_path / "cut.mid")
+    proc = run("continue", [src, "--bars", "2", "-o", tmp_path / "more.mid"], tmp_path, tiny_model)
+    assert proc.returncode == 0, proc.stderr
+    kept, got = drum_events(src), drum_events(tmp_path / "more.mid")
+    assert kept - got == Counter()
+    assert max(t for t, *_ in got - kept) > 3 * BAR  # and it carries on

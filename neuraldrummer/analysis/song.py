@@ -299,21 +299,35 @@ def write_drummed_song(loaded: LoadedMidi, drums: DrumArrays, grid: Grid, out_pa
 
 
 def splice_drums(loaded: LoadedMidi, drums: DrumArrays, step_ticks: np.ndarray, lo: int, hi: int,
-                 quantized: bool = False) -> mido.MidiFile:
+                 quantized: bool = False, keep_existing: bool = False) -> mido.MidiFile:
     """The file with its drums in steps ``lo..hi`` replaced by ``drums`` there; nothing else touched.
 
     ``step_ticks`` ``(T + 1,)`` gives each step's tick in the file (it may run past the file's end,
-    to continue it). Drum-channel notes whose note-on lies in ``[step_ticks[lo], step_ticks[hi])``
-    are removed with their note-offs; every other event of every track is copied unchanged,
-    so every drum note outside the range keeps its pitch, velocity, timing and channel. The new
-    notes go into the track that held most drum notes (a new "NeuralDrummer" track if none). A new
-    hit is left out where a kept note of the same class was played early into the range's first step.
+    to continue it). A drum note belongs to the step nearest its note-on, as when it is encoded, so
+    a note played just ahead of a bar line belongs to that bar whatever its micro-timing. Drum-channel
+    notes of steps ``lo..hi`` are removed with their note-offs: those whose note-on lies between the
+    midpoints before step ``lo`` and before step ``hi``. Every other event of every track is copied
+    unchanged, so every drum note outside the range keeps its pitch, velocity, timing and channel. The
+    new notes go into the track that held most drum notes (a new "NeuralDrummer" track if none) and stay
+    within the range's ticks. With ``keep_existing`` (continuing a groove) no note of the file is removed
+    at all; a new hit is left out where a kept note of the same class belongs to its step (a note
+    played ahead of the bar line where the new bars begin).
     """
     src = loaded.mido_file
     step_ticks = np.asarray(step_ticks, np.float64)
-    t_lo = float(step_ticks[lo])
-    t_hi = float(step_ticks[hi]) if hi < len(step_ticks) - 1 else float("inf")
-    half = 0.5 * float(step_ticks[min(lo + 1, len(step_ticks) - 1)] - step_ticks[lo])
+    last = len(step_ticks) - 1
+
+    def boundary(k: int) -> float:
+        """The tick from which notes belong to step ``k`` (the midpoint from step ``k - 1``)."""
+        if k <= 0:
+            return float("-inf")
+        if k >= last:
+            return float("inf")
+        return 0.5 * float(step_ticks[k - 1] + step_ticks[k])
+
+    t_lo = boundary(lo) if lo < last else float(step_ticks[lo])
+    t_hi = boundary(hi)
+    midpoints = 0.5 * (step_ticks[:-1] + step_ticks[1:])
     new = DrumArrays(drums.hits.copy(), drums.velocity, drums.offset)
     new.hits[:lo] = False
     new.hits[hi:] = False
@@ -327,15 +341,17 @@ def splice_drums(loaded: LoadedMidi, drums: DrumArrays, step_ticks: np.ndarray, 
             if _is_drum_channel_message(m) and m.type in ("note_on", "note_off"):
                 key = (m.channel, m.note)
                 if m.type == "note_on" and m.velocity > 0:
-                    removed = t_lo <= tick < t_hi
+                    inside = t_lo <= tick < t_hi
+                    removed = inside and not keep_existing
                     open_notes.setdefault(key, []).append(removed)
                     if removed:
                         continue
                     count += 1
-                    if t_lo - half <= tick < t_lo and lo < new.hits.shape[0]:
+                    if inside:  # kept: the new drums do not play this class at the note's step again
+                        step = int(np.searchsorted(midpoints, tick, side="right"))
                         klass = int(PITCH_TO_CLASS[m.note])
-                        if klass >= 0:
-                            new.hits[lo, klass] = False  # the kept early note plays this one
+                        if klass >= 0 and step < new.hits.shape[0]:
+                            new.hits[step, klass] = False
                 elif open_notes.get(key):
                     if open_notes[key].pop(0):
                         continue
@@ -347,7 +363,7 @@ def splice_drums(loaded: LoadedMidi, drums: DrumArrays, step_ticks: np.ndarray, 
     base = 1 << 30  # new events sort after the old ones at the same tick
     # the new notes stay inside the range (in whole ticks: [ceil(t_lo), ceil(t_hi))), where a micro-timing
     # offset or the rounding of a fractional grid tick could otherwise move one just outside it
-    first_tick = int(np.ceil(t_lo))
+    first_tick = int(np.ceil(t_lo)) if np.isfinite(t_lo) else 0
     last_tick = int(np.ceil(t_hi)) - 1 if np.isfinite(t_hi) else np.iinfo(np.int64).max
     ticks = np.clip(np.rint(ticks).astype(np.int64), first_tick, last_tick)
     added = _note_events(ticks, pitches, velocities, length, base)

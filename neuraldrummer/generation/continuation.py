@@ -95,6 +95,7 @@ def groove_midi_bytes(groove: Groove, steps_per_beat: int, quantized: bool = Fal
         from ..analysis.song import splice_drums
 
         return midi_to_bytes(splice_drums(groove.source, groove.drums, groove.step_ticks,
-                                          int(groove.prompt_steps or 0), groove.drums.num_steps, quantized))
+                                          int(groove.prompt_steps or 0), groove.drums.num_steps, quantized,
+                                          keep_existing=True))
     return midi_to_bytes(drum_midi(groove.drums, groove.bar_lengths, steps_per_beat, groove.tempo,
                                    groove.meters, quantized))

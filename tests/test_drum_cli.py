@@ -145,3 +145,34 @@ def test_two_drum_processes_writing_one_output_leave_one_whole_file(tiny_model, 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["same.mid", "song.mid"]  # no temporary files
     pm = pretty_midi.PrettyMIDI(str(out))
     assert len([i for i in pm.instruments if i.is_drum]) == 1
+
+
+def test_the_cli_explains_itself(tmp_path):
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "neuraldrummer", *args], cwd=tmp_path, capture_output=True,
+                              text=True, timeout=120)
+
+    alone = cli()
+    assert alone.returncode == 0 and "usage: neuraldrummer" in alone.stdout and "`" not in alone.stdout
+    commands = [line.split()[0] for line in alone.stdout.split("commands")[1].splitlines()[2:] if line.startswith("    ")
+                and not line.startswith("     ")]
+    assert commands[0] == "drum" and "models" in commands
+    assert cli("--version").stdout.startswith("neuraldrummer ")
+    drum_help = cli("drum", "--help").stdout
+    assert "examples:" in drum_help and "funk" in drum_help and ".mp3" in drum_help
+    assert "none" not in cli("styles").stdout.split()
+    models = cli("models").stdout
+    assert "default" in models and "16ths" in models and "18" in models
+    # bad options are refused before the song is read: the song does not even exist
+    for args, words in ((["--style", "nonsense"], "unknown style 'nonsense'"),
+                        (["--start", "nosuch"], "unknown start pattern 'nosuch'"),
+                        (["--meter", "7/8"], "--meter must read like")):
+        proc = cli("drum", str(tmp_path / "missing.mid"), *args)
+        assert proc.returncode == 1 and words in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_audio_without_a_name_goes_beside_the_drummed_song(tiny_model, tmp_path):
+    src = factory.save(factory.song(bars=4, drums=False), tmp_path / "song.mid")
+    proc = run([src, "--audio", "--cutoff", "0.2"], tmp_path, tiny_model)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["song.mid", "song_drums.mid", "song_drums.wav"]

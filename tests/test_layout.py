@@ -15,8 +15,10 @@ STAGES = ("errors", "io", "analysis", "config", "training", "generation", "evalu
 
 
 def _stage(module: str) -> str:
-    """``neuraldrummer.analysis.grid`` -> ``analysis``."""
-    return module.split(".")[1]
+    """``neuraldrummer.analysis.grid`` -> ``analysis``; the package's own attributes (``__version__``)
+    count as the first stage."""
+    part = module.split(".")[1]
+    return STAGES[0] if part.startswith("__") else part
 
 
 def _imports(path: Path) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -24,6 +25,23 @@ def _out(text: str) -> None:
 
 # --- data layer commands ------------------------------------------------------------
 
+def describe_grid(info: dict) -> str:
+    """Which grid a song is drummed on, and why, in one line."""
+    share = 100 * info.get("off_grid_share", 0.0)
+    if info.get("grid") == "beats":
+        how = ("the file's tempo map, shifted to the notes" if info.get("beat_source") == "tempo_map"
+               else "beats tracked in the notes (following the tempo as it drifts)")
+        from ..generation.drumming import grid_reason
+
+        return (f"beats and {info['beats_per_bar']}-beat bars from the music ({how}, "
+                f"{info['estimated_qpm']:.0f} bpm), because {grid_reason(info)}")
+    if info.get("grid") == "regridded":
+        return f"a constant {info['estimated_qpm']:.1f} bpm re-estimated from the notes ({share:.0f}% of onsets off the file's)"
+    if info.get("grid") == "misfit":
+        return f"the file's own, though {share:.0f}% of onsets are off it (no better grid found)"
+    return f"the file's own tempo map and meter ({share:.0f}% of onsets off its 16th grid)"
+
+
 def cmd_inspect(args: argparse.Namespace) -> int:
     from ..analysis.drum_map import CLASS_NAMES
     from ..analysis.song import encode_song
@@ -33,6 +51,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     _out(f"{song.path}")
     _out(f"  tempo(s): {', '.join(f'{t:g}' for t in info['tempos'])} bpm; meter(s): {', '.join(info['meters'])}")
     _out(f"  length: {info['seconds']:.1f} s, {info['bars']} bars, {info['steps']} steps of 1/{4 * args.steps_per_beat} note")
+    _out(f"  grid: {describe_grid(info)}")
     for inst in pm.instruments:
         kind = "drums" if inst.is_drum else f"program {inst.program}"
         _out(f"  instrument: {inst.name.strip() or '(unnamed)'} [{kind}], {len(inst.notes)} notes")
@@ -124,43 +143,61 @@ def cmd_tokenise(args: argparse.Namespace) -> int:
 # --- parser -------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="neuraldrummer", description=__doc__.splitlines()[0])
+    from .. import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="neuraldrummer", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="NeuralDrummer writes a drum track for a whole song: give it a MIDI file without drums and "
+                    "it plays along,\non the song's own beats and bars, and writes the song with a new drum track.",
+        epilog="examples:\n"
+               "  neuraldrummer drum my_song.mid                  # writes my_song_drums.mid beside it\n"
+               "  neuraldrummer drum my_song.mid --audio           # ... and my_song_drums.wav to listen to\n"
+               "  neuraldrummer drum album/ -o drummed/            # every song of a folder, on all cores\n"
+               "  neuraldrummer drum --help                        # every option of drum\n"
+               "  neuraldrummer app --open                         # the drum studio as a web page\n")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"neuraldrummer {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands (neuraldrummer COMMAND --help "
+                                                                       "for each)")
+    from . import cli_drum
 
-    def spb(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--steps-per-beat", type=int, default=2, choices=(2, 4, 8),
-                       help="grid steps per quarter note (2 = eighths, 4 = 16ths, 8 = 32nds)")
+    cli_drum.add_commands(sub)
 
-    p = sub.add_parser("inspect", help="tempo, meter, bars, instruments and drums of a song")
-    p.add_argument("song")
+    def spb(p: argparse.ArgumentParser, default: int = 4) -> None:
+        p.add_argument("--steps-per-beat", type=int, default=default, choices=(2, 4, 8),
+                       help=f"grid steps per quarter note (2 = eighths, 4 = 16ths, 8 = 32nds; default {default}, "
+                            "the shipped model's grid)" if default == 4 else
+                       f"grid steps per quarter note (2 = eighths, 4 = 16ths, 8 = 32nds; default {default})")
+
+    p = sub.add_parser("inspect", help="tempo, meter, bars, the grid used and why, instruments and drums of a song")
+    p.add_argument("song", help="a MIDI file")
     spb(p)
     p.set_defaults(func=cmd_inspect)
 
     p = sub.add_parser("to-text", help="write a song's drums as a text drum-roll")
-    p.add_argument("song")
+    p.add_argument("song", help="a MIDI file with drums")
     p.add_argument("-o", "--output", help="output .txt (default: standard output)")
     spb(p)
     p.set_defaults(func=cmd_to_text)
 
     p = sub.add_parser("from-text", help="turn a text drum-roll into a drum MIDI file")
-    p.add_argument("roll")
+    p.add_argument("roll", help="a text drum-roll (.txt, as to-text writes it)")
     p.add_argument("-o", "--output", help="output .mid (default: ROLL with .mid suffix)")
     p.add_argument("--tempo", type=float, default=120.0, help="bpm (default 120)")
     p.set_defaults(func=cmd_from_text)
 
     p = sub.add_parser("text-pairs", help="'first N bars -> the rest' JSON lines for language models")
-    p.add_argument("paths", nargs="+")
-    p.add_argument("-o", "--output", required=True)
+    p.add_argument("paths", nargs="+", help="MIDI files and folders")
+    p.add_argument("-o", "--output", required=True, help="output .jsonl")
     p.add_argument("--bars", type=int, default=2, help="prompt bars (default 2)")
-    spb(p)
+    spb(p, 2)
     p.set_defaults(func=cmd_text_pairs)
 
     p = sub.add_parser("tokenise", aliases=["tokenize"], help="build a training corpus from MIDI files and folders")
-    p.add_argument("paths", nargs="+")
+    p.add_argument("paths", nargs="+", help="MIDI files, folders and .tar/.tar.gz/.tar.xz/.zip archives")
     p.add_argument("-o", "--output", required=True, help="corpus directory")
     p.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     spb(p)
     p.set_defaults(func=cmd_tokenise)
 
@@ -173,6 +210,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command is None:  # `neuraldrummer` alone: what it can do
+        parser.print_help()
+        return 0
+    if args.command != "train" and "numpy" not in sys.modules:
+        # one BLAS thread for the runtime's small products (many threads stall on a busy machine);
+        # set before numpy loads so that batch workers inherit it too
+        for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ.setdefault(name, "1")
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="neuraldrummer: %(levelname)s: %(message)s" if args.verbose
                         else "neuraldrummer: warning: %(message)s")

@@ -54,7 +54,43 @@ def _settings(args: argparse.Namespace):
                               start=getattr(args, "start", "auto"), style=args.style, quantized=args.quantized,
                               style_guidance=args.style_strength, swing=args.swing, density=args.density,
                               cymbals=args.cymbals, syncopation=args.syncopation, repetition=args.repetition,
-                              feel=args.feel)
+                              feel=args.feel, regrid="off" if getattr(args, "keep_grid", False) else "auto",
+                              beats_per_bar=parse_meter(getattr(args, "meter", None)))
+
+
+def parse_meter(text: str | None) -> int | None:
+    """``"4/4"`` or ``"4"`` -> 4 beats per bar; ``None`` -> ``None``."""
+    if text is None:
+        return None
+    from ..errors import ConfigError
+
+    head, _, den = str(text).partition("/")
+    try:
+        beats = int(head)
+        ok = 1 <= beats <= 16 and (not den or int(den) == 4)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ConfigError(f"--meter must read like 4/4 or 3/4 (quarter-note beats per bar), not '{text}'")
+    return beats
+
+
+def check_settings(args: argparse.Namespace) -> None:
+    """Refuse bad options at once, before any song or model is read."""
+    from ..config import STYLES
+    from ..errors import ConfigError
+    from ..generation.patterns import START_PATTERNS
+
+    if args.style not in STYLES:
+        raise ConfigError(f"unknown style '{args.style}'; styles: {', '.join(s for s in STYLES if s != 'none')}")
+    start = getattr(args, "start", "auto")
+    if start not in START_PATTERNS and Path(start).suffix.lower() not in (".mid", ".midi"):
+        raise ConfigError(f"unknown start pattern '{start}'; use {', '.join(START_PATTERNS)} or a drum loop .mid")
+    parse_meter(getattr(args, "meter", None))
+    if getattr(args, "redo", None):
+        from ..generation.drumming import parse_bar_range
+
+        parse_bar_range(args.redo)
 
 
 def cmd_drum(args: argparse.Namespace) -> int:
@@ -65,13 +101,12 @@ def cmd_drum(args: argparse.Namespace) -> int:
     from ..generation.drumming import default_output_path, drum_song, parse_bar_range, redo_bars
 
     started = time.perf_counter()
+    check_settings(args)
     inputs = list(args.inputs)
     batch = len(inputs) > 1 or any(Path(p).is_dir() for p in inputs)
     if batch:
         return _drum_batch(args, inputs)
-    if args.audio == "each":
-        raise ConfigError("--audio without a file name is for many songs at once; give e.g. --audio song.wav")
-    if args.audio:
+    if args.audio and args.audio != "each":
         from ..io.audio import AUDIO_SUFFIXES
 
         if Path(args.audio).suffix.lower() not in AUDIO_SUFFIXES:
@@ -91,6 +126,8 @@ def cmd_drum(args: argparse.Namespace) -> int:
             output = default_output_path(source)
         elif output.is_dir():
             output = output / default_output_path(source).name
+    if args.audio == "each":  # no name given: beside the drummed MIDI
+        args.audio = str(Path(output).with_suffix(".wav"))
     model = resolve_model(args.model)
     if args.redo:
         result = redo_bars(source, output, model, parse_bar_range(args.redo), _settings(args))
@@ -234,10 +271,36 @@ def cmd_app(args: argparse.Namespace) -> int:
             signal.signal(signal.SIGTERM, previous)
 
 
+def cmd_models(args: argparse.Namespace) -> int:
+    """The shipped models: name, grid, sounds, size and what they were trained on."""
+    import json
+
+    from ..config import CONFIG_FILE, WEIGHTS_FILE
+
+    grids = {2: "eighths", 4: "16ths", 8: "32nds"}
+    rows = []
+    for folder in sorted([*SAVED_DIR.glob("*/"), *SAVED_DIR.glob("baselines/*/")]):
+        if not (folder / CONFIG_FILE).is_file() or not (folder / WEIGHTS_FILE).is_file():
+            continue
+        config = json.loads((folder / CONFIG_FILE).read_text())
+        data = json.loads((folder / "data.json").read_text()) if (folder / "data.json").is_file() else {}
+        name = str(folder.relative_to(SAVED_DIR))
+        songs = data.get("train_songs")
+        trained = f"{songs:,} songs, {len(data.get('sources', []))} sources" if songs else "see its command.txt"
+        rows.append((name, grids.get(config.get("steps_per_beat"), "?"), f"{len(config.get('drum_classes', [])) or '?'}",
+                     f"{(folder / WEIGHTS_FILE).stat().st_size / 1e6:.1f} MB", trained))
+    header = ("model", "grid", "sounds", "size", "trained on")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for r in [header, *rows]:
+        _out("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+    _out("use one with: neuraldrummer drum SONG.mid --model NAME (default: default)")
+    return 0
+
+
 def cmd_styles(args: argparse.Namespace) -> int:
     from ..config import STYLES
 
-    _out("\n".join(STYLES))
+    _out("\n".join(s for s in STYLES if s != "none"))
     return 0
 
 
@@ -270,16 +333,31 @@ def add_common_generation_args(p: argparse.ArgumentParser) -> None:
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("drum", help="write a drum track for a song, or many (default: the bundled demo song)")
+    from ..config import STYLES
+
+    p = sub.add_parser(
+        "drum", help="write a drum track for a song, or many (default: the bundled demo song)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Write a drum track for a MIDI song: the same song comes out with a new drum track on channel "
+                    "10.\nThe input is never changed; the output appears whole or not at all.",
+        epilog="examples:\n"
+               "  neuraldrummer drum my_song.mid                      # my_song_drums.mid beside it\n"
+               "  neuraldrummer drum my_song.mid --audio              # ... and my_song_drums.wav\n"
+               "  neuraldrummer drum my_song.mid --style funk --density high --seed 3\n"
+               "  neuraldrummer drum my_song_drums.mid --redo 17-24   # draw bars 17-24 again, keep the rest\n"
+               "  neuraldrummer drum my_song.mid --meter 3/4          # a waltz played by hand: bars of three\n"
+               "  neuraldrummer drum album/ -o drummed/               # a folder, on all cores\n\n"
+               f"styles: {', '.join(s for s in STYLES if s != 'none')}\n"
+               "models: neuraldrummer models")
     p.add_argument("inputs", nargs="*", metavar="INPUT",
                    help="MIDI songs and folders of them (default: the bundled demo song)")
     p.add_argument("-o", "--output", help="output MIDI (default: INPUT_drums.mid beside the input); with many "
                                           "songs or a folder: the output folder")
     p.add_argument("--redo", metavar="A-B", help="draw bars A to B (from 1) of a drummed song again; every drum "
                                                  "note outside them stays as it was (default output INPUT_redo.mid)")
-    p.add_argument("--audio", nargs="?", const="each", metavar="OUT.wav",
-                   help="also write the drummed song as audio (WAV, pip-only synthesizer; FluidSynth when "
-                        "installed). With many songs: give no name, each WAV goes beside its MIDI")
+    p.add_argument("--audio", nargs="?", const="each", metavar="OUT",
+                   help="also write the drummed song as audio: OUT.wav, .flac, .ogg or .mp3 (pip-only synthesizer; "
+                        "FluidSynth when installed). Without a name: a WAV beside each drummed MIDI")
     p.add_argument("--workers", type=int, default=None, help="processes for many songs (default: all cores)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar for many songs")
     add_common_generation_args(p)
@@ -288,6 +366,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                         "the default model when sampling, it finds its own groove; basic for the eighths model, "
                         "a style, or --cutoff alone)")
     p.add_argument("--keep-drums", action="store_true", help="keep the song's own drums beside the new ones")
+    p.add_argument("--meter", metavar="N/4", help="beats per bar where the bars come from the music (default: 4/4 "
+                   "for songs whose file meter is 1/4 or 2/4 or whose tempo map does not fit; with --redo give the "
+                   "same as when drumming)")
+    p.add_argument("--keep-grid", action="store_true",
+                   help="keep the file's own tempo map and meter even where they do not fit the music")
     p.set_defaults(func=cmd_drum)
 
     p = sub.add_parser("continue", help="keep a groove (MIDI or text roll) and continue it for N bars")
@@ -316,6 +399,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", help="model directory or shipped model name (default: default)")
     p.add_argument("--open", action="store_true", help="open the page in the default web browser")
     p.set_defaults(func=cmd_app)
+
+    p = sub.add_parser("models", help="list the shipped models: grid, sounds, size, what they were trained on")
+    p.set_defaults(func=cmd_models)
 
     p = sub.add_parser("styles", help="list the styles a model can be asked for")
     p.set_defaults(func=cmd_styles)

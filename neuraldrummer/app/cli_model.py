@@ -168,6 +168,3 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("model")
     p.set_defaults(func=cmd_model_card)
 
-    from . import cli_drum
-
-    cli_drum.add_commands(sub)

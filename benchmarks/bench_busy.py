@@ -6,7 +6,8 @@ training would), for as long as the measurement runs.
 
     python benchmarks/bench_busy.py [SONG.mid] [--folder ../shared/data/drumless] [--repeat 3] [--json OUT]
 
-Without SONG the 5-minute song of bench_drum.py is used.
+Without SONG the 5-minute song of bench_drum.py is used. A 4-minute song with long controller sweeps
+(about 190,000 messages, made in code) is drummed too.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import REPO, long_song, peak_rss_mb, write_result  # noqa: E402
+from common import REPO, long_song, peak_rss_mb, sweep_song, write_result  # noqa: E402
 
 BUSY = ("import numpy as np\n"
         "a = np.random.default_rng(0).random((1500, 1500))\n"
@@ -64,6 +65,8 @@ def main() -> None:
         if song is None:
             song = tmp / "five_minutes.mid"
             long_song(5.0).save(str(song))
+        sweeps = tmp / "sweeps.mid"
+        sweep_song(4.0).save(str(sweeps))
         for state in ("quiet", "busy"):
             busy = None
             if state == "busy":
@@ -75,6 +78,8 @@ def main() -> None:
                 out.mkdir()
                 walls, rss = drum_times(song, out, args.repeat)
                 result[state] = {"seconds": walls, "max_seconds": max(walls), "peak_mb": round(rss, 1)}
+                walls, rss = drum_times(sweeps, out, args.repeat)
+                result[state]["sweeps"] = {"seconds": walls, "max_seconds": max(walls), "peak_mb": round(rss, 1)}
                 if args.folder:
                     (out / "batch").mkdir()
                     result[state]["folder_songs_per_second"] = folder_rate(args.folder, out / "batch")

@@ -54,6 +54,21 @@ def long_song(minutes: float = 5.0, bpm: float = 120.0) -> mido.MidiFile:
     return mido.MidiFile(type=1, ticks_per_beat=tpb, tracks=[conductor, piano, bass])
 
 
+def sweep_song(minutes: float = 4.0, every: int = 5) -> mido.MidiFile:
+    """:func:`long_song` plus a track of controller sweeps (mod wheel, expression, filter, pitch bend every
+    ``every`` ticks): about 190,000 MIDI messages for 4 minutes, most of them not notes."""
+    mid = long_song(minutes)
+    total = sum(m.time for m in mid.tracks[1])
+    sweep = mido.MidiTrack()
+    for k, tick in enumerate(range(0, total, every)):
+        for j, cc in enumerate((1, 11, 74)):
+            sweep.append(mido.Message("control_change", channel=0, control=cc, value=(tick // every) % 128,
+                                      time=every if (k and j == 0) else 0))
+        sweep.append(mido.Message("pitchwheel", channel=0, pitch=((tick // every) % 200) * 40 - 4000, time=0))
+    mid.tracks.append(sweep)
+    return mid
+
+
 def write_result(name: str, result: dict, out: str | None) -> None:
     text = json.dumps({"benchmark": name, "machine": machine(), **result}, indent=2)
     sys.stdout.write(text + "\n")

@@ -188,3 +188,37 @@ def test_song_without_notes():
 def test_drums_only_song_when_pitched_required():
     with pytest.raises(NoPitchedNotesError):
         encode_song(load(factory.song(bars=1, pitched=False)), require_pitched=True)
+
+
+def test_a_song_with_many_controller_events_keeps_every_event_and_its_tracks_bytes(tmp_path):
+    """Tracks without drums are copied byte for byte (no message objects for a controller sweep); the
+    drum track is replaced; every other event is kept."""
+    from neuraldrummer.analysis.song import _track_chunks
+
+    mid = factory.song(bars=4)
+    sweep = mido.MidiTrack([mido.Message("control_change", channel=1, control=11, value=k % 128, time=3)
+                            for k in range(2000)])
+    sweep.append(mido.MetaMessage("end_of_track", time=0))
+    mid.tracks.append(sweep)
+    src = factory.save(mid, tmp_path / "sweeps.mid")
+    song = encode_song(src, 4)
+    out = write_drummed_song(song.loaded, song.drums, song.grid, tmp_path / "out.mid")
+    before, after = _track_chunks(src.read_bytes()), _track_chunks(out.read_bytes())
+    drum_tracks = [k for k, t in enumerate(mido.MidiFile(str(src)).tracks)
+                   if any(m.type == "note_on" and m.channel == 9 for m in t)]
+    assert [c for k, c in enumerate(before) if k not in drum_tracks] == after[:len(before) - len(drum_tracks)]
+
+    def events(path, drums):
+        out = []
+        for track in mido.MidiFile(str(path)).tracks:
+            tick = 0
+            for m in track:
+                tick += m.time
+                if not m.is_meta and (getattr(m, "channel", None) == 9) == drums:
+                    out.append((tick, str(m.copy(time=0))))
+        return sorted(out)
+
+    assert events(out, drums=False) == events(src, drums=False)  # every non-drum event, at its tick
+    hits = [e for e in events(src, drums=True) if "note_on" in e[1]]
+    assert [e for e in events(out, drums=True) if "note_on" in e[1]] == hits  # the song's drums, re-encoded
+    assert _track_chunks(b"MThd\x00\x00\x00\x06\x00\x01\x00\x01\x01\xe0MTrk\x00\x00\x00\x09\x00") is None

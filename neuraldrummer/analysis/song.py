@@ -18,7 +18,7 @@ from .beat import constant_tempo_beats, off_beat_grid_share, onset_weights, shif
 from .grid import (MISFIT_SHARE, Grid, build_grid, constant_tempo_grid, estimate_tempo, grid_from_beats,
                    off_grid_share)
 from .meter import estimate_bars
-from ..io.midi import LoadedMidi, load_midi, require_notes, write_midi
+from ..io.midi import LoadedMidi, load_midi, midi_to_bytes, require_notes, write_midi
 
 logger = logging.getLogger(__name__)
 
@@ -290,10 +290,63 @@ def combine(loaded: LoadedMidi, drums: DrumArrays, grid: Grid, keep_drums: bool 
     return out
 
 
+def _track_chunks(data: bytes) -> list[bytes] | None:
+    """The file's ``MTrk`` chunks as raw bytes (header and length included), in order; ``None`` if its
+    chunks do not line up exactly (then the caller re-encodes every track)."""
+    if data[:4] != b"MThd" or len(data) < 14:
+        return None
+    pos = 8 + int.from_bytes(data[4:8], "big")
+    chunks = []
+    while pos + 8 <= len(data):
+        size = int.from_bytes(data[pos + 4:pos + 8], "big")
+        if pos + 8 + size > len(data):
+            return None
+        if data[pos:pos + 4] == b"MTrk":
+            chunks.append(data[pos:pos + 8 + size])
+        pos += 8 + size
+    return chunks if pos == len(data) else None
+
+
+def combine_bytes(loaded: LoadedMidi, drums: DrumArrays, grid: Grid, keep_drums: bool = False,
+                  quantized: bool = False, name: str = DRUM_TRACK_NAME) -> bytes:
+    """:func:`combine` as file bytes, copying every track without drum-channel notes byte for byte.
+
+    Only the tracks that held drums (their drums are replaced) and the new drum track are encoded, so
+    a song's controller sweeps, lyrics and other events cost a copy of their bytes, not a message
+    object each. Falls back to encoding :func:`combine`'s file where the input's chunks are irregular.
+    """
+    import io
+
+    src = loaded.mido_file
+    chunks = _track_chunks(loaded.data)
+    if chunks is None or len(chunks) != len(src.tracks):
+        return midi_to_bytes(combine(loaded, drums, grid, keep_drums, quantized, name))
+    from mido.midifiles.midifiles import write_track
+
+    def encoded(track: mido.MidiTrack) -> bytes:
+        buffer = io.BytesIO()
+        write_track(buffer, track)
+        return buffer.getvalue()
+
+    out = []
+    for raw, track in zip(chunks, src.tracks):
+        if keep_drums or not any(_is_drum_channel_message(m) for m in track):
+            out.append(raw)
+            continue
+        events = [(int(m.time), i, m) for i, m in enumerate(track) if not _is_drum_channel_message(m)]
+        if all(m.is_meta and m.type in ("track_name", "instrument_name", "end_of_track") for _, _, m in events):
+            continue  # a drums-only track with nothing else left: drop it
+        out.append(encoded(_absolute_to_track(events)))
+    out.append(encoded(drum_track(drums, grid, quantized, name)))
+    header = b"MThd" + (6).to_bytes(4, "big") + (1).to_bytes(2, "big") + len(out).to_bytes(2, "big") \
+        + int(src.ticks_per_beat).to_bytes(2, "big")
+    return header + b"".join(out)
+
+
 def write_drummed_song(loaded: LoadedMidi, drums: DrumArrays, grid: Grid, out_path: str | Path,
                        keep_drums: bool = False, quantized: bool = False) -> Path:
     """Write the combined song atomically; refuse to overwrite the input file."""
-    out_path = write_midi(combine(loaded, drums, grid, keep_drums, quantized), out_path, loaded.path)
+    out_path = write_midi(combine_bytes(loaded, drums, grid, keep_drums, quantized), out_path, loaded.path)
     logger.info("wrote %s", out_path)
     return out_path
 

@@ -36,3 +36,43 @@ def test_studio_says_why_a_bad_upload_is_refused(tiny_model):
     assert "not a MIDI file" in studio.status.value and studio.song is None
     studio.drum()
     assert "upload a MIDI song first" in studio.status.value
+
+
+def test_the_roll_shows_the_whole_song_in_a_box_that_scrolls(tiny_model, tmp_path):
+    import base64
+    import io
+    import re
+
+    import matplotlib.image
+
+    from neuraldrummer.app.studio import DrumStudio
+
+    widths = {}
+    for bars in (8, 40):
+        studio = DrumStudio(tiny_model, factory.save(factory.song(bars=bars, drums=False), tmp_path / f"s{bars}.mid"))
+        studio.drum()
+        assert "overflow-x:auto" in studio.roll.value and "max-width:none" in studio.roll.value
+        png = base64.b64decode(re.search(r"base64,([^\"]+)", studio.roll.value).group(1))
+        widths[bars] = matplotlib.image.imread(io.BytesIO(png)).shape[1]
+    assert widths[40] > 2.5 * widths[8]  # 40 bars drawn, not the first 16
+
+
+def test_the_page_speaks_to_musicians_not_to_coders(tmp_path):
+    import nbformat
+
+    from neuraldrummer.app.cli_drum import NOTEBOOKS_DIR, PAGE_TEXT, _write_app_page
+
+    _write_app_page(NOTEBOOKS_DIR / "drum_a_song.ipynb", tmp_path / "page.ipynb")
+    nb = nbformat.read(tmp_path / "page.ipynb", as_version=4)
+    text = " ".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert text == PAGE_TEXT and "INPUT_PATH" not in text and "run all cells" not in text.lower()
+    assert "cut-off** 0 means off" in text and any("DrumStudio" in c.source for c in nb.cells)
+
+
+def test_a_cut_off_of_zero_says_it_is_off(tiny_model):
+    from neuraldrummer.app.studio import DrumStudio
+
+    studio = DrumStudio(tiny_model)
+    assert studio.cutoff.value == 0 and studio.cutoff.description == "cut-off (off)"
+    studio.cutoff.value = 0.3
+    assert studio.cutoff.description == "cut-off"

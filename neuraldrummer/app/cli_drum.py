@@ -212,12 +212,33 @@ def cmd_combine_loops(args: argparse.Namespace) -> int:
 NOTEBOOKS_DIR = SAVED_DIR.parent / "notebooks"
 
 
+#: The page's own words, for people who don't code (the notebook's text speaks of cells and code).
+PAGE_TEXT = """# NeuralDrummer: drums for your song
+
+1. **Upload** a MIDI file of your song (or keep the demo song). Songs played in by hand are fine:
+   the drummer finds their beat and bars in the notes.
+2. Press **drum**. The drum roll of the whole song appears under the song's intensity (scroll it
+   sideways), with the sections found in the song marked in red, and the drummed song plays.
+3. Change the **style**, **density**, **cymbals**, **syncopation** or **repetition**: the song is drummed
+   again at once. **temperature** makes it wilder or tamer; **cut-off** 0 means off (the drummer
+   samples freely); above 0 no hit below that probability is played. **seed** gives another take.
+4. Not happy with some bars? Choose them with **bars** and press **re-roll bars**: only those bars are
+   drawn again (shaded in the roll), everything else stays as it was.
+5. **Download** the drummed MIDI: your song with a new drum track on channel 10, ready for your DAW.
+
+Nothing leaves this computer: the page runs on it, and your songs stay in a temporary folder that is
+removed when the page's server stops.
+"""
+
+
 def _write_app_page(notebook: Path, page: Path) -> None:
-    """The cells of the drum notebook tagged ``app`` (title, set-up, the drum studio): the page."""
+    """The page: the page's own text, then the code cells of the drum notebook tagged ``app`` (set-up
+    and the drum studio), whose code Voila hides."""
     import nbformat
 
     nb = nbformat.read(notebook, as_version=4)
-    nb.cells = [c for c in nb.cells if "app" in c.get("metadata", {}).get("tags", [])]
+    cells = [c for c in nb.cells if "app" in c.get("metadata", {}).get("tags", []) and c.cell_type == "code"]
+    nb.cells = [nbformat.v4.new_markdown_cell(PAGE_TEXT)] + cells
     nbformat.write(nb, page)
 
 
@@ -236,7 +257,7 @@ def cmd_app(args: argparse.Namespace) -> int:
         raise NeuralDrummerError("the drum notebook is not here (run from a source checkout)", notebook)
     if importlib.util.find_spec("voila") is None:  # it runs as `python -m voila`
         raise NeuralDrummerError("Voila is not installed: pip install -r requirements.txt")
-    env = dict(os.environ)
+    env = dict(os.environ, PYTHONWARNINGS="ignore::DeprecationWarning,ignore::PendingDeprecationWarning")
     if args.model:
         env["NEURALDRUMMER_MODEL"] = str(resolve_model(args.model).resolve())
     with tempfile.TemporaryDirectory(prefix="neuraldrummer-app-") as work:
@@ -245,7 +266,10 @@ def cmd_app(args: argparse.Namespace) -> int:
         _write_app_page(notebook, page)
         cmd = [sys.executable, "-m", "voila", str(page), f"--port={args.port}", "--Voila.ip=127.0.0.1",
                "--strip_sources=True", "--show_tracebacks=False",
-               "--VoilaConfiguration.file_allowlist=[]"]
+               "--VoilaConfiguration.file_allowlist=[]",
+               # a visitor who leaves frees the page's kernel: disconnected kernels idle for 2 minutes are culled
+               "--MappingKernelManager.cull_interval=30", "--MappingKernelManager.cull_idle_timeout=120",
+               "--Voila.log_level=ERROR"]
         if not args.open:
             cmd.append("--no-browser")
         _out(f"serving the drum page at http://127.0.0.1:{args.port}/ (Ctrl-C to stop)")

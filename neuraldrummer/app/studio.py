@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import html
+import io
 import logging
 from pathlib import Path
 
@@ -78,7 +79,14 @@ class DrumStudio:
         self.cutoff = w.FloatSlider(value=0.0, min=0.0, max=0.95, step=0.05, description="cut-off",
                                     continuous_update=False, readout_format=".2f",
                                     tooltip="0: the drummer follows the song (sampling); above 0: the original "
-                                            "design's fixed cut-off, lower is busier")
+                                            "design's fixed cut-off, lower is busier",
+                                    style={"description_width": "initial"})
+
+        def name_cutoff(change=None) -> None:  # 0 means no cut-off: say so beside the slider
+            self.cutoff.description = "cut-off (off)" if self.cutoff.value == 0 else "cut-off"
+
+        self.cutoff.observe(name_cutoff, names="value")
+        name_cutoff()
         self.temperature = w.FloatSlider(value=DEFAULT_TEMPERATURE, min=0.5, max=1.5, step=0.05,
                                          description="temperature", continuous_update=False,
                                          style={"description_width": "initial"})
@@ -88,7 +96,7 @@ class DrumStudio:
         self.bars = w.IntRangeSlider(value=(1, 1), min=1, max=1, description="bars", continuous_update=False)
         self.redo_button = w.Button(description="re-roll bars", icon="refresh", disabled=True)
         self.status = w.HTML("upload a MIDI song, or press drum for the loaded one")
-        self.roll = w.Output()
+        self.roll = w.HTML("")
         self.player = w.Audio(value=b"", format="mpeg", autoplay=False, loop=False)
         self.download = w.HTML("")
         self.upload.observe(self._on_upload, names="value")
@@ -188,12 +196,15 @@ class DrumStudio:
         name = f"{self.name}_drums.mid"
         if self.out_dir is not None:
             atomic_write_bytes(self.out_dir / name, self.midi)
-        with self.roll:
-            self.roll.clear_output(wait=True)
-            fig = plot_drum_roll(song.grid, song.features, self.drums, max_bars=16,
-                                 first_bar=max(0, first_bar - 2), highlight=highlight, title=f"{self.name}: {what}")
-            plt.show()
-            plt.close(fig)
+        # the whole song, about 0.9 inch a bar, in a box that scrolls sideways
+        fig = plot_drum_roll(song.grid, song.features, self.drums, highlight=highlight,
+                             title=f"{self.name}: {what}", width=max(12.0, 0.9 * song.grid.num_bars))
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=72, bbox_inches="tight")
+        plt.close(fig)
+        picture = base64.b64encode(buffer.getvalue()).decode("ascii")
+        self.roll.value = (f'<div class="nd-roll" style="overflow-x:auto;max-width:100%">'
+                           f'<img alt="drum roll" src="data:image/png;base64,{picture}" style="max-width:none"></div>')
         try:
             self.player.value = audio_widget_value(self.midi)
         except NeuralDrummerError as exc:

@@ -11,12 +11,12 @@ from ..analysis.features import FEATURE_NAMES
 
 def plot_drum_roll(grid, features: np.ndarray, drums: DrumArrays, title: str = "", max_bars: int | None = None,
                    feature_names: tuple[str, ...] = FEATURE_NAMES, first_bar: int = 0,
-                   highlight: tuple[int, int] | None = None):
+                   highlight: tuple[int, int] | None = None, width: float = 12.0):
     """The drum roll under the song's intensity curve, with bar lines and the section starts
     found in the song (red, dashed) (time in seconds).
 
     Shows bars ``first_bar..first_bar + max_bars`` (from 0); ``highlight`` shades steps ``(a, b)``
-    (e.g. bars drawn again). Returns the matplotlib figure.
+    (e.g. bars drawn again); ``width`` is the figure's width in inches. Returns the matplotlib figure.
     """
     import matplotlib.pyplot as plt
 
@@ -28,7 +28,7 @@ def plot_drum_roll(grid, features: np.ndarray, drums: DrumArrays, title: str = "
     features, drums = features[S:T], drums[S:T]
     T -= S
     t = grid.starts[S:S + T]
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(12, 4.8), sharex=True,
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(width, 4.8), sharex=True,
                                       gridspec_kw={"height_ratios": [1, 2.2]})
     inten = features[:T, feature_names.index("intensity")]
     top.fill_between(t, inten, step="post", alpha=0.5, color="tab:blue", label="song intensity")

@@ -193,7 +193,7 @@ def test_drums_only_song_when_pitched_required():
 def test_a_song_with_many_controller_events_keeps_every_event_and_its_tracks_bytes(tmp_path):
     """Tracks without drums are copied byte for byte (no message objects for a controller sweep); the
     drum track is replaced; every other event is kept."""
-    from neuraldrummer.analysis.song import _track_chunks
+    from neuraldrummer.io.midi import track_chunks as _track_chunks
 
     mid = factory.song(bars=4)
     sweep = mido.MidiTrack([mido.Message("control_change", channel=1, control=11, value=k % 128, time=3)
@@ -222,3 +222,53 @@ def test_a_song_with_many_controller_events_keeps_every_event_and_its_tracks_byt
     hits = [e for e in events(src, drums=True) if "note_on" in e[1]]
     assert [e for e in events(out, drums=True) if "note_on" in e[1]] == hits  # the song's drums, re-encoded
     assert _track_chunks(b"MThd\x00\x00\x00\x06\x00\x01\x00\x01\x01\xe0MTrk\x00\x00\x00\x09\x00") is None
+
+
+def _sweep_song(bars: int = 24) -> mido.MidiFile:
+    """A song whose bulk is controller, pitch-bend and aftertouch sweeps (a track of its own and mixed into
+    the piano's track, with running status), over 256 KB."""
+    mid = factory.song(bars=bars)
+    sweep = mido.MidiTrack()
+    for k in range(40000):
+        sweep.append(mido.Message("control_change", channel=1, control=1 + k % 3, value=k % 128, time=1))
+        if k % 7 == 0:
+            sweep.append(mido.Message("pitchwheel", channel=1, pitch=(k % 100) * 50, time=0))
+        if k % 11 == 0:
+            sweep.append(mido.Message("aftertouch", channel=1, value=k % 128, time=0))
+    sweep.append(mido.MetaMessage("end_of_track", time=0))
+    mid.tracks.append(sweep)
+    piano = next(t for t in mid.tracks if any(m.type == "note_on" and m.channel != 9 for m in t))
+    mixed = mido.MidiTrack()
+    for m in piano:
+        if m.type == "note_on":
+            mixed.append(mido.Message("control_change", channel=m.channel, control=64, value=127, time=m.time))
+            m = m.copy(time=0)
+        mixed.append(m)
+    mid.tracks[mid.tracks.index(piano)] = mixed
+    return mid
+
+
+def test_a_lean_parse_leaves_out_only_controllers_and_the_output_is_the_same(tmp_path, monkeypatch):
+    import neuraldrummer.io.midi as midi_io
+
+    src = factory.save(_sweep_song(), tmp_path / "sweeps.mid")
+    data = src.read_bytes()
+    monkeypatch.setattr(midi_io, "LEAN_MIN_BYTES", 1024)  # the file is 169 KB (mido saves with running status)
+    lean = midi_io.load_midi(src)
+    assert lean.lean
+    monkeypatch.setattr(midi_io, "LEAN_MIN_BYTES", 1 << 40)
+    full = midi_io.load_midi(src)
+    assert not full.lean
+    notes = lambda pm: [(i.program, i.is_drum, n.pitch, n.velocity, n.start, n.end) for i in pm.instruments  # noqa: E731
+                        for n in i.notes]
+    assert notes(lean.pm) == notes(full.pm)
+    assert lean.pm.get_tempo_changes()[1].tolist() == full.pm.get_tempo_changes()[1].tolist()
+    for k in range(len(full.mido_file.tracks)):  # every message of every track, on demand
+        assert [str(m) for m in lean.full_track(k)] == [str(m) for m in full.full_track(k)]
+    song_lean, song_full = encode_song(lean, 4), encode_song(full, 4)
+    a = write_drummed_song(song_lean.loaded, song_lean.drums, song_lean.grid, tmp_path / "a.mid")
+    b = write_drummed_song(song_full.loaded, song_full.drums, song_full.grid, tmp_path / "b.mid")
+    assert a.read_bytes() == b.read_bytes()
+    # irregular files are parsed in full (and mido says what is wrong)
+    assert midi_io.lean_midi_bytes(data[:-3]) is None
+    assert midi_io.lean_midi_bytes(midi_to_bytes(factory.song(bars=2))) is None  # nothing to leave out

@@ -18,7 +18,7 @@ from .beat import constant_tempo_beats, off_beat_grid_share, onset_weights, shif
 from .grid import (MISFIT_SHARE, Grid, build_grid, constant_tempo_grid, estimate_tempo, grid_from_beats,
                    off_grid_share)
 from .meter import estimate_bars
-from ..io.midi import LoadedMidi, load_midi, midi_to_bytes, require_notes, write_midi
+from ..io.midi import LoadedMidi, load_midi, midi_to_bytes, require_notes, track_chunks, write_midi
 
 logger = logging.getLogger(__name__)
 
@@ -275,7 +275,8 @@ def combine(loaded: LoadedMidi, drums: DrumArrays, grid: Grid, keep_drums: bool 
     """
     src = loaded.mido_file
     out = mido.MidiFile(type=1, ticks_per_beat=src.ticks_per_beat, charset=getattr(src, "charset", "latin1"))
-    for track in src.tracks:
+    for index in range(len(src.tracks)):
+        track = loaded.full_track(index)
         had_drums = any(_is_drum_channel_message(m) for m in track)
         events = [
             (int(m.time), i, m) for i, m in enumerate(track)
@@ -290,23 +291,6 @@ def combine(loaded: LoadedMidi, drums: DrumArrays, grid: Grid, keep_drums: bool 
     return out
 
 
-def _track_chunks(data: bytes) -> list[bytes] | None:
-    """The file's ``MTrk`` chunks as raw bytes (header and length included), in order; ``None`` if its
-    chunks do not line up exactly (then the caller re-encodes every track)."""
-    if data[:4] != b"MThd" or len(data) < 14:
-        return None
-    pos = 8 + int.from_bytes(data[4:8], "big")
-    chunks = []
-    while pos + 8 <= len(data):
-        size = int.from_bytes(data[pos + 4:pos + 8], "big")
-        if pos + 8 + size > len(data):
-            return None
-        if data[pos:pos + 4] == b"MTrk":
-            chunks.append(data[pos:pos + 8 + size])
-        pos += 8 + size
-    return chunks if pos == len(data) else None
-
-
 def combine_bytes(loaded: LoadedMidi, drums: DrumArrays, grid: Grid, keep_drums: bool = False,
                   quantized: bool = False, name: str = DRUM_TRACK_NAME) -> bytes:
     """:func:`combine` as file bytes, copying every track without drum-channel notes byte for byte.
@@ -318,7 +302,7 @@ def combine_bytes(loaded: LoadedMidi, drums: DrumArrays, grid: Grid, keep_drums:
     import io
 
     src = loaded.mido_file
-    chunks = _track_chunks(loaded.data)
+    chunks = track_chunks(loaded.data)
     if chunks is None or len(chunks) != len(src.tracks):
         return midi_to_bytes(combine(loaded, drums, grid, keep_drums, quantized, name))
     from mido.midifiles.midifiles import write_track
@@ -329,11 +313,12 @@ def combine_bytes(loaded: LoadedMidi, drums: DrumArrays, grid: Grid, keep_drums:
         return buffer.getvalue()
 
     out = []
-    for raw, track in zip(chunks, src.tracks):
+    for index, (raw, track) in enumerate(zip(chunks, src.tracks)):
         if keep_drums or not any(_is_drum_channel_message(m) for m in track):
             out.append(raw)
             continue
-        events = [(int(m.time), i, m) for i, m in enumerate(track) if not _is_drum_channel_message(m)]
+        full = loaded.full_track(index)
+        events = [(int(m.time), i, m) for i, m in enumerate(full) if not _is_drum_channel_message(m)]
         if all(m.is_meta and m.type in ("track_name", "instrument_name", "end_of_track") for _, _, m in events):
             continue  # a drums-only track with nothing else left: drop it
         out.append(encoded(_absolute_to_track(events)))
@@ -386,7 +371,8 @@ def splice_drums(loaded: LoadedMidi, drums: DrumArrays, step_ticks: np.ndarray, 
     new.hits[hi:] = False
     tracks: list[list[tuple[int, int, mido.Message]]] = []
     drum_counts = []
-    for track in src.tracks:
+    for index in range(len(src.tracks)):
+        track = loaded.full_track(index)
         open_notes: dict[tuple[int, int], list[bool]] = {}
         events, count = [], 0
         for i, m in enumerate(track):

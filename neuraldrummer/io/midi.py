@@ -4,6 +4,11 @@ A song is read once into bytes, parsed by mido, and handed to pretty_midi as a m
 object. pretty_midi turns the mido tracks' delta times into absolute ticks in place;
 we keep that mido object so that writing a drummed song edits the original events
 (every tempo, meter, key, lyric, program and controller survives untouched).
+
+A large file whose bulk is controller, pitch-bend and aftertouch messages (sweeps of a mod wheel or a
+filter) is parsed *lean*: those messages, which nothing before the writer looks at, are left out of the
+parse (:func:`lean_midi_bytes`), and the writer copies the tracks that it does not change byte for
+byte from ``data`` and parses in full only the tracks it edits (:meth:`LoadedMidi.full_track`).
 """
 
 from __future__ import annotations
@@ -49,6 +54,126 @@ class LoadedMidi:
     pm: pretty_midi.PrettyMIDI
     mido_file: mido.MidiFile
     data: bytes
+    #: ``mido_file`` was parsed without the controller, pitch-bend and aftertouch messages
+    lean: bool = False
+
+    def full_track(self, index: int) -> mido.MidiTrack:
+        """Track ``index`` with every message, in absolute ticks (``mido_file``'s own unless lean)."""
+        if not self.lean:
+            return self.mido_file.tracks[index]
+        chunk = track_chunks(self.data)[index]
+        header = b"MThd" + (6).to_bytes(4, "big") + b"\x00\x00\x00\x01" + self.data[12:14]
+        track = mido.MidiFile(file=io.BytesIO(header + chunk), clip=True).tracks[0]
+        tick = 0
+        for msg in track:
+            tick += msg.time
+            msg.time = tick
+        return track
+
+
+#: Status nibbles of the messages a lean parse leaves out: poly aftertouch, control change, channel
+#: aftertouch, pitch bend.
+LEAN_DROPPED = (0xA0, 0xB0, 0xD0, 0xE0)
+#: Files smaller than this are always parsed in full.
+LEAN_MIN_BYTES = 256 * 1024
+
+
+def track_chunks(data: bytes) -> list[bytes] | None:
+    """The file's ``MTrk`` chunks as raw bytes (header and length included), in order; ``None`` if its
+    chunks do not line up exactly."""
+    if data[:4] != b"MThd" or len(data) < 14:
+        return None
+    pos = 8 + int.from_bytes(data[4:8], "big")
+    chunks = []
+    while pos + 8 <= len(data):
+        size = int.from_bytes(data[pos + 4:pos + 8], "big")
+        if pos + 8 + size > len(data):
+            return None
+        if data[pos:pos + 4] == b"MTrk":
+            chunks.append(data[pos:pos + 8 + size])
+        pos += 8 + size
+    return chunks if pos == len(data) else None
+
+
+def _vlq(value: int) -> bytes:
+    out = [value & 0x7F]
+    value >>= 7
+    while value:
+        out.append(0x80 | (value & 0x7F))
+        value >>= 7
+    return bytes(reversed(out))
+
+
+def lean_midi_bytes(data: bytes) -> bytes | None:
+    """``data`` without its controller, pitch-bend and aftertouch messages (their delta times carried to
+    the next event kept; every other event as it was), or ``None`` if nothing would be left out or the
+    file is irregular in any way (then it is parsed in full, and mido says what is wrong)."""
+    chunks = track_chunks(data)
+    if not chunks or data[8:10] == b"\x00\x02":
+        return None
+    dropped = 0
+    tracks = []
+    for chunk in chunks:
+        body, n, pos = chunk[8:], len(chunk) - 8, 0
+        out = bytearray()
+        running = None
+        carry = 0
+        while pos < n:
+            delta, shift = 0, 0
+            while True:
+                if pos >= n or shift > 21:
+                    return None
+                b = body[pos]
+                pos += 1
+                delta = (delta << 7) | (b & 0x7F)
+                shift += 7
+                if b < 0x80:
+                    break
+            if pos >= n:
+                return None
+            status = body[pos]
+            if status >= 0x80:
+                pos += 1
+            elif running is None or running >= 0xF0:
+                return None
+            else:
+                status = running
+            start = pos
+            if status == 0xFF or status in (0xF0, 0xF7):
+                if status == 0xFF:
+                    pos += 1  # meta type
+                length, shift = 0, 0
+                while True:
+                    if pos >= n or shift > 21:
+                        return None
+                    b = body[pos]
+                    pos += 1
+                    length = (length << 7) | (b & 0x7F)
+                    shift += 7
+                    if b < 0x80:
+                        break
+                pos += length
+                if status != 0xFF:
+                    running = status  # as mido reads it: sysex sets the running status, meta does not
+            elif 0x80 <= status < 0xF0:
+                pos += 1 if status & 0xF0 in (0xC0, 0xD0) else 2
+                if pos > n or any(x >= 0x80 for x in body[start:pos]):
+                    return None
+                running = status
+                if status & 0xF0 in LEAN_DROPPED:
+                    carry += delta
+                    dropped += 1
+                    continue
+            else:
+                return None
+            if pos > n:
+                return None
+            out += _vlq(delta + carry) + bytes([status]) + body[start:pos]
+            carry = 0
+        tracks.append(b"MTrk" + len(out).to_bytes(4, "big") + bytes(out))
+    if not dropped:
+        return None
+    return data[:8 + int.from_bytes(data[4:8], "big")] + b"".join(tracks)
 
 
 def read_midi_bytes(data: bytes, path: str | Path | None = None) -> LoadedMidi:
@@ -61,7 +186,8 @@ def read_midi_bytes(data: bytes, path: str | Path | None = None) -> LoadedMidi:
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            mid = mido.MidiFile(file=io.BytesIO(data), clip=True)
+            lean = lean_midi_bytes(data) if len(data) >= LEAN_MIN_BYTES else None
+            mid = mido.MidiFile(file=io.BytesIO(lean or data), clip=True)
             pm = pretty_midi.PrettyMIDI(mido_object=mid)
     except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError, ZeroDivisionError,
             AttributeError) as exc:
@@ -71,7 +197,7 @@ def read_midi_bytes(data: bytes, path: str | Path | None = None) -> LoadedMidi:
         logger.debug("%s: %s", where, w.message)
     if mid.ticks_per_beat <= 0:
         raise MidiLoadError("corrupt MIDI file (ticks per beat is not positive)", where)
-    return LoadedMidi(where, pm, mid, data)
+    return LoadedMidi(where, pm, mid, data, lean=lean is not None)
 
 
 def load_midi(path: str | Path) -> LoadedMidi:

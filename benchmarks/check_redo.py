@@ -1,5 +1,6 @@
 """`drum SONG_drums.mid --redo A-B` on real songs, as a user runs it: drum each song, then draw a
-random range of 4 to 8 bars again, and check that every drum note outside the range is identical
+random range of 4 to 8 bars again, and check that every drum note outside the range (each note belongs to the grid
+step nearest its note-on, wherever its micro-timing puts it) is identical
 (time, pitch, velocity, channel), that the range changed, and that no bar of the range is left
 without drums where the song plays.
 
@@ -77,8 +78,12 @@ def main() -> int:
             if proc.returncode != 0:
                 rows.append({"song": src.name, "ok": False, "why": proc.stderr.strip()[-200:]})
                 continue
-            lo = grid.ticks[grid.bar_starts[first - 1]]
-            hi = grid.ticks[grid.bar_starts[last]] if last < grid.num_bars else float("inf")
+            # a note belongs to the step nearest its note-on: the range runs from the midpoint before its first
+            # step to the midpoint before the first step after it
+            a = int(grid.bar_starts[first - 1])
+            lo = (grid.ticks[a - 1] + grid.ticks[a]) / 2 if a > 0 else float("-inf")
+            b = int(grid.bar_starts[last]) if last < grid.num_bars else None
+            hi = (grid.ticks[b - 1] + grid.ticks[b]) / 2 if b is not None else float("inf")
             outside_same = drum_notes(redone, lo, hi, False) == drum_notes(drummed, lo, hi, False)
             inside_changed = drum_notes(redone, lo, hi, True) != drum_notes(drummed, lo, hi, True)
             again = encode_song(redone, 4)

@@ -116,7 +116,8 @@ def drive(driver, port: int, song: Path, downloads: Path) -> Path:
     driver.get(f"http://127.0.0.1:{port}/")
     wait_for(driver, lambda d: button(d, "drum"), what="the drum button")
     text = driver.find_element("tag name", "body").text
-    assert "The drum studio" in text and "import matplotlib" not in text  # the code is hidden
+    assert "drums for your song" in text and "import matplotlib" not in text  # the page's own text, code hidden
+    assert "INPUT_PATH" not in text and "run all cells" not in text.lower()
     upload(driver, song)
     name = f"{song.stem}_drums.mid"
 

@@ -172,6 +172,32 @@ def _beats_from_music(tempo, onsets: np.ndarray, weights: np.ndarray, end: float
     return source, beats, share, 60.0 / float(np.median(np.diff(beats)))
 
 
+def grid_reason(info: dict) -> str:
+    """Why the file's own grid was not used, in words (``info`` from ``encode_song``)."""
+    meters = ", ".join(info.get("file_meters", [])) or "none"
+    if info.get("off_grid_share", 0.0) > 0.5:
+        return (f"the tempo map does not fit the notes ({100 * info['off_grid_share']:.0f}% of onsets off its "
+                f"16th grid) and its meter ({meters}) says nothing of the bar")
+    if info.get("beats_per_bar_forced"):
+        return f"the bar is set to {info['beats_per_bar']} beats"
+    return f"the file's meter ({meters}) has bars shorter than the music's"
+
+
+def describe_grid(info: dict) -> str:
+    """Which grid a song is drummed on, and why, in one line."""
+    share = 100 * info.get("off_grid_share", 0.0)
+    if info.get("grid") == "beats":
+        how = ("the file's tempo map, shifted to the notes" if info.get("beat_source") == "tempo_map"
+               else "beats tracked in the notes (following the tempo as it drifts)")
+        return (f"beats and {info['beats_per_bar']}-beat bars from the music ({how}, "
+                f"{info['estimated_qpm']:.0f} bpm), because {grid_reason(info)}")
+    if info.get("grid") == "regridded":
+        return f"a constant {info['estimated_qpm']:.1f} bpm re-estimated from the notes ({share:.0f}% of onsets off the file's)"
+    if info.get("grid") == "misfit":
+        return f"the file's own, though {share:.0f}% of onsets are off it (no better grid found)"
+    return f"the file's own tempo map and meter ({share:.0f}% of onsets off its 16th grid)"
+
+
 def encode_song(
     source: str | Path | LoadedMidi,
     steps_per_beat: int = 2,

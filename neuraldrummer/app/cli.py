@@ -25,23 +25,6 @@ def _out(text: str) -> None:
 
 # --- data layer commands ------------------------------------------------------------
 
-def describe_grid(info: dict) -> str:
-    """Which grid a song is drummed on, and why, in one line."""
-    share = 100 * info.get("off_grid_share", 0.0)
-    if info.get("grid") == "beats":
-        how = ("the file's tempo map, shifted to the notes" if info.get("beat_source") == "tempo_map"
-               else "beats tracked in the notes (following the tempo as it drifts)")
-        from ..generation.drumming import grid_reason
-
-        return (f"beats and {info['beats_per_bar']}-beat bars from the music ({how}, "
-                f"{info['estimated_qpm']:.0f} bpm), because {grid_reason(info)}")
-    if info.get("grid") == "regridded":
-        return f"a constant {info['estimated_qpm']:.1f} bpm re-estimated from the notes ({share:.0f}% of onsets off the file's)"
-    if info.get("grid") == "misfit":
-        return f"the file's own, though {share:.0f}% of onsets are off it (no better grid found)"
-    return f"the file's own tempo map and meter ({share:.0f}% of onsets off its 16th grid)"
-
-
 def cmd_inspect(args: argparse.Namespace) -> int:
     from ..analysis.drum_map import CLASS_NAMES
     from ..analysis.song import encode_song
@@ -51,6 +34,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     _out(f"{song.path}")
     _out(f"  tempo(s): {', '.join(f'{t:g}' for t in info['tempos'])} bpm; meter(s): {', '.join(info['meters'])}")
     _out(f"  length: {info['seconds']:.1f} s, {info['bars']} bars, {info['steps']} steps of 1/{4 * args.steps_per_beat} note")
+    from ..analysis.song import describe_grid
+
     _out(f"  grid: {describe_grid(info)}")
     for inst in pm.instruments:
         kind = "drums" if inst.is_drum else f"program {inst.program}"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..analysis.drums import DrumArrays
 from ..errors import ConfigError, NoDrumsError
+from ..analysis.song import grid_reason
 from .decoding import generate
 from .runtime import DrummerRuntime
 from .settings import GenerationSettings
@@ -25,17 +26,6 @@ class DrumResult:
     song: object  # EncodedSong
     seconds: float
     info: dict = field(default_factory=dict)
-
-
-def grid_reason(info: dict) -> str:
-    """Why the file's own grid was not used, in words (``info`` from ``encode_song``)."""
-    meters = ", ".join(info.get("file_meters", [])) or "none"
-    if info.get("off_grid_share", 0.0) > 0.5:
-        return (f"the tempo map does not fit the notes ({100 * info['off_grid_share']:.0f}% of onsets off its "
-                f"16th grid) and its meter ({meters}) says nothing of the bar")
-    if info.get("beats_per_bar_forced"):
-        return f"the bar is set to {info['beats_per_bar']} beats"
-    return f"the file's meter ({meters}) has bars shorter than the music's"
 
 
 def default_output_path(input_path: Path) -> Path:

@@ -1,4 +1,6 @@
 
+import io
+
 import mido
 import numpy as np
 import pytest
@@ -272,3 +274,33 @@ def test_a_lean_parse_leaves_out_only_controllers_and_the_output_is_the_same(tmp
     # irregular files are parsed in full (and mido says what is wrong)
     assert midi_io.lean_midi_bytes(data[:-3]) is None
     assert midi_io.lean_midi_bytes(midi_to_bytes(factory.song(bars=2))) is None  # nothing to leave out
+
+
+def test_splicing_a_lean_song_copies_its_untouched_tracks_and_keeps_every_event(tmp_path, monkeypatch):
+    import neuraldrummer.io.midi as midi_io
+    from neuraldrummer.analysis.song import splice_drums, splice_drums_bytes
+
+    monkeypatch.setattr(midi_io, "LEAN_MIN_BYTES", 1024)
+    src = factory.save(_sweep_song(), tmp_path / "sweeps.mid")
+    song = encode_song(src, 4)
+    assert song.loaded.lean and song.has_drums
+    lo, hi = int(song.grid.bar_starts[4]), int(song.grid.bar_starts[8])
+    drums = DrumArrays(song.drums.hits.copy(), song.drums.velocity, song.drums.offset)
+    drums.hits[lo:hi] = False
+    drums.hits[lo:hi:4, 0] = True  # four-on-the-floor in bars 5-8
+    drums.velocity[lo:hi:4, 0] = 0.8
+    fast = splice_drums_bytes(song.loaded, drums, song.grid.ticks, lo, hi)
+    full = midi_to_bytes(splice_drums(song.loaded, drums, song.grid.ticks, lo, hi))
+
+    def events(data):
+        out = []
+        for track in mido.MidiFile(file=io.BytesIO(data)).tracks:
+            tick = 0
+            for m in track:
+                tick += m.time
+                out.append((tick, str(m.copy(time=0))))
+        return sorted(out)
+
+    assert events(fast) == events(full)
+    sweep_chunk = midi_io.track_chunks(src.read_bytes())[-1]
+    assert sweep_chunk in midi_io.track_chunks(fast)  # the sweep track, byte for byte

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -364,6 +365,15 @@ def write_drummed_song(loaded: LoadedMidi, drums: DrumArrays, grid: Grid, out_pa
 
 def splice_drums(loaded: LoadedMidi, drums: DrumArrays, step_ticks: np.ndarray, lo: int, hi: int,
                  quantized: bool = False, keep_existing: bool = False) -> mido.MidiFile:
+    """:func:`splice_drums_bytes` as a mido file (every track parsed in full)."""
+    tracks, kind, src = _splice(loaded, drums, step_ticks, lo, hi, quantized, keep_existing, lazy=False)
+    out = mido.MidiFile(type=kind, ticks_per_beat=src.ticks_per_beat, charset=getattr(src, "charset", "latin1"))
+    out.tracks.extend(_absolute_to_track(events) for events in tracks)
+    return out
+
+
+def splice_drums_bytes(loaded: LoadedMidi, drums: DrumArrays, step_ticks: np.ndarray, lo: int, hi: int,
+                       quantized: bool = False, keep_existing: bool = False) -> bytes:
     """The file with its drums in steps ``lo..hi`` replaced by ``drums`` there; nothing else touched.
 
     ``step_ticks`` ``(T + 1,)`` gives each step's tick in the file (it may run past the file's end,
@@ -371,12 +381,35 @@ def splice_drums(loaded: LoadedMidi, drums: DrumArrays, step_ticks: np.ndarray, 
     a note played just ahead of a bar line belongs to that bar whatever its micro-timing. Drum-channel
     notes of steps ``lo..hi`` are removed with their note-offs: those whose note-on lies between the
     midpoints before step ``lo`` and before step ``hi``. Every other event of every track is copied
-    unchanged, so every drum note outside the range keeps its pitch, velocity, timing and channel. The
-    new notes go into the track that held most drum notes (a new "NeuralDrummer" track if none) and stay
+    unchanged (a track without drum notes byte for byte), so every drum note outside the range keeps its
+    pitch, velocity, timing and channel. The new notes go into the track that held most drum notes (a new "NeuralDrummer" track if none) and stay
     within the range's ticks. With ``keep_existing`` (continuing a groove) no note of the file is removed
     at all; a new hit is left out where a kept note of the same class belongs to its step (a note
     played ahead of the bar line where the new bars begin).
     """
+    chunks = track_chunks(loaded.data)
+    if chunks is None or len(chunks) != len(loaded.mido_file.tracks):
+        return midi_to_bytes(splice_drums(loaded, drums, step_ticks, lo, hi, quantized, keep_existing))
+    tracks, kind, src = _splice(loaded, drums, step_ticks, lo, hi, quantized, keep_existing, lazy=True)
+    from mido.midifiles.midifiles import write_track
+
+    out = []
+    for k, events in enumerate(tracks):
+        if events is None:
+            out.append(chunks[k])
+            continue
+        buffer = io.BytesIO()
+        write_track(buffer, _absolute_to_track(events))
+        out.append(buffer.getvalue())
+    header = b"MThd" + (6).to_bytes(4, "big") + int(kind).to_bytes(2, "big") + len(out).to_bytes(2, "big") \
+        + int(src.ticks_per_beat).to_bytes(2, "big")
+    return header + b"".join(out)
+
+
+def _splice(loaded: LoadedMidi, drums: DrumArrays, step_ticks: np.ndarray, lo: int, hi: int, quantized: bool,
+            keep_existing: bool, lazy: bool):
+    """The tracks of :func:`splice_drums` as (tick, order, message) lists (``None`` for a track without
+    drum notes when ``lazy``), the file type and the source file."""
     src = loaded.mido_file
     step_ticks = np.asarray(step_ticks, np.float64)
     last = len(step_ticks) - 1
@@ -395,9 +428,13 @@ def splice_drums(loaded: LoadedMidi, drums: DrumArrays, step_ticks: np.ndarray, 
     new = DrumArrays(drums.hits.copy(), drums.velocity, drums.offset)
     new.hits[:lo] = False
     new.hits[hi:] = False
-    tracks: list[list[tuple[int, int, mido.Message]]] = []
+    tracks: list[list[tuple[int, int, mido.Message]] | None] = []
     drum_counts = []
     for index in range(len(src.tracks)):
+        if lazy and not any(_is_drum_channel_message(m) for m in src.tracks[index]):
+            tracks.append(None)  # no drum notes: copied byte for byte by the caller
+            drum_counts.append(0)
+            continue
         track = loaded.full_track(index)
         open_notes: dict[tuple[int, int], list[bool]] = {}
         events, count = [], 0
@@ -439,14 +476,14 @@ def splice_drums(loaded: LoadedMidi, drums: DrumArrays, step_ticks: np.ndarray, 
         tracks.append([(0, 0, mido.MetaMessage("track_name", name=DRUM_TRACK_NAME)),
                        (0, 1, mido.Message("program_change", channel=DRUM_CHANNEL, program=0))])
     if tracks:
+        if tracks[target] is None:
+            tracks[target] = [(int(m.time), i, m) for i, m in enumerate(loaded.full_track(target))]
         merged = [e for e in tracks[target] if not (e[2].is_meta and e[2].type == "end_of_track")] + added
         end = max([e[0] for e in merged] + [0])
         merged.append((end, base * 4, mido.MetaMessage("end_of_track")))
         tracks[target] = merged
     kind = src.type if len(tracks) == len(src.tracks) else 1
-    out = mido.MidiFile(type=kind, ticks_per_beat=src.ticks_per_beat, charset=getattr(src, "charset", "latin1"))
-    out.tracks.extend(_absolute_to_track(events) for events in tracks)
-    return out
+    return tracks, kind, src
 
 
 def describe_classes(drums: DrumArrays) -> dict[str, int]:

@@ -92,10 +92,10 @@ def groove_midi_bytes(groove: Groove, steps_per_beat: int, quantized: bool = Fal
     from ..io.midi import midi_to_bytes
 
     if groove.source is not None and groove.step_ticks is not None:
-        from ..analysis.song import splice_drums
+        from ..analysis.song import splice_drums_bytes
 
-        return midi_to_bytes(splice_drums(groove.source, groove.drums, groove.step_ticks,
-                                          int(groove.prompt_steps or 0), groove.drums.num_steps, quantized,
-                                          keep_existing=True))
+        return splice_drums_bytes(groove.source, groove.drums, groove.step_ticks,
+                                  int(groove.prompt_steps or 0), groove.drums.num_steps, quantized,
+                                  keep_existing=True)
     return midi_to_bytes(drum_midi(groove.drums, groove.bar_lengths, steps_per_beat, groove.tempo,
                                    groove.meters, quantized))

@@ -80,11 +80,11 @@ def redo_bars(input_path: str | Path, output_path: str | Path, model: str | Path
     """Draw bars ``bars[0]..bars[1]`` (from 1, inclusive) of a drummed song again; write the result.
 
     Every drum note outside the range is written exactly as it was (see
-    :func:`neuraldrummer.analysis.song.splice_drums`); the new bars continue from the drums before them and
+    :func:`neuraldrummer.analysis.song.splice_drums_bytes`); the new bars continue from the drums before them and
     are chosen among ``settings.redo_candidates`` takes for how well they lead into the next bar.
     """
     from ..io.midi import write_midi
-    from ..analysis.song import encode_song, splice_drums
+    from ..analysis.song import encode_song, splice_drums_bytes
 
     started = time.perf_counter()
     settings = settings or GenerationSettings()
@@ -101,6 +101,6 @@ def redo_bars(input_path: str | Path, output_path: str | Path, model: str | Path
     r1 = int(grid.bar_starts[last]) if last < grid.num_bars else grid.num_steps
     drums = generate(runtime, song.features, settings.for_song(song.info), prompt=song.drums, reference=song.reference,
                      redo=(r0, r1))
-    out = write_midi(splice_drums(song.loaded, drums, grid.ticks, r0, r1, settings.quantized), output_path,
+    out = write_midi(splice_drums_bytes(song.loaded, drums, grid.ticks, r0, r1, settings.quantized), output_path,
                      input_path)
     return DrumResult(out, drums, song, time.perf_counter() - started)

@@ -246,7 +246,6 @@ def cmd_app(args: argparse.Namespace) -> int:
     """Serve the drum notebook as a web page with its code hidden (Voila), on localhost."""
     import importlib.util
     import os
-    import shutil
     import subprocess
     import tempfile
 

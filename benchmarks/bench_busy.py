@@ -7,7 +7,7 @@ training would), for as long as the measurement runs.
     python benchmarks/bench_busy.py [SONG.mid] [--folder ../shared/data/drumless] [--repeat 3] [--json OUT]
 
 Without SONG the 5-minute song of bench_drum.py is used. A 4-minute song with long controller sweeps
-(about 190,000 messages, made in code) is drummed too.
+(about 190,000 messages, made in code) is drummed too, and bars 5-8 of the drummed result re-rolled.
 """
 
 from __future__ import annotations
@@ -29,11 +29,11 @@ BUSY = ("import numpy as np\n"
         "    a = np.tanh(a @ a.T / 1500.0)\n")
 
 
-def drum_times(song: Path, out_dir: Path, repeat: int) -> tuple[list[float], float]:
+def drum_times(song: Path, out_dir: Path, repeat: int, *extra: str) -> tuple[list[float], float]:
     walls, rss = [], 0.0
     for k in range(repeat):
         wall, peak, data = peak_rss_mb([sys.executable, "-m", "neuraldrummer", "drum", str(song), "-o",
-                                        str(out_dir / f"out{k}.mid")])
+                                        str(out_dir / f"{song.stem}_{k}.mid"), *extra])
         if data["rc"] != 0:
             raise SystemExit(data["err"])
         walls.append(round(wall, 3))
@@ -80,6 +80,8 @@ def main() -> None:
                 result[state] = {"seconds": walls, "max_seconds": max(walls), "peak_mb": round(rss, 1)}
                 walls, rss = drum_times(sweeps, out, args.repeat)
                 result[state]["sweeps"] = {"seconds": walls, "max_seconds": max(walls), "peak_mb": round(rss, 1)}
+                walls, rss = drum_times(out / "sweeps_0.mid", out, args.repeat, "--redo", "5-8")
+                result[state]["sweeps_redo_5_8"] = {"seconds": walls, "max_seconds": max(walls), "peak_mb": round(rss, 1)}
                 if args.folder:
                     (out / "batch").mkdir()
                     result[state]["folder_songs_per_second"] = folder_rate(args.folder, out / "batch")

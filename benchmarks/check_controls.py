@@ -20,7 +20,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import REPO, write_result  # noqa: E402
 
-from neuraldrummer.training.corpus import find_midi_files  # noqa: E402
+from neuraldrummer.training.sources import find_midi_files  # noqa: E402
 from neuraldrummer.analysis.drum_map import CYMBAL_CLASSES, RIDE  # noqa: E402
 from neuraldrummer.generation.decoding import generate  # noqa: E402
 from neuraldrummer.generation.settings import GenerationSettings

@@ -8,6 +8,7 @@ beats and bar lines) and the dynamic-programming tracker alone (beats from the n
 file's tempo map ignored) with ``mir_eval``'s F-measure.
 
     python benchmarks/check_handplayed.py ../shared/data/drumless [--json reports/handplayed.json]
+        [--seed N] [--follow-form auto|on|off] [--start basic] [--temperature T]
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ import argparse
 import sys
 import tempfile
 from pathlib import Path
-
-import warnings
 
 import numpy as np
 import pretty_midi
@@ -29,19 +28,23 @@ from neuraldrummer import DrummerRuntime, GenerationSettings, drum_song  # noqa:
 from neuraldrummer.analysis.beat import onset_weights, track_beats  # noqa: E402
 from neuraldrummer.analysis.features import pitched_note_arrays  # noqa: E402
 from neuraldrummer.app.cli_drum import default_model_dir  # noqa: E402
-from neuraldrummer.evaluation.groove import beat_scores, groove_measures, read_beat_annotation  # noqa: E402
+from neuraldrummer.evaluation.groove import beat_f, beat_scores, groove_measures, read_beat_annotation  # noqa: E402
 
 ROWS = ("on_grid", "kick_on_downbeats", "backbeat", "top_sound_share", "hits_per_beat")
 
 
 def main() -> None:
-    warnings.filterwarnings("ignore", message="Estimated beats are empty")
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("songs", type=Path)
     ap.add_argument("--annotations", type=Path, help="default: SONGS/annotations")
     ap.add_argument("--model", default=None)
     ap.add_argument("--json", type=Path)
     ap.add_argument("--start", default="auto", help="start pattern (drum --start); default auto")
+    ap.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
+    ap.add_argument("--temperature", type=float, default=None, help="sampling temperature (default: drum's)")
+    ap.add_argument("--follow-form", choices=("auto", "on", "off"), default="auto",
+                    help="choose takes for fills and repeats: auto (drum's default: off on grids found in the "
+                         "music), on or off")
     ap.add_argument("--only", nargs="*", help="song names (e.g. 001 017) to check; default all")
     args = ap.parse_args()
     ann_dir = args.annotations or args.songs / "annotations"
@@ -54,7 +57,10 @@ def main() -> None:
                 continue
             ref_beats, ref_down = read_beat_annotation(ann)
             out = Path(tmp) / f"{path.stem}_drums.mid"
-            result = drum_song(path, out, runtime, GenerationSettings(start=args.start))
+            form = {"auto": None, "on": True, "off": False}[args.follow_form]
+            extra = {} if args.temperature is None else {"temperature": args.temperature}
+            settings = GenerationSettings(start=args.start, seed=args.seed, follow_form=form, **extra)
+            result = drum_song(path, out, runtime, settings)
             pm = pretty_midi.PrettyMIDI(str(out))
             drums = [n for i in pm.instruments if i.is_drum for n in i.notes]
             g = groove_measures(np.array([n.start for n in drums]), np.array([n.pitch for n in drums]),
@@ -67,7 +73,7 @@ def main() -> None:
             notes = pitched_note_arrays(result.song.loaded.pm)
             tracked = track_beats(notes["start"], onset_weights(notes["velocity"], notes["is_bass"]),
                                   result.song.loaded.pm.get_end_time())
-            s["tracker_alone_beat_f"] = beat_scores(tracked, tracked[:1], ref_beats, ref_down)["beat_f"]
+            s["tracker_alone_beat_f"] = beat_f(ref_beats, tracked)
             row = {"song": path.name, "grid": result.song.info.get("grid"), **g, **s}
             per_song.append(row)
             print(f"{path.name}: grid {row['grid']}, beat F {s['beat_f']:.2f}, downbeat F {s['downbeat_f']:.2f}, "

@@ -22,9 +22,10 @@ import pretty_midi
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import REPO, peak_rss_mb, write_result  # noqa: E402
 
-from neuraldrummer.training.corpus import find_midi_files, split_for  # noqa: E402
+from neuraldrummer.training.sources import find_midi_files, split_for  # noqa: E402
 from neuraldrummer.io.midi import atomic_write_bytes, load_midi, midi_to_bytes  # noqa: E402
-from neuraldrummer.analysis.song import combine, encode_song  # noqa: E402
+from neuraldrummer.analysis.song import encode_song  # noqa: E402
+from neuraldrummer.analysis.writing import combine  # noqa: E402
 from neuraldrummer.analysis.drums import DrumArrays  # noqa: E402
 
 

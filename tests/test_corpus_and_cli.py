@@ -7,7 +7,8 @@ import pytest
 
 import factory
 from neuraldrummer.app.cli import main
-from neuraldrummer.training.corpus import Corpus, build_corpus, split_for
+from neuraldrummer.training.corpus import Corpus, build_corpus
+from neuraldrummer.training.sources import split_for
 from neuraldrummer.analysis.features import FEATURE_NAMES
 
 

@@ -11,7 +11,8 @@ from neuraldrummer.analysis.drum_map import (CANONICAL_PITCHES, CLASS_NAMES, FOL
 from neuraldrummer.analysis.drums import DrumArrays
 from neuraldrummer.errors import EmptySongError, MidiLoadError, NoPitchedNotesError, NeuralDrummerError
 from neuraldrummer.io.midi import load_midi, midi_to_bytes, read_midi_bytes
-from neuraldrummer.analysis.song import DRUM_TRACK_NAME, encode_song, write_drummed_song
+from neuraldrummer.analysis.song import encode_song
+from neuraldrummer.analysis.writing import DRUM_TRACK_NAME, write_drummed_song
 
 
 def load(mid):
@@ -278,7 +279,7 @@ def test_a_lean_parse_leaves_out_only_controllers_and_the_output_is_the_same(tmp
 
 def test_splicing_a_lean_song_copies_its_untouched_tracks_and_keeps_every_event(tmp_path, monkeypatch):
     import neuraldrummer.io.midi as midi_io
-    from neuraldrummer.analysis.song import splice_drums, splice_drums_bytes
+    from neuraldrummer.analysis.writing import splice_drums, splice_drums_bytes
 
     monkeypatch.setattr(midi_io, "LEAN_MIN_BYTES", 1024)
     src = factory.save(_sweep_song(), tmp_path / "sweeps.mid")

@@ -199,7 +199,7 @@ def test_spliced_notes_stay_inside_the_range_on_a_fractional_grid(tmp_path):
     tick before the range, where they would count as changed notes outside it."""
     from neuraldrummer.analysis.drums import DrumArrays
     from neuraldrummer.io.midi import load_midi
-    from neuraldrummer.analysis.song import splice_drums
+    from neuraldrummer.analysis.writing import splice_drums
 
     src = factory.save(factory.song(bars=4), tmp_path / "s.mid")
     loaded = load_midi(src)

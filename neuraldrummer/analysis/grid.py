@@ -235,9 +235,7 @@ def build_grid(
     ticks = np.concatenate(bar_first_ticks)
     last_bar_end = ticks[-1] + step_ticks
     ticks = np.concatenate([ticks, [last_bar_end]])
-    bar_starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-    bar = np.repeat(np.arange(lengths.size, dtype=np.int32), lengths)
-    step_in_bar = (np.arange(bar.size) - bar_starts[bar]).astype(np.int16)
+    bar_starts, bar, step_in_bar = _bars(lengths)
     times = tempo.tick_to_time(ticks)
     return Grid(
         steps_per_beat=int(steps_per_beat),
@@ -360,21 +358,33 @@ def constant_tempo_grid(tempo: TempoMap, qpm: float, phase: float, end_time: flo
     if total > MAX_STEPS:
         raise SongTooLongError(f"song is longer than {MAX_STEPS} grid steps")
     times = start + step * np.arange(total + 1)
-    lengths = ([pickup] if pickup else []) + [bar_steps] * ((total - pickup) // bar_steps)
-    lengths_arr = np.asarray(lengths, np.int64)
-    bar_starts = np.concatenate([[0], np.cumsum(lengths_arr)[:-1]]).astype(np.int64)
-    bar_of = np.repeat(np.arange(lengths_arr.size, dtype=np.int32), lengths_arr)
-    step_in_bar = (np.arange(bar_of.size) - bar_starts[bar_of]).astype(np.int16)
+    lengths = np.asarray(([pickup] if pickup else []) + [bar_steps] * ((total - pickup) // bar_steps), np.int64)
+    meters = np.tile(np.array([[4, 4]], np.int16), (lengths.size, 1))
+    return _grid_on_times(tempo, times, lengths, meters, steps_per_beat)
+
+
+def _bars(lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bars of ``lengths`` steps -> (first step of each bar, bar of each step, step in its bar)."""
+    bar_starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    bar = np.repeat(np.arange(lengths.size, dtype=np.int32), lengths)
+    return bar_starts, bar, (np.arange(bar.size) - bar_starts[bar]).astype(np.int16)
+
+
+def _grid_on_times(tempo: TempoMap, times: np.ndarray, lengths: np.ndarray, meters: np.ndarray,
+                   steps_per_beat: int) -> Grid:
+    """A grid whose step boundaries are ``times`` (``(T + 1,)`` seconds) in bars of ``lengths`` steps; the
+    file's ``tempo`` map turns them into its ticks, and each step's tempo comes from its length."""
+    bar_starts, bar, step_in_bar = _bars(lengths)
     return Grid(
         steps_per_beat=int(steps_per_beat),
         ticks=tempo.time_to_tick(times),
         times=times,
-        bar=bar_of,
+        bar=bar,
         step_in_bar=step_in_bar,
-        bar_length=lengths_arr[bar_of].astype(np.int16),
+        bar_length=lengths[bar].astype(np.int16),
         bar_starts=bar_starts,
-        meters=np.tile(np.array([[4, 4]], np.int16), (lengths_arr.size, 1)),
-        qpm=np.full(bar_of.size, qpm, np.float32),
+        meters=meters,
+        qpm=(60.0 / (np.diff(times) * steps_per_beat)).astype(np.float32),
         tempo_map=tempo,
     )
 
@@ -405,22 +415,8 @@ def grid_from_beats(tempo: TempoMap, beats: np.ndarray, positions: np.ndarray, e
         raise SongTooLongError(f"song is longer than {MAX_STEPS} grid steps")
     downbeat_step = (positions[step_beat] == 0) & (np.arange(times.size) % steps_per_beat == (-first) % steps_per_beat)
     downbeat_step[0] = True
-    bar_starts = np.nonzero(downbeat_step)[0].astype(np.int64)
-    lengths = np.diff(np.append(bar_starts, times.size)).astype(np.int64)
-    bar_of = np.repeat(np.arange(lengths.size, dtype=np.int32), lengths)
-    step_in_bar = (np.arange(times.size) - bar_starts[bar_of]).astype(np.int16)
+    lengths = np.diff(np.append(np.nonzero(downbeat_step)[0], times.size)).astype(np.int64)
     end = times[-1] + (beats[step_beat[-1] + 1] - beats[step_beat[-1]]) / steps_per_beat
-    all_times = np.append(times, end)
     beats_in_bar = np.maximum(1, np.round(lengths / steps_per_beat)).astype(np.int16)
-    return Grid(
-        steps_per_beat=int(steps_per_beat),
-        ticks=tempo.time_to_tick(all_times),
-        times=all_times,
-        bar=bar_of,
-        step_in_bar=step_in_bar,
-        bar_length=lengths[bar_of].astype(np.int16),
-        bar_starts=bar_starts,
-        meters=np.stack([beats_in_bar, np.full_like(beats_in_bar, 4)], axis=1),
-        qpm=(60.0 / (np.diff(all_times) * steps_per_beat)).astype(np.float32),
-        tempo_map=tempo,
-    )
+    meters = np.stack([beats_in_bar, np.full_like(beats_in_bar, 4)], axis=1)
+    return _grid_on_times(tempo, np.append(times, end), lengths, meters, steps_per_beat)

@@ -8,7 +8,7 @@ import numpy as np
 from .drums import DrumArrays
 from .grid import TempoMap, build_grid
 from ..io.midi import midi_to_bytes, read_midi_bytes
-from .song import drum_track
+from .writing import drum_track
 from .text_roll import TextRoll
 
 RESOLUTION = 480

@@ -88,7 +88,7 @@ def cmd_from_text(args: argparse.Namespace) -> int:
 
 
 def cmd_text_pairs(args: argparse.Namespace) -> int:
-    from ..training.corpus import find_midi_files
+    from ..training.sources import find_midi_files
     from ..io.midi import atomic_write_text
     from ..analysis.song import encode_song
     from ..analysis.text_roll import continuation_pairs

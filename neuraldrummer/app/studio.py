@@ -22,9 +22,10 @@ from ..config import STYLES
 from ..errors import NeuralDrummerError
 from ..generation.decoding import generate
 from ..generation.settings import DEFAULT_TEMPERATURE, GenerationSettings
-from ..io.midi import atomic_write_bytes, midi_to_bytes, read_midi_bytes
+from ..io.midi import atomic_write_bytes, read_midi_bytes
 from ..generation.runtime import DrummerRuntime
-from ..analysis.song import EncodedSong, combine, encode_song
+from ..analysis.song import EncodedSong, encode_song
+from ..analysis.writing import combine_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -168,7 +169,7 @@ class DrumStudio:
         settings = self.settings(seed=self.seed.value * 1000 + self.takes)
         self.drums = generate(self.runtime, self.song.features, settings.for_song(self.song.info), prompt=self.drums,
                               reference=self.song.reference, redo=(r0, r1))
-        self._publish(settings, f"bars {first}-{last} drawn again (take {self.takes})", (r0, r1), first - 1)
+        self._publish(settings, f"bars {first}-{last} drawn again (take {self.takes})", (r0, r1))
 
     # -- helpers ---------------------------------------------------------------------------------
     def _on_upload(self, change) -> None:
@@ -186,13 +187,13 @@ class DrumStudio:
     def _say(self, text: str, error: bool = False) -> None:
         self.status.value = f'<span style="color:{"#b00" if error else "inherit"}">{text}</span>'
 
-    def _publish(self, settings: GenerationSettings, what: str, highlight=None, first_bar: int = 0) -> None:
+    def _publish(self, settings: GenerationSettings, what: str, highlight=None) -> None:
         import matplotlib.pyplot as plt
 
         from ..evaluation.plotting import plot_drum_roll
 
         song = self.song
-        self.midi = midi_to_bytes(combine(song.loaded, self.drums, song.grid, quantized=settings.quantized))
+        self.midi = combine_bytes(song.loaded, self.drums, song.grid, quantized=settings.quantized)
         name = f"{self.name}_drums.mid"
         if self.out_dir is not None:
             atomic_write_bytes(self.out_dir / name, self.midi)

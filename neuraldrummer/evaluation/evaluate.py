@@ -110,7 +110,7 @@ def load_eval_songs(paths: list[str | Path], steps_per_beat: int | tuple[int, ..
     import hashlib
     from collections import Counter
 
-    from ..training.corpus import find_midi_files, read_gmd_info, split_for
+    from ..training.sources import find_midi_files, read_gmd_info, split_for
     from ..errors import NeuralDrummerError
     from ..io.midi import load_midi
     from ..analysis.song import encode_song

@@ -36,7 +36,7 @@ def read_beat_annotation(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _sixteenths(beats: np.ndarray) -> np.ndarray:
-    return np.concatenate([beats[:-1, None] + np.diff(beats)[:, None] * np.arange(4)[None, :] / 4.0]).ravel()
+    return (beats[:-1, None] + np.diff(beats)[:, None] * np.arange(4)[None, :] / 4.0).ravel()
 
 
 def _near(times: np.ndarray, targets: np.ndarray, tolerance: np.ndarray | float) -> np.ndarray:
@@ -85,12 +85,14 @@ def groove_measures(times: np.ndarray, pitches: np.ndarray, beats: np.ndarray, d
     return out
 
 
-def beat_scores(beats: np.ndarray, downbeats: np.ndarray, ref_beats: np.ndarray, ref_downbeats: np.ndarray) -> dict:
-    """Beat and downbeat F-measure (``mir_eval.beat.f_measure``, 70 ms window) against the reference."""
+def beat_f(reference: np.ndarray, estimate: np.ndarray) -> float:
+    """F-measure of ``estimate`` beat times against ``reference`` (``mir_eval.beat.f_measure``, 70 ms)."""
     import mir_eval
 
-    def f(ref, est):
-        return float(mir_eval.beat.f_measure(mir_eval.beat.trim_beats(np.asarray(ref, np.float64)),
-                                             mir_eval.beat.trim_beats(np.asarray(est, np.float64))))
+    return float(mir_eval.beat.f_measure(mir_eval.beat.trim_beats(np.asarray(reference, np.float64)),
+                                         mir_eval.beat.trim_beats(np.asarray(estimate, np.float64))))
 
-    return {"beat_f": f(ref_beats, beats), "downbeat_f": f(ref_downbeats, downbeats)}
+
+def beat_scores(beats: np.ndarray, downbeats: np.ndarray, ref_beats: np.ndarray, ref_downbeats: np.ndarray) -> dict:
+    """Beat and downbeat F-measure (:func:`beat_f`) against the reference."""
+    return {"beat_f": beat_f(ref_beats, beats), "downbeat_f": beat_f(ref_downbeats, downbeats)}

@@ -92,7 +92,7 @@ def groove_midi_bytes(groove: Groove, steps_per_beat: int, quantized: bool = Fal
     from ..io.midi import midi_to_bytes
 
     if groove.source is not None and groove.step_ticks is not None:
-        from ..analysis.song import splice_drums_bytes
+        from ..analysis.writing import splice_drums_bytes
 
         return splice_drums_bytes(groove.source, groove.drums, groove.step_ticks,
                                   int(groove.prompt_steps or 0), groove.drums.num_steps, quantized,

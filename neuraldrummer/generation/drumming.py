@@ -36,7 +36,8 @@ def default_output_path(input_path: Path) -> Path:
 def drum_song(input_path: str | Path, output_path: str | Path | None, model: str | Path | DrummerRuntime,
               settings: GenerationSettings | None = None, keep_drums: bool = False) -> DrumResult:
     """The main job: read a song, drum it, write the combined MIDI (atomically)."""
-    from ..analysis.song import encode_song, write_drummed_song
+    from ..analysis.song import encode_song
+    from ..analysis.writing import write_drummed_song
 
     started = time.perf_counter()
     settings = settings or GenerationSettings()
@@ -80,11 +81,12 @@ def redo_bars(input_path: str | Path, output_path: str | Path, model: str | Path
     """Draw bars ``bars[0]..bars[1]`` (from 1, inclusive) of a drummed song again; write the result.
 
     Every drum note outside the range is written exactly as it was (see
-    :func:`neuraldrummer.analysis.song.splice_drums_bytes`); the new bars continue from the drums before them and
+    :func:`neuraldrummer.analysis.writing.splice_drums_bytes`); the new bars continue from the drums before them and
     are chosen among ``settings.redo_candidates`` takes for how well they lead into the next bar.
     """
     from ..io.midi import write_midi
-    from ..analysis.song import encode_song, splice_drums_bytes
+    from ..analysis.song import encode_song
+    from ..analysis.writing import splice_drums_bytes
 
     started = time.perf_counter()
     settings = settings or GenerationSettings()

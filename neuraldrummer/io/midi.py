@@ -62,8 +62,8 @@ class LoadedMidi:
         if not self.lean:
             return self.mido_file.tracks[index]
         chunk = track_chunks(self.data)[index]
-        header = b"MThd" + (6).to_bytes(4, "big") + b"\x00\x00\x00\x01" + self.data[12:14]
-        track = mido.MidiFile(file=io.BytesIO(header + chunk), clip=True).tracks[0]
+        one = midi_file_bytes(0, self.data[12:14], [chunk])
+        track = mido.MidiFile(file=io.BytesIO(one), clip=True).tracks[0]
         tick = 0
         for msg in track:
             tick += msg.time
@@ -104,6 +104,37 @@ def _vlq(value: int) -> bytes:
     return bytes(reversed(out))
 
 
+def _read_vlq(data: bytes, pos: int) -> tuple[int | None, int]:
+    """The variable-length quantity at ``pos`` and the position after it; ``None`` if it runs past the
+    end or over four bytes."""
+    value = 0
+    for k in range(4):
+        if pos + k >= len(data):
+            return None, pos
+        b = data[pos + k]
+        value = (value << 7) | (b & 0x7F)
+        if b < 0x80:
+            return value, pos + k + 1
+    return None, pos
+
+
+def track_bytes(track: mido.MidiTrack) -> bytes:
+    """One track (delta times) as an ``MTrk`` chunk."""
+    from mido.midifiles.midifiles import write_track
+
+    buffer = io.BytesIO()
+    write_track(buffer, track)
+    return buffer.getvalue()
+
+
+def midi_file_bytes(kind: int, ticks_per_beat: int | bytes, chunks: list[bytes]) -> bytes:
+    """A MIDI file from its type, its division (ticks per beat, or the header's two raw bytes) and its
+    ``MTrk`` chunks."""
+    division = ticks_per_beat if isinstance(ticks_per_beat, bytes) else int(ticks_per_beat).to_bytes(2, "big")
+    return (b"MThd" + (6).to_bytes(4, "big") + int(kind).to_bytes(2, "big") + len(chunks).to_bytes(2, "big")
+            + division + b"".join(chunks))
+
+
 def lean_midi_bytes(data: bytes) -> bytes | None:
     """``data`` without its controller, pitch-bend and aftertouch messages (their delta times carried to
     the next event kept; every other event as it was), or ``None`` if nothing would be left out or the
@@ -119,17 +150,8 @@ def lean_midi_bytes(data: bytes) -> bytes | None:
         running = None
         carry = 0
         while pos < n:
-            delta, shift = 0, 0
-            while True:
-                if pos >= n or shift > 21:
-                    return None
-                b = body[pos]
-                pos += 1
-                delta = (delta << 7) | (b & 0x7F)
-                shift += 7
-                if b < 0x80:
-                    break
-            if pos >= n:
+            delta, pos = _read_vlq(body, pos)
+            if delta is None or pos >= n:
                 return None
             status = body[pos]
             if status >= 0x80:
@@ -142,16 +164,9 @@ def lean_midi_bytes(data: bytes) -> bytes | None:
             if status == 0xFF or status in (0xF0, 0xF7):
                 if status == 0xFF:
                     pos += 1  # meta type
-                length, shift = 0, 0
-                while True:
-                    if pos >= n or shift > 21:
-                        return None
-                    b = body[pos]
-                    pos += 1
-                    length = (length << 7) | (b & 0x7F)
-                    shift += 7
-                    if b < 0x80:
-                        break
+                length, pos = _read_vlq(body, pos)
+                if length is None:
+                    return None
                 pos += length
                 if status != 0xFF:
                     running = status  # as mido reads it: sysex sets the running status, meta does not

@@ -1,6 +1,7 @@
 """Corpus, dataset, Keras model and training.
 
-* :mod:`.corpus` -- tokenise folders and archives of MIDI into a memory-mapped corpus (no Keras);
+* :mod:`.sources` -- MIDI files in folders and archives, their sources, GMD's labels, splits;
+* :mod:`.corpus` -- tokenise them into a memory-mapped corpus (no Keras);
 * :mod:`.loops` -- normalise and recombine drum loops (no Keras);
 * :mod:`.dataset` -- training windows as a ``tf.data`` pipeline;
 * :mod:`.model` -- the look-ahead encoder and LSTM decoder in Keras;

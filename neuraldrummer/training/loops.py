@@ -59,7 +59,7 @@ class LoopReport:
 
 def normalise_loops(src: str | Path, out: str | Path) -> LoopReport:
     """Map every note of each loop file onto its instrument's GM drum pitch, on channel 10."""
-    from .corpus import find_midi_files
+    from .sources import find_midi_files
 
     report = LoopReport()
     out = Path(out)
@@ -114,7 +114,7 @@ def combine_loops(src: str | Path, out: str | Path, count: int | None = None, se
     Each loop is read on a 32nd-note grid (micro-timing and velocities kept); shorter
     loops repeat to the length of the longest one in the combination.
     """
-    from .corpus import find_midi_files
+    from .sources import find_midi_files
     from ..analysis.drums import DrumArrays
     from ..analysis.roll_midi import drum_midi
     from ..analysis.song import encode_song

@@ -1,0 +1,238 @@
+"""Writing a drummed song: the new drum track, the song combined with it, re-rolled bars spliced in.
+
+Every event of the input is kept: tracks without drum notes are copied byte for byte, the others
+edited event by event (:func:`combine_bytes`, :func:`splice_drums_bytes`); ``combine`` and
+``splice_drums`` give the same as mido files.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import mido
+import numpy as np
+
+from .drum_map import PITCH_TO_CLASS
+from .drums import DrumArrays, decode_drum_ticks, decode_drums
+from .grid import Grid
+from ..io.midi import LoadedMidi, midi_file_bytes, midi_to_bytes, track_bytes, track_chunks, write_midi
+
+logger = logging.getLogger(__name__)
+
+DRUM_CHANNEL = 9  # General MIDI channel 10, counted from zero
+DRUM_TRACK_NAME = "NeuralDrummer"
+
+
+def _is_drum_channel_message(msg: mido.Message) -> bool:
+    return not msg.is_meta and getattr(msg, "channel", None) == DRUM_CHANNEL
+
+
+def _absolute_to_track(events: list[tuple[int, int, mido.Message]]) -> mido.MidiTrack:
+    """(tick, order, message) -> a track with delta times."""
+    track = mido.MidiTrack()
+    last = 0
+    for tick, _, msg in sorted(events, key=lambda e: (e[0], e[1])):
+        track.append(msg.copy(time=int(tick - last)))
+        last = tick
+    return track
+
+
+def _note_events(ticks: np.ndarray, pitches: np.ndarray, velocities: np.ndarray, length: int,
+                 base: int) -> list[tuple[int, int, mido.Message]]:
+    """``(tick, order, message)`` note-ons and note-offs on channel 10, ordered from ``base`` on so that
+    at one tick a note-off sorts before a later hit's note-on (repeated hits never overlap)."""
+    out = []
+    for j, (tick, pitch, vel) in enumerate(zip(ticks.tolist(), pitches.tolist(), velocities.tolist())):
+        off = mido.Message("note_off", channel=DRUM_CHANNEL, note=pitch, velocity=0)
+        out.append((tick + length, base + 2 * j, off))
+        out.append((tick, base + 2 * j + 1, mido.Message("note_on", channel=DRUM_CHANNEL, note=pitch, velocity=vel)))
+    return out
+
+
+def drum_track(drums: DrumArrays, grid: Grid, quantized: bool = False,
+               name: str = DRUM_TRACK_NAME) -> mido.MidiTrack:
+    """A mido track (delta ticks) on channel 10 holding the decoded drums."""
+    events = decode_drums(drums, grid, quantized)
+    length = max(1, int(round(events.step_ticks / 2)))
+    out: list[tuple[int, int, mido.Message]] = [
+        (0, 0, mido.MetaMessage("track_name", name=name, time=0)),
+        (0, 1, mido.Message("program_change", channel=DRUM_CHANNEL, program=0, time=0)),
+    ]
+    out += _note_events(np.rint(events.ticks).astype(np.int64), events.pitches, events.velocities, length, 2)
+    end = max([e[0] for e in out] + [0])
+    out.append((end, len(out) + 2, mido.MetaMessage("end_of_track")))
+    return _absolute_to_track(out)
+
+
+def combine(loaded: LoadedMidi, drums: DrumArrays, grid: Grid, keep_drums: bool = False,
+            quantized: bool = False, name: str = DRUM_TRACK_NAME) -> mido.MidiFile:
+    """The input song with its drums replaced (or kept) and a new drum track added.
+
+    Every non-drum event of the input (notes, programs, controllers, tempo, meter, key,
+    lyrics, track names) is copied unchanged. ``loaded.mido_file`` holds absolute
+    ticks (see :mod:`neuraldrummer.io.midi`); it is not modified.
+    """
+    src = loaded.mido_file
+    out = mido.MidiFile(type=1, ticks_per_beat=src.ticks_per_beat, charset=getattr(src, "charset", "latin1"))
+    for index in range(len(src.tracks)):
+        track = loaded.full_track(index)
+        events = [(int(m.time), i, m) for i, m in enumerate(track)] if keep_drums else _without_drums(track)
+        if events is not None:
+            out.tracks.append(_absolute_to_track(events))
+    out.tracks.append(drum_track(drums, grid, quantized, name))
+    return out
+
+
+def _without_drums(track: mido.MidiTrack) -> list[tuple[int, int, mido.Message]] | None:
+    """A track's (tick, order, message) events without its drum-channel messages; ``None`` if it held
+    drums and nothing but names is left (a drums-only track, dropped)."""
+    events = [(int(m.time), i, m) for i, m in enumerate(track) if not _is_drum_channel_message(m)]
+    if len(events) < len(track) and all(m.is_meta and m.type in ("track_name", "instrument_name", "end_of_track")
+                                        for _, _, m in events):
+        return None
+    return events
+
+
+def combine_bytes(loaded: LoadedMidi, drums: DrumArrays, grid: Grid, keep_drums: bool = False,
+                  quantized: bool = False, name: str = DRUM_TRACK_NAME) -> bytes:
+    """:func:`combine` as file bytes, copying every track without drum-channel notes byte for byte.
+
+    Only the tracks that held drums (their drums are replaced) and the new drum track are encoded, so
+    a song's controller sweeps, lyrics and other events cost a copy of their bytes, not a message
+    object each. Falls back to encoding :func:`combine`'s file where the input's chunks are irregular.
+    """
+    src = loaded.mido_file
+    chunks = track_chunks(loaded.data)
+    if chunks is None or len(chunks) != len(src.tracks):
+        return midi_to_bytes(combine(loaded, drums, grid, keep_drums, quantized, name))
+    out = []
+    for index, (raw, track) in enumerate(zip(chunks, src.tracks)):
+        if keep_drums or not any(_is_drum_channel_message(m) for m in track):
+            out.append(raw)
+            continue
+        events = _without_drums(loaded.full_track(index))
+        if events is not None:
+            out.append(track_bytes(_absolute_to_track(events)))
+    out.append(track_bytes(drum_track(drums, grid, quantized, name)))
+    return midi_file_bytes(1, src.ticks_per_beat, out)
+
+
+def write_drummed_song(loaded: LoadedMidi, drums: DrumArrays, grid: Grid, out_path: str | Path,
+                       keep_drums: bool = False, quantized: bool = False) -> Path:
+    """Write the combined song atomically; refuse to overwrite the input file."""
+    out_path = write_midi(combine_bytes(loaded, drums, grid, keep_drums, quantized), out_path, loaded.path)
+    logger.info("wrote %s", out_path)
+    return out_path
+
+
+def splice_drums(loaded: LoadedMidi, drums: DrumArrays, step_ticks: np.ndarray, lo: int, hi: int,
+                 quantized: bool = False, keep_existing: bool = False) -> mido.MidiFile:
+    """:func:`splice_drums_bytes` as a mido file (every track parsed in full)."""
+    tracks, kind, src = _splice(loaded, drums, step_ticks, lo, hi, quantized, keep_existing, lazy=False)
+    out = mido.MidiFile(type=kind, ticks_per_beat=src.ticks_per_beat, charset=getattr(src, "charset", "latin1"))
+    out.tracks.extend(_absolute_to_track(events) for events in tracks)
+    return out
+
+
+def splice_drums_bytes(loaded: LoadedMidi, drums: DrumArrays, step_ticks: np.ndarray, lo: int, hi: int,
+                       quantized: bool = False, keep_existing: bool = False) -> bytes:
+    """The file with its drums in steps ``lo..hi`` replaced by ``drums`` there; nothing else touched.
+
+    ``step_ticks`` ``(T + 1,)`` gives each step's tick in the file (it may run past the file's end,
+    to continue it). A drum note belongs to the step nearest its note-on, as when it is encoded, so
+    a note played just ahead of a bar line belongs to that bar whatever its micro-timing. Drum-channel
+    notes of steps ``lo..hi`` are removed with their note-offs: those whose note-on lies between the
+    midpoints before step ``lo`` and before step ``hi``. Every other event of every track is copied
+    unchanged (a track without drum notes byte for byte), so every drum note outside the range keeps its
+    pitch, velocity, timing and channel. The new notes go into the track that held most drum notes (a new "NeuralDrummer" track if none) and stay
+    within the range's ticks. With ``keep_existing`` (continuing a groove) no note of the file is removed
+    at all; a new hit is left out where a kept note of the same class belongs to its step (a note
+    played ahead of the bar line where the new bars begin).
+    """
+    chunks = track_chunks(loaded.data)
+    if chunks is None or len(chunks) != len(loaded.mido_file.tracks):
+        return midi_to_bytes(splice_drums(loaded, drums, step_ticks, lo, hi, quantized, keep_existing))
+    tracks, kind, src = _splice(loaded, drums, step_ticks, lo, hi, quantized, keep_existing, lazy=True)
+    out = [chunks[k] if events is None else track_bytes(_absolute_to_track(events)) for k, events in enumerate(tracks)]
+    return midi_file_bytes(kind, src.ticks_per_beat, out)
+
+
+def _splice(loaded: LoadedMidi, drums: DrumArrays, step_ticks: np.ndarray, lo: int, hi: int, quantized: bool,
+            keep_existing: bool, lazy: bool):
+    """The tracks of :func:`splice_drums` as (tick, order, message) lists (``None`` for a track without
+    drum notes when ``lazy``), the file type and the source file."""
+    src = loaded.mido_file
+    step_ticks = np.asarray(step_ticks, np.float64)
+    last = len(step_ticks) - 1
+
+    def boundary(k: int) -> float:
+        """The tick from which notes belong to step ``k`` (the midpoint from step ``k - 1``)."""
+        if k <= 0:
+            return float("-inf")
+        if k >= last:
+            return float("inf")
+        return 0.5 * float(step_ticks[k - 1] + step_ticks[k])
+
+    t_lo = boundary(lo) if lo < last else float(step_ticks[lo])
+    t_hi = boundary(hi)
+    midpoints = 0.5 * (step_ticks[:-1] + step_ticks[1:])
+    new = DrumArrays(drums.hits.copy(), drums.velocity, drums.offset)
+    new.hits[:lo] = False
+    new.hits[hi:] = False
+    tracks: list[list[tuple[int, int, mido.Message]] | None] = []
+    drum_counts = []
+    for index in range(len(src.tracks)):
+        if lazy and not any(_is_drum_channel_message(m) for m in src.tracks[index]):
+            tracks.append(None)  # no drum notes: copied byte for byte by the caller
+            drum_counts.append(0)
+            continue
+        track = loaded.full_track(index)
+        open_notes: dict[tuple[int, int], list[bool]] = {}
+        events, count = [], 0
+        for i, m in enumerate(track):
+            tick = int(m.time)
+            if _is_drum_channel_message(m) and m.type in ("note_on", "note_off"):
+                key = (m.channel, m.note)
+                if m.type == "note_on" and m.velocity > 0:
+                    inside = t_lo <= tick < t_hi
+                    removed = inside and not keep_existing
+                    open_notes.setdefault(key, []).append(removed)
+                    if removed:
+                        continue
+                    count += 1
+                    if inside:  # kept: the new drums do not play this class at the note's step again
+                        step = int(np.searchsorted(midpoints, tick, side="right"))
+                        klass = int(PITCH_TO_CLASS[m.note])
+                        if klass >= 0 and step < new.hits.shape[0]:
+                            new.hits[step, klass] = False
+                elif open_notes.get(key):
+                    if open_notes[key].pop(0):
+                        continue
+            events.append((tick, i, m))
+        tracks.append(events)
+        drum_counts.append(count)
+    ticks, pitches, velocities = decode_drum_ticks(new, step_ticks, quantized)
+    length = max(1, int(round(0.5 * float(np.median(np.diff(step_ticks))) if len(step_ticks) > 1 else 1)))
+    base = 1 << 30  # new events sort after the old ones at the same tick
+    # the new notes stay inside the range (in whole ticks: [ceil(t_lo), ceil(t_hi))), where a micro-timing
+    # offset or the rounding of a fractional grid tick could otherwise move one just outside it
+    first_tick = int(np.ceil(t_lo)) if np.isfinite(t_lo) else 0
+    last_tick = int(np.ceil(t_hi)) - 1 if np.isfinite(t_hi) else np.iinfo(np.int64).max
+    ticks = np.clip(np.rint(ticks).astype(np.int64), first_tick, last_tick)
+    added = _note_events(ticks, pitches, velocities, length, base)
+    if any(drum_counts) or not added:
+        target = int(np.argmax(drum_counts)) if tracks else 0
+    else:
+        target = len(tracks)
+        tracks.append([(0, 0, mido.MetaMessage("track_name", name=DRUM_TRACK_NAME)),
+                       (0, 1, mido.Message("program_change", channel=DRUM_CHANNEL, program=0))])
+    if tracks:
+        if tracks[target] is None:
+            tracks[target] = [(int(m.time), i, m) for i, m in enumerate(loaded.full_track(target))]
+        merged = [e for e in tracks[target] if not (e[2].is_meta and e[2].type == "end_of_track")] + added
+        end = max([e[0] for e in merged] + [0])
+        merged.append((end, base * 4, mido.MetaMessage("end_of_track")))
+        tracks[target] = merged
+    kind = src.type if len(tracks) == len(src.tracks) else 1
+    return tracks, kind, src

@@ -33,8 +33,9 @@ song_velocity_sd   their standard deviation / 64
 =================  ==============================================================
 
 The last nine are whole-song or whole-bar facts; the drummer also gets them a few bars
-ahead through its look-ahead. Training data augmentation drops one pitched instrument
-(``drop_instrument``) so the drummer follows what is there, not one part.
+ahead through its look-ahead. Training data augmentation (:mod:`neuraldrummer.training.augment`)
+reads each song a second way: one pitched instrument dropped, or the song as if played in by hand
+(onsets jittered, velocities spread), on its own or reduced to one piano part.
 """
 
 from __future__ import annotations
@@ -131,8 +132,12 @@ def compute_features(
 def analyse_song(
     pm: pretty_midi.PrettyMIDI, grid: Grid, names: tuple[str, ...] = FEATURE_NAMES,
     marker_times: np.ndarray | None = None, drop_instrument: int | None = None,
+    notes: dict[str, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, SongForm]:
     """Song features, reference steps and form.
+
+    ``notes`` (as :func:`pitched_note_arrays` gives them) replaces the pitched notes of ``pm``:
+    training reads the same song played another way (:mod:`neuraldrummer.training.augment`).
 
     Returns
     -------
@@ -144,7 +149,8 @@ def analyse_song(
         The bar-level :class:`~neuraldrummer.analysis.structure.SongForm`.
     """
     T = grid.num_steps
-    notes = pitched_note_arrays(pm, drop_instrument)
+    if notes is None:
+        notes = pitched_note_arrays(pm, drop_instrument)
     starts = grid.starts
     step_ends = grid.times[1:]
     columns: dict[str, np.ndarray] = {}

@@ -6,7 +6,8 @@ Layout of ``CORPUS_DIR``::
     velocity.npy      (N, C) uint8   MIDI velocity 0-127 (0 where no hit)
     offset.npy        (N, C) int8    micro-timing, round(offset * 127), fraction of a step
     features.npy      (N, F) float16 song features (see neuraldrummer.analysis.features)
-    features_aug.npy  (N, F) float16 the same with one pitched instrument dropped (augmentation)
+    features_aug.npy  (N, F) float16 the same song read another way: an instrument dropped, or played
+                                     by hand (see neuraldrummer.training.augment)
     reference.npy     (N,)   int32   song-local step whose drums this step may repeat, -1 if none
     songs.json        per song: start, steps, bars, path, md5, source, split, grid fit, meta
     summary.json      {"songs", "steps", "files", "skipped": {reason: count}, "by_source", ...}
@@ -38,6 +39,7 @@ import numpy as np
 from ..errors import CorpusError, NeuralDrummerError
 from ..analysis.features import FEATURE_NAMES
 from ..io.midi import atomic_write_text
+from .augment import AUGMENT_VERSION
 from .sources import MEMBER_SEP, is_archive, iter_archive, iter_midi_files, read_gmd_info, source_of, split_for
 
 logger = logging.getLogger(__name__)
@@ -50,9 +52,10 @@ ARRAYS = ("hits", "velocity", "offset", "features", "features_aug", "reference")
 def _encode_one(args: tuple[str, bytes | None, int]) -> dict:
     """Worker: encode one file (from its path or its bytes); never raises for expected failures."""
     path_str, data, steps_per_beat = args
-    from ..analysis.features import analyse_song, pitched_instrument_count
+    from ..analysis.features import analyse_song, pitched_note_arrays
     from ..io.midi import load_midi, read_midi_bytes
     from ..analysis.song import encode_song, marker_times  # imported in the worker
+    from .augment import augment_notes
 
     try:
         loaded = load_midi(path_str) if data is None else read_midi_bytes(data, path_str)
@@ -62,12 +65,12 @@ def _encode_one(args: tuple[str, bytes | None, int]) -> dict:
                     "message": f"{path_str}: tempo map does not fit the notes "
                                f"({song.info['off_grid_share']:.0%} of onsets off its 16th grid)"}
         md5 = hashlib.md5(loaded.data).hexdigest()
-        n_inst = pitched_instrument_count(loaded.pm)
-        features_aug = song.features
-        if n_inst >= 2:
-            drop = int(md5[8:16], 16) % n_inst
+        features_aug, recipe = song.features, None
+        notes = pitched_note_arrays(loaded.pm)
+        if notes["start"].size:
+            aug_notes, recipe = augment_notes(notes, song.grid, md5)
             features_aug = analyse_song(loaded.pm, song.grid, song.feature_names, marker_times(loaded, song.grid),
-                                        drop)[0]
+                                        notes=aug_notes)[0]
     except NeuralDrummerError as exc:
         return {"path": path_str, "error": exc.reason, "message": str(exc)}
     except (MemoryError, RecursionError, ValueError, OverflowError) as exc:  # pathological files
@@ -79,6 +82,7 @@ def _encode_one(args: tuple[str, bytes | None, int]) -> dict:
         "path": path_str,
         "md5": md5,
         "info": song.info,
+        "augmentation": recipe,
         "hits": drums.hits.astype(np.uint8),
         "velocity": np.rint(drums.velocity * 127).astype(np.uint8),
         "offset": np.rint(np.clip(drums.offset, -0.5, 0.5) * 127).astype(np.int8),
@@ -263,13 +267,14 @@ def build_corpus(
     out_dir.mkdir(parents=True, exist_ok=True)
     workers = workers or os.cpu_count() or 1
     header = {"journal": 1, "inputs": [str(p.resolve()) for p in roots], "steps_per_beat": steps_per_beat,
-              "feature_names": list(FEATURE_NAMES)}
+              "feature_names": list(FEATURE_NAMES), "augment_version": AUGMENT_VERSION}
 
     skipped: Counter = Counter({"missing_path": len(missing)} if missing else {})
     by_source: dict[str, Counter] = {}
     examples: dict[str, str] = {}
     seen_md5: set[str] = set()
     totals: Counter = Counter()  # songs, regridded, drum_only, split:*
+    augmentations: Counter = Counter()  # recipe -> songs
     done: set[str] = set()
 
     def count(entry: dict) -> None:
@@ -285,6 +290,7 @@ def build_corpus(
         seen_md5.add(song["md5"])
         counts["kept"] += 1
         counts["regridded"] += song["grid"] == "regridded"
+        augmentations[song.get("augmentation") or "none"] += 1
         totals.update(songs=1, steps=song["steps"], regridded=song["grid"] == "regridded",
                       drum_only=song["drum_only"], **{f"split:{song['split']}": 1})
 
@@ -326,6 +332,7 @@ def build_corpus(
                 "md5": res["md5"], "source": source, "split": split,
                 "drum_only": bool(res["info"]["drum_only"]), "style": labels.get("genre", "none") or "none",
                 "gmd": labels or None, "grid": res["info"].get("grid", "file"),
+                "augmentation": res["augmentation"],
                 **{k: res["info"][k] for k in ("bars", "seconds", "tempos", "meters", "off_grid_share")},
             }
             writer.append(res)
@@ -351,6 +358,8 @@ def build_corpus(
         "splits": {s: int(totals[f"split:{s}"]) for s in SPLITS},
         "steps_per_beat": steps_per_beat,
         "feature_names": list(FEATURE_NAMES),
+        "augment_version": AUGMENT_VERSION,
+        "augmentations": dict(sorted(augmentations.items())),
         "bytes_per_step": int(sum(np.load(out_dir / f"{k}.npy", mmap_mode="r")[:1].nbytes for k in ARRAYS)),
         "seconds": round(time.perf_counter() - started, 2),
         "resumed": resumed,

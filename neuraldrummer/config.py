@@ -60,7 +60,8 @@ class Config:
     blank_song_features: bool = False
     #: Give the drummer the drums of the bar its music repeats (see neuraldrummer.analysis.structure).
     reference_input: bool = False
-    #: Share of song windows trained with one pitched instrument dropped from the features.
+    #: Share of song windows trained on the song's augmented features (``features_aug``: one
+    #: pitched instrument dropped, or the song played by hand; see neuraldrummer.training.augment).
     drop_instrument: float = 0.0
     # --- training --------------------------------------------------------------------
     window_steps: int = 64
@@ -78,6 +79,13 @@ class Config:
     #: Loss weights of the velocity and micro-timing heads.
     velocity_loss_weight: float = 0.5
     offset_loss_weight: float = 0.5
+    #: Categorical velocity and micro-timing heads: bins over velocity 0-1 and over the offset's
+    #: -0.5..0.5 of a step (0: none; the regression heads' means alone, as the first models). With
+    #: bins, each hit's velocity and timing are drawn from the head's distribution, not its mean.
+    velocity_bins: int = 0
+    offset_bins: int = 0
+    #: Loss weight of the categorical heads' cross-entropy (per hit, nats).
+    bins_loss_weight: float = 0.25
 
     def __post_init__(self) -> None:
         if not self.feature_names:
@@ -114,6 +122,9 @@ class Config:
             raise ConfigError(f"drop_instrument must be in [0, 1], got {self.drop_instrument}")
         if not 0.0 <= self.song_weight <= 1.0:
             raise ConfigError(f"song_weight must be in [0, 1], got {self.song_weight}")
+        if self.velocity_bins < 0 or self.offset_bins < 0 or (self.offset_bins and self.offset_bins % 2 == 0):
+            raise ConfigError(f"velocity_bins and offset_bins must be 0 or positive, offset_bins odd (a bin "
+                              f"centred on the grid), got {self.velocity_bins}, {self.offset_bins}")
         if self.learning_rate <= 0:
             raise ConfigError(f"learning_rate must be positive, got {self.learning_rate}")
 
@@ -124,6 +135,11 @@ class Config:
     @property
     def num_features(self) -> int:
         return len(self.feature_names)
+
+    @property
+    def head_width(self) -> int:
+        """Outputs per step: hit logits, velocity and offset means (3C), then the bin logits."""
+        return self.num_classes * (3 + self.velocity_bins + self.offset_bins)
 
     def replace(self, **changes: Any) -> "Config":
         """Return a copy with some fields changed (validated)."""

@@ -69,6 +69,6 @@ def tiny_model(tiny_corpus, tmp_path_factory):
     out = tmp_path_factory.mktemp("tiny_model")
     config = Config(decoder_units=16, window_steps=16, batch_size=8, epochs=2, steps_per_epoch=3,
                     validation_batches=1, patience=5, seed=7, reference_input=True, drop_instrument=0.3,
-                    song_dropout=0.2)
+                    song_dropout=0.2, velocity_bins=8, offset_bins=5)
     train(tiny_corpus, out, config, verbose=0)
     return out

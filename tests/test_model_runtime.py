@@ -37,7 +37,35 @@ def test_runtime_matches_keras(tiny_model, tiny_corpus):
         C = runtime.config.num_classes
         assert np.abs(sigmoid(out[:, :C]) - sigmoid(ours.logits)).max() <= 1e-4
         assert np.abs(out[:, C:2 * C] - ours.velocity).max() <= 1e-4
-        assert np.abs(out[:, 2 * C:] - ours.offset).max() <= 1e-4
+        assert np.abs(out[:, 2 * C:3 * C] - ours.offset).max() <= 1e-4
+        kv, ko = runtime.config.velocity_bins, runtime.config.offset_bins
+        assert kv and ko  # the categorical velocity and timing heads
+        np.testing.assert_allclose(out[:, 3 * C:3 * C + C * kv].reshape(T, C, kv), ours.velocity_logits, atol=1e-4)
+        np.testing.assert_allclose(out[:, 3 * C + C * kv:].reshape(T, C, ko), ours.offset_logits, atol=1e-4)
+
+
+def test_velocity_and_timing_are_drawn_from_the_heads_distribution():
+    from neuraldrummer.generation.runtime import StepOutput
+    from neuraldrummer.generation.sampling import draw_feel
+
+    k, C, kv, ko = 4000, 2, 8, 5
+    vlog = np.full((k, C, kv), -30.0, np.float32)
+    vlog[:, 0, 6] = vlog[:, 0, 2] = 0.0  # class 0: accent or ghost note, half and half
+    vlog[:, 1, 5] = 0.0  # class 1: one level
+    olog = np.full((k, C, ko), -30.0, np.float32)
+    olog[:, :, 2] = 0.0  # on the grid
+    step = StepOutput(np.zeros((k, C)), np.full((k, C), 0.5), np.full((k, C), 0.3), vlog, olog)
+    hits = np.ones((k, C), bool)
+    hits[0, 1] = False
+    vel, off = draw_feel(step, hits, np.random.default_rng(0))
+    assert set(np.unique(vel[:, 0]).tolist()) == {2.5 / 8, 6.5 / 8}
+    assert 0.45 < (vel[:, 0] > 0.5).mean() < 0.55  # not the mean: accents and ghost notes
+    assert set(np.unique(vel[1:, 1]).tolist()) == {5.5 / 8} and vel[0, 1] == 0.0 and off[0, 1] == 0.0
+    assert not off.any()  # the middle bin is exactly on the grid, not near it
+    # without the categorical heads: the regression means, as before
+    plain = StepOutput(step.logits, step.velocity, step.offset)
+    vel, off = draw_feel(plain, hits, np.random.default_rng(0))
+    assert set(np.unique(vel[hits]).tolist()) == {0.5} and np.allclose(off[hits], 0.3)
 
 
 def test_training_writes_everything_and_resumes(tiny_corpus, tmp_path):

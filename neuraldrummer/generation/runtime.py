@@ -45,11 +45,14 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 
 @dataclass
 class StepOutput:
-    """Per-class outputs for a batch: ``(B, C)`` arrays."""
+    """Per-class outputs for a batch: ``(B, C)`` arrays, and for a model with categorical velocity
+    and timing heads their bin logits, ``(B, C, bins)`` (``None`` otherwise)."""
 
     logits: np.ndarray
     velocity: np.ndarray
     offset: np.ndarray
+    velocity_logits: np.ndarray | None = None
+    offset_logits: np.ndarray | None = None
 
 
 class DrummerRuntime:
@@ -195,7 +198,12 @@ class DrummerRuntime:
         h = o * np.tanh(c)
         y = h @ self.head_kernel + self.head_bias
         C = self.config.num_classes
-        out = StepOutput(y[:, :C], sigmoid(y[:, C:2 * C]), 0.5 * np.tanh(y[:, 2 * C:]))
+        out = StepOutput(y[:, :C], sigmoid(y[:, C:2 * C]), 0.5 * np.tanh(y[:, 2 * C:3 * C]))
+        kv, ko = self.config.velocity_bins, self.config.offset_bins
+        if kv:
+            out.velocity_logits = y[:, 3 * C:3 * C + C * kv].reshape(-1, C, kv)
+        if ko:
+            out.offset_logits = y[:, 3 * C + C * kv:].reshape(-1, C, ko)
         if self.nine:
             out = StepOutput(expand_from_nine(out.logits, -30.0), expand_from_nine(out.velocity),
                              expand_from_nine(out.offset))
@@ -217,11 +225,18 @@ class DrummerRuntime:
         vel = np.zeros((T, C), np.float32)
         off = np.zeros((T, C), np.float32)
         refs = self.reference_drums(drums[:, :C], reference)
+        kv, ko = self.config.velocity_bins, self.config.offset_bins
+        vlog = np.zeros((T, C, kv), np.float32) if kv else None
+        olog = np.zeros((T, C, ko), np.float32) if ko else None
         for t in range(T):
             out, state = self.step(static[t], prev, state, refs[t:t + 1])
             logits[t], vel[t], off[t] = out.logits[0], out.velocity[0], out.offset[0]
+            if kv:
+                vlog[t] = out.velocity_logits[0]
+            if ko:
+                olog[t] = out.offset_logits[0]
             prev = drums[t][None, :].astype(np.float32)
-        return StepOutput(logits, vel, off)
+        return StepOutput(logits, vel, off, vlog, olog)
 
     def reference_drums(self, hits: np.ndarray, reference: np.ndarray | None) -> np.ndarray:
         """``(T, C)`` hits of each step's reference step (zeros where none, or when the song is blanked)."""

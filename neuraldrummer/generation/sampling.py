@@ -78,9 +78,35 @@ class GuidedStepper:
         if self.conditions == 1:
             return out, state
         g = self.guidance
-        parts = [(x[:k], x[k:2 * k], x[2 * k:]) for x in (out.logits, out.velocity, out.offset)]
-        combined = [a + g * (b - c) for a, b, c in parts]
-        return StepOutput(combined[0], np.clip(combined[1], 0.0, 1.0), np.clip(combined[2], -0.5, 0.5)), state
+
+        def combine(x):
+            return None if x is None else x[:k] + g * (x[k:2 * k] - x[2 * k:])
+
+        return StepOutput(combine(out.logits), np.clip(combine(out.velocity), 0.0, 1.0),
+                          np.clip(combine(out.offset), -0.5, 0.5), combine(out.velocity_logits),
+                          combine(out.offset_logits)), state
+
+
+def draw_bins(logits: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One bin per row of ``logits`` ``(n, bins)``, drawn from its softmax (Gumbel-max)."""
+    u = rng.random(logits.shape)
+    return np.argmax(logits - np.log(-np.log(np.maximum(u, 1e-12))), axis=-1)
+
+
+def draw_feel(step: StepOutput, hits: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Velocities and offsets ``(k, C)`` of the ``hits``: drawn from the categorical heads where the
+    model has them (the bin's centre; the middle offset bin is exactly on the grid), else the
+    regression heads' means; zero where there is no hit."""
+    vel = np.where(hits, np.clip(step.velocity, 0.05, 1.0), 0.0).astype(np.float32)
+    off = np.where(hits, np.clip(step.offset, -0.45, 0.45), 0.0).astype(np.float32)
+    where = np.nonzero(hits)
+    if step.velocity_logits is not None and where[0].size:
+        bins = step.velocity_logits.shape[-1]
+        vel[where] = np.clip((draw_bins(step.velocity_logits[where], rng) + 0.5) / bins, 0.05, 1.0)
+    if step.offset_logits is not None and where[0].size:
+        bins = step.offset_logits.shape[-1]
+        off[where] = np.clip((draw_bins(step.offset_logits[where], rng) + 0.5) / bins - 0.5, -0.45, 0.45)
+    return vel, off
 
 
 def decode_step(logits: np.ndarray, settings: GenerationSettings, rng: np.random.Generator) -> np.ndarray:
@@ -116,8 +142,7 @@ def sample_bar(stepper, state, prev, K, a, e, P, prompt, settings, rng, refs=Non
             o = np.repeat(prompt.offset[t][None], K, axis=0)
         else:
             h = decode_step(step.logits, settings, rng)
-            v = np.where(h, np.clip(step.velocity, 0.05, 1.0), 0.0)
-            o = np.where(h, np.clip(step.offset, -0.45, 0.45), 0.0)
+            v, o = draw_feel(step, h, rng)
             z = step.logits
             loglik -= (np.maximum(z, 0) - z * h + np.log1p(np.exp(-np.abs(z)))).sum(axis=1)
             expected += sigmoid(z).sum(axis=1)

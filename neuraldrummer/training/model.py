@@ -64,12 +64,16 @@ class RepeatStyle(layers.Layer):
 
 @keras.saving.register_keras_serializable(package="neuraldrummer")
 class DrumHead(layers.Layer):
-    """Dense(3C) -> [hit logits, sigmoid velocity, 0.5 * tanh offset]."""
+    """Dense -> [hit logits, sigmoid velocity, 0.5 * tanh offset] (3C), then, with bins, the
+    velocity bin logits (C x velocity_bins, class-major) and the offset bin logits (C x offset_bins)."""
 
-    def __init__(self, num_classes: int, **kwargs):
+    def __init__(self, num_classes: int, velocity_bins: int = 0, offset_bins: int = 0, **kwargs):
         super().__init__(**kwargs)
         self.num_classes = int(num_classes)
-        self.dense = layers.Dense(3 * self.num_classes, name="dense")
+        self.velocity_bins = int(velocity_bins)
+        self.offset_bins = int(offset_bins)
+        width = self.num_classes * (3 + self.velocity_bins + self.offset_bins)
+        self.dense = layers.Dense(width, name="dense")
 
     def build(self, input_shape):
         self.dense.build(input_shape)
@@ -77,10 +81,14 @@ class DrumHead(layers.Layer):
     def call(self, x):
         y = self.dense(x)
         c = self.num_classes
-        return ops.concatenate([y[..., :c], ops.sigmoid(y[..., c:2 * c]), 0.5 * ops.tanh(y[..., 2 * c:])], axis=-1)
+        parts = [y[..., :c], ops.sigmoid(y[..., c:2 * c]), 0.5 * ops.tanh(y[..., 2 * c:3 * c])]
+        if self.velocity_bins or self.offset_bins:
+            parts.append(y[..., 3 * c:])
+        return ops.concatenate(parts, axis=-1)
 
     def get_config(self):
-        return {**super().get_config(), "num_classes": self.num_classes}
+        return {**super().get_config(), "num_classes": self.num_classes, "velocity_bins": self.velocity_bins,
+                "offset_bins": self.offset_bins}
 
 
 def build_model(config: Config, window_steps: int | None = None) -> keras.Model:
@@ -117,20 +125,52 @@ def build_model(config: Config, window_steps: int | None = None) -> keras.Model:
         x = layers.Dropout(config.input_dropout, name="input_dropout")(x)
     y = layers.LSTM(config.decoder_units, return_sequences=True, name="decoder")(x)
     y = layers.Dropout(config.dropout, name="dropout")(y)
-    out = DrumHead(C, name="drums")(y)
+    out = DrumHead(C, config.velocity_bins, config.offset_bins, name="drums")(y)
     return keras.Model(inputs, out, name="neuraldrummer")
 
 
-def make_loss(num_classes: int, velocity_weight: float, offset_weight: float):
-    """Per-step loss: BCE over classes (summed) + masked velocity and offset MSE."""
+def velocity_bin(velocity, bins: int):
+    """Bin of velocities in 0-1 (``bins`` equal bins); works on numpy arrays and Keras tensors."""
+    return ops.clip(ops.floor(velocity * bins), 0, bins - 1)
+
+
+def offset_bin(offset, bins: int):
+    """Bin of offsets in -0.5..0.5 of a step (``bins`` equal bins, the middle one centred on 0)."""
+    return ops.clip(ops.floor((offset + 0.5) * bins), 0, bins - 1)
+
+
+def _bin_nats(hits, logits, target_bin, num_classes: int, bins: int):
+    """Per-step cross-entropy of the true bins of the steps' hits (summed over classes with a hit)."""
+    shape = (*ops.shape(logits)[:-1], num_classes, bins)
+    logits = ops.reshape(logits, shape)
+    log_p = logits - ops.logsumexp(logits, axis=-1, keepdims=True)
+    onehot = ops.one_hot(ops.cast(target_bin, "int32"), bins)
+    return -ops.sum(hits * ops.sum(onehot * log_p, axis=-1), axis=-1)
+
+
+def make_loss(num_classes: int, velocity_weight: float, offset_weight: float, velocity_bins: int = 0,
+              offset_bins: int = 0, bins_weight: float = 0.25):
+    """Per-step loss: BCE over classes (summed) + masked velocity and offset MSE, and with bins the
+    masked cross-entropy of the velocity and offset bins of the hits."""
     C = num_classes
 
     def drum_loss(y_true, y_pred):
         hits = y_true[..., :C]
         bce = ops.sum(ops.binary_crossentropy(hits, y_pred[..., :C], from_logits=True), axis=-1)
         vel = ops.sum(hits * ops.square(y_true[..., C:2 * C] - y_pred[..., C:2 * C]), axis=-1)
-        off = ops.sum(hits * ops.square(y_true[..., 2 * C:] - y_pred[..., 2 * C:]), axis=-1)
-        return bce + velocity_weight * vel + offset_weight * off
+        off = ops.sum(hits * ops.square(y_true[..., 2 * C:3 * C] - y_pred[..., 2 * C:3 * C]), axis=-1)
+        loss = bce + velocity_weight * vel + offset_weight * off
+        a = 3 * C
+        if velocity_bins:
+            b = a + C * velocity_bins
+            loss = loss + bins_weight * _bin_nats(hits, y_pred[..., a:b], velocity_bin(y_true[..., C:2 * C],
+                                                                                       velocity_bins),
+                                                  C, velocity_bins)
+            a = b
+        if offset_bins:
+            loss = loss + bins_weight * _bin_nats(hits, y_pred[..., a:a + C * offset_bins],
+                                                  offset_bin(y_true[..., 2 * C:3 * C], offset_bins), C, offset_bins)
+        return loss
 
     return drum_loss
 
@@ -148,7 +188,8 @@ def hit_bce(num_classes: int):
 def compile_model(model: keras.Model, config: Config) -> keras.Model:
     model.compile(
         optimizer=keras.optimizers.Adam(config.learning_rate, clipnorm=1.0),
-        loss=make_loss(config.num_classes, config.velocity_loss_weight, config.offset_loss_weight),
+        loss=make_loss(config.num_classes, config.velocity_loss_weight, config.offset_loss_weight,
+                       config.velocity_bins, config.offset_bins, config.bins_loss_weight),
         metrics=[hit_bce(config.num_classes)],
     )
     return model

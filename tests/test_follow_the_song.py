@@ -199,6 +199,16 @@ def test_follow_measures_on_hand_made_drums():
     assert 0.85 < m["repeat_similarity"] < 1.0
     late = follow_measures(grid, form, np.array(times) + 0.3 * grid.durations[0], np.array(pitches))
     assert late["off_grid_share"] == 1.0
+    # a hat line in every bar, no stray hits (the toms are a fill, the crashes mark bars on their own)
+    assert form.active.all() and m["timekeeping_share"] == 1.0 and m["stray_hit_share"] == 0.0
+    # two bars without the hats, a lone cowbell in bar 3, a lone rim shot in bar 5 and again in bar 6
+    t, p = np.array(times), np.array(pitches)
+    keep = ~((p == 42) & np.isin(grid.bar[grid.nearest_step(t)[0]], (10, 11)))
+    extra_t = [grid.starts[grid.bar_starts[b] + 4] for b in (3, 5, 6)]
+    t, p = np.append(t[keep], extra_t), np.append(p[keep], [56, 37, 37])
+    m = follow_measures(grid, form, t, p)
+    assert m["timekeeping_share"] == pytest.approx(22 / 24)
+    assert m["stray_hit_share"] == pytest.approx(1 / t.size)  # the cowbell; the rim shots are a part
 
 
 def test_the_nine_class_eighths_model_runs_on_the_full_kit(tmp_path):

@@ -106,6 +106,9 @@ CYMBAL_CLASSES: tuple[int, ...] = tuple(
 )
 #: Crash, splash and China: what marks a section start.
 CRASH_CLASSES: tuple[int, ...] = tuple(CLASS_NAMES.index(n) for n in ("crash", "splash", "china"))
+#: the sounds that keep time: a line of hats, ride, tambourine or shaker
+TIMEKEEPING_CLASSES: tuple[int, ...] = tuple(CLASS_NAMES.index(n) for n in (
+    "closed_hat", "open_hat", "pedal_hat", "ride", "ride_bell", "tambourine", "shaker"))
 
 #: The six classes of the original (seed) design, for like-for-like comparisons.
 SEED_DESIGN_CLASSES: tuple[int, ...] = (KICK, SNARE, CLOSED_HAT, OPEN_HAT, CRASH, RIDE)

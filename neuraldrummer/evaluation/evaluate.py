@@ -334,6 +334,8 @@ def evaluate_songs(paths: list[str | Path], model_dir: str | Path, out_dir: str 
             diffs = [abs(a[key] - b[key]) for a, b in zip(f_rows, follow["human"])
                      if a[key] is not None and b[key] is not None]
             frow[f"{key}_mean_abs_diff"] = _round(np.mean(diffs)) if diffs else None
+        strays = [r["stray_hit_share"] for r in f_rows if r["stray_hit_share"] is not None]
+        frow["stray_hit_share_median"] = _round(np.median(strays)) if strays else None
         seq = [r["off_grid_share"] for r, q in zip(f_rows, sequenced) if q and r["off_grid_share"] is not None]
         frow["off_grid_share_sequenced"] = _round(np.mean(seq)) if seq else None
         report["follow"][name] = frow
@@ -360,8 +362,9 @@ def report_markdown(report: dict) -> str:
     for name, row in report["systems"].items():
         cells = ["-" if row.get(c) is None else f"{row[c]:.3f}" for c in REPORT_COLUMNS]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    follow_cols = ("crash_on_section_start", "fill_ratio", "repeat_similarity", "density_correlation",
-                   "distinct_pitches", "odd_sixteenth_share", "off_grid_share", "hits_per_bar",
+    follow_cols = ("timekeeping_share", "stray_hit_share_median", "crash_on_section_start", "fill_ratio",
+                   "repeat_similarity", "density_correlation", "distinct_pitches", "odd_sixteenth_share",
+                   "odd_sixteenth_share_mean_abs_diff", "off_grid_share", "hits_per_bar",
                    "hits_per_bar_ratio_median", "off_grid_share_sequenced")
     if report.get("follow"):
         lines += ["", f"Following the song, on the {report['songs_tempo_map_fits']} songs whose tempo map fits "

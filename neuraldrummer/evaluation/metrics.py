@@ -181,7 +181,10 @@ def micro_f1(tp: int, fp: int, fn: int) -> float:
 
 #: Measures of :func:`follow_measures`, in report order.
 FOLLOW_MEASURES = ("crash_on_section_start", "fill_ratio", "repeat_similarity", "density_correlation",
-                   "distinct_pitches", "odd_sixteenth_share", "off_grid_share", "hits_per_bar")
+                   "distinct_pitches", "odd_sixteenth_share", "off_grid_share", "hits_per_bar",
+                   "timekeeping_share", "stray_hit_share")
+#: onsets of one time-keeping sound in a bar that make a time-keeping line
+TIMEKEEPING_ONSETS = 4
 
 
 def follow_measures(grid16, form, times: np.ndarray, pitches: np.ndarray) -> dict:
@@ -209,7 +212,13 @@ def follow_measures(grid16, form, times: np.ndarray, pitches: np.ndarray) -> dic
     * ``distinct_pitches``: distinct drum pitches used;
     * ``odd_sixteenth_share``: share of onsets nearest an odd 16th (the "e" and "a" of a beat);
     * ``off_grid_share``: share of onsets further than 1/8 of a 16th from the grid;
-    * ``hits_per_bar``: onsets per active bar.
+    * ``hits_per_bar``: onsets per active bar;
+    * ``timekeeping_share``: share of active bars with a time-keeping line: one hat, ride,
+      tambourine or shaker pitch (:data:`~neuraldrummer.analysis.drum_map.TIMEKEEPING_CLASSES`) with at
+      least :data:`TIMEKEEPING_ONSETS` onsets in the bar;
+    * ``stray_hit_share``: share of onsets that are stray hits: the only onset of their pitch in
+      their bar, that pitch absent from the bars before and after (crashes, splashes and Chinas
+      excepted: they mark a bar on their own).
     """
     from ..analysis.drum_map import CANONICAL_PITCHES, CRASH_CLASSES, PITCH_TO_CLASS
     from ..analysis.grid import OFF_GRID_TOLERANCE, sixteenth_offsets
@@ -232,6 +241,7 @@ def follow_measures(grid16, form, times: np.ndarray, pitches: np.ndarray) -> dic
     out["off_grid_share"] = float((np.abs(offsets) > OFF_GRID_TOLERANCE).mean())
     per_bar = np.bincount(bar, minlength=B).astype(np.float64)
     out["hits_per_bar"] = float(per_bar[active].mean()) if active.any() else None
+    out.update(_lines_and_strays(bar, pitches, active, B))
     if active.sum() > 2 and per_bar[active].std() > 0 and form.onsets[active].std() > 0:
         out["density_correlation"] = float(np.corrcoef(per_bar[active], form.onsets[active])[0, 1])
     klass = PITCH_TO_CLASS[np.clip(pitches, 0, 127)]
@@ -276,6 +286,23 @@ def follow_measures(grid16, form, times: np.ndarray, pitches: np.ndarray) -> dic
                 sims.append(j)
     out["repeat_similarity"] = float(np.mean(sims)) if sims else None
     return out
+
+
+def _lines_and_strays(bar: np.ndarray, pitches: np.ndarray, active: np.ndarray, B: int) -> dict:
+    """``timekeeping_share`` and ``stray_hit_share`` of :func:`follow_measures`."""
+    from ..analysis.drum_map import CRASH_CLASSES, PITCH_TO_CLASS, TIMEKEEPING_CLASSES
+
+    klass = PITCH_TO_CLASS[np.clip(pitches, 0, 127)]
+    sounds, which = np.unique(pitches, return_inverse=True)
+    count = np.zeros((B + 2, sounds.size), np.int64)  # a silent bar either side of the song
+    np.add.at(count, (bar + 1, which), 1)
+    keeps = np.isin(PITCH_TO_CLASS[np.clip(sounds, 0, 127)], TIMEKEEPING_CLASSES)
+    line = (count[1:-1][:, keeps] >= TIMEKEEPING_ONSETS).any(axis=1) if keeps.any() else np.zeros(B, bool)
+    alone = count[bar + 1, which] == 1
+    around = (count[bar, which] > 0) | (count[bar + 2, which] > 0)
+    stray = alone & ~around & ~np.isin(klass, CRASH_CLASSES)
+    return {"timekeeping_share": float(line[active].mean()) if active.any() else None,
+            "stray_hit_share": float(stray.mean()) if pitches.size else None}
 
 
 def median_ratio(system: list[float | None], human: list[float | None]) -> float | None:

@@ -89,3 +89,21 @@ def test_corpus_records_each_songs_augmentation(tmp_path):
     for song in corpus.songs:
         plain, aug = corpus.arrays(song)["features"], corpus.arrays(song, augmented=True)["features"]
         assert song["augmentation"] in RECIPES and not np.array_equal(plain, aug)
+
+
+def test_drums_played_by_hand_keep_the_hits_and_loosen_as_the_song():
+    from neuraldrummer.training.augment import drums_played_by_hand
+
+    T, C = 64, 18
+    y = np.zeros((T, 3 * C), np.float32)
+    y[::2, 2] = 1.0  # closed hats on eighths, one level, on the grid
+    y[::2, C + 2] = 100 / 127
+    tight = drums_played_by_hand(y, 0.0, 4, np.random.default_rng(0))
+    loose = drums_played_by_hand(y, 0.6, 4, np.random.default_rng(0))
+    for out in (tight, loose):
+        np.testing.assert_array_equal(out[:, :C], y[:, :C])
+        assert not out[1::2].any() or not out[1::2, C:].any()  # nothing where there is no hit
+    assert not tight[:, 2 * C:].any()  # a sequenced song's drums stay on the grid
+    off = loose[::2, 2 * C + 2]
+    assert 0.05 < np.abs(off).mean() < 0.3 and np.abs(off).max() <= 0.5
+    assert np.unique(np.rint(loose[::2, C + 2] * 127)).size >= 8  # no longer one level

@@ -17,7 +17,10 @@ the song read one other way (``features_aug.npy``), chosen per song from its md5
 ``piano_by_hand``
     all pitched parts merged into one piano part (bass by register alone), then played by hand.
 
-Songs with one pitched instrument get one of the last two. The grid is the song's own: the beat
+Songs with one pitched instrument get one of the last two. Where a training window reads a song
+played by hand, its drums are played by hand too (:func:`drums_played_by_hand`): each hit moved as
+loosely as the song's parts now are and its velocity varied, so the drummer learns to breathe with
+a song played by hand and to stay on the grid under a sequenced one. The grid is the song's own: the beat
 and bar tracking of :mod:`neuraldrummer.analysis.beat` and :mod:`neuraldrummer.analysis.meter`
 gives songs played by hand the grid their beats make, and the drums are learned on it.
 """
@@ -32,6 +35,11 @@ from ..analysis.features import BASS_PITCH
 from ..analysis.grid import Grid
 
 RECIPES = ("drop_instrument", "played_by_hand", "piano_by_hand")
+#: the recipes whose songs are played by hand (their training windows get drums played by hand too)
+BY_HAND = ("played_by_hand", "piano_by_hand")
+#: spread of a hand-played drum part's velocity: per hit, and of its level per window (velocity 0-1)
+DRUM_VELOCITY_NOISE = 0.05
+DRUM_VELOCITY_LEVEL = 0.04
 #: recorded in a corpus's journal header and summary: a corpus built with other recipes is rebuilt
 AUGMENT_VERSION = 2
 #: range of the per-song standard deviation of a chord's onset shift, in beats
@@ -99,3 +107,23 @@ def augment_notes(notes: dict[str, np.ndarray], grid: Grid, md5: str) -> tuple[d
     if recipe == "piano_by_hand":
         notes = piano_reduction(notes)
     return played_by_hand(notes, grid, rng), recipe
+
+
+def drums_played_by_hand(targets: np.ndarray, song_timing: float, steps_per_beat: int,
+                         rng: np.random.Generator) -> np.ndarray:
+    """``(T, 3C)`` drum targets (hits, velocities, offsets) played by hand: each hit's offset moved
+    by a normal amount as loose as the song's parts (``song_timing``, the feature: 4 x their mean
+    distance from the 16th grid, in 16ths), its velocity varied per hit and per window."""
+    C = targets.shape[1] // 3
+    out = targets.copy()
+    hits = out[:, :C] > 0.5
+    n = int(hits.sum())
+    if n == 0:
+        return out
+    sd_steps = 1.25 * (song_timing / 4.0) * steps_per_beat / 4.0  # mean |x| -> sd, 16ths -> steps
+    off = out[:, 2 * C:]
+    off[hits] = np.clip(off[hits] + rng.normal(0.0, sd_steps, n), -0.5, 0.5)
+    vel = out[:, C:2 * C]
+    level = rng.normal(0.0, DRUM_VELOCITY_LEVEL)
+    vel[hits] = np.clip(vel[hits] + level + rng.normal(0.0, DRUM_VELOCITY_NOISE, n), 1 / 127, 1.0)
+    return out

@@ -19,6 +19,7 @@ from ..config import Config
 from .corpus import Corpus
 from ..analysis.feature_policy import blank_song_features
 from ..analysis.drum_map import NUM_NINE, fold_steps_to_nine, fold_to_nine
+from .augment import BY_HAND, drums_played_by_hand
 from .model import LOOKAHEAD_STEPS
 
 
@@ -87,6 +88,8 @@ class WindowDataset(keras.utils.PyDataset):
         weight = np.zeros((B, W), np.float32)
         style = np.zeros((B,), np.int32)
         picks = rng.choice(len(self.songs), size=B, p=self.p)
+        names = self.corpus.feature_names
+        timing_col = names.index("song_timing") if "song_timing" in names else None
         for b, i in enumerate(picks):
             song = self.songs[int(i)]
             T = song["steps"]
@@ -96,6 +99,8 @@ class WindowDataset(keras.utils.PyDataset):
             lo = max(start - 1, 0)
             a = self.corpus.arrays(song, lo, start + W + L, augmented)
             y = drum_targets(a)
+            if augmented and song.get("augmentation") in BY_HAND and timing_col is not None:
+                y = drums_played_by_hand(y, float(a["features"][0, timing_col]), self.corpus.steps_per_beat, rng)
             if C == NUM_NINE:  # a nine-class model (the first design) trains on the folded kit
                 y = fold_steps_to_nine(y)
             off = start - lo  # 1 if there is a step before the window

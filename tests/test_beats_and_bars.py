@@ -149,3 +149,20 @@ def test_groove_measures_tell_a_backbeat_from_one_a_beat_late():
     assert good["groove_in_time"] and good["backbeat"] == 1.0 and good["kick_on_downbeats"] > 0.95
     late = groove_measures(np.array(t) + 0.5, np.array(p), beats, down)
     assert not late["groove_in_time"] and late["backbeat"] == 0.0
+
+
+def test_the_downbeat_model_scores_the_bar_line_highest():
+    from neuraldrummer.analysis.meter import EVIDENCE_NAMES, beat_evidence, beat_features, downbeat_score
+
+    beats = np.arange(64) * 0.5
+    start, end, pitch, vel, bass = [], [], [], [], []
+    for b, t in enumerate(beats):
+        if b % 4 == 0:  # a bass note and a chord held for the bar, a new chord every bar
+            start += [t, t, t]; end += [t + 1.9] * 3; pitch += [36 + b % 8, 60 + b % 8, 64 + b % 8]
+            vel += [90, 70, 70]; bass += [True, False, False]
+        else:  # short chord stabs on the other beats
+            start += [t, t]; end += [t + 0.2] * 2; pitch += [60 + b % 8, 67]; vel += [60, 60]; bass += [False] * 2
+    ev = beat_evidence(beats, np.array(start), np.array(end), np.array(pitch), np.array(vel, float), np.array(bass))
+    assert beat_features(ev).shape == (64, 3 * len(EVIDENCE_NAMES))
+    score = downbeat_score(ev)
+    assert (score[4::4] > 0).all() and (score.reshape(16, 4)[:, 1:] < 0).all()  # (the first has no change)

@@ -8,7 +8,10 @@ Every beat gets *downbeat evidence* from what the pitched parts do there (:func:
 * bass change: the same for the bass notes alone;
 * onsets: the weight of all notes starting on it.
 
-Each is standardised over the song and summed with :data:`EVIDENCE_WEIGHTS`. A Viterbi path over
+Each is standardised over the song; with its contrasts against the beats around it
+(:func:`beat_features`) a logistic regression fitted on songs whose bars are known, read as they
+are and as if played by hand (``scripts/fit_downbeat.py``), gives each beat's log-odds of being a
+downbeat (:func:`downbeat_score`). A Viterbi path over
 the position of each beat in its bar (0 = downbeat) then takes the evidence on the downbeats,
 moves one position a beat, and may end a bar early (a 2- or 3-beat bar, as in songs played by
 hand) at a cost of :data:`SHORT_BAR_COST`. So the bar phase can change inside a song, as the
@@ -19,9 +22,18 @@ from __future__ import annotations
 
 import numpy as np
 
-#: weights of the standardised evidence for a downbeat
-EVIDENCE_WEIGHTS = {"bass": 1.0, "length": 1.0, "bass_change": 1.0, "change": 0.5, "onsets": 0.5}
-#: cost of a bar that ends before its full length (in units of standardised evidence)
+#: the kinds of downbeat evidence of :func:`beat_evidence`, in the column order of :func:`beat_features`
+EVIDENCE_NAMES = ("bass", "length", "bass_change", "change", "onsets")
+#: the downbeat model: a logistic regression over :func:`beat_features`, fitted by
+#: ``python scripts/fit_downbeat.py`` (see there; its report is ``reports/fit_downbeat.json``)
+DOWNBEAT_COEFFICIENTS = (0.0219, -0.7264, -0.1593, -0.1622, 0.1262,  # bass, length, bass change, change, onsets
+                         0.0639, 0.1946,  # bass: against the beats two away, against the beats either side
+                         0.4695, 1.2287,  # length
+                         0.193, 0.3164,  # bass change
+                         0.1022, 0.4013,  # change
+                         0.1995, -0.425)  # onsets
+DOWNBEAT_INTERCEPT = -1.6147
+#: cost of a bar that ends before its full length (in log-odds)
 SHORT_BAR_COST = 5.0
 
 
@@ -56,13 +68,25 @@ def beat_evidence(beats: np.ndarray, start: np.ndarray, end: np.ndarray, pitch: 
     return out
 
 
+def beat_features(evidence: dict[str, np.ndarray]) -> np.ndarray:
+    """``(B, 3 * E)`` per-beat inputs of the downbeat model: each evidence of
+    :data:`EVIDENCE_NAMES` standardised over the song, its contrast with the beats two before
+    and after (the other half of a bar of four) and with the beats either side."""
+    columns, contrasts = [], []
+    for name in EVIDENCE_NAMES:
+        x = np.asarray(evidence[name], np.float64)
+        z = (x - x.mean()) / max(float(x.std()), 1e-9)
+        pad = np.pad(z, 2, mode="edge")
+        columns.append(z)
+        contrasts.append(z - 0.5 * (pad[:-4] + pad[4:]))
+        contrasts.append(z - 0.5 * (pad[1:-3] + pad[3:-1]))
+    return np.stack(columns + contrasts, axis=1)
+
+
 def downbeat_score(evidence: dict[str, np.ndarray]) -> np.ndarray:
-    """``(B,)`` weighted sum of the standardised evidence."""
-    total = 0.0
-    for name, weight in EVIDENCE_WEIGHTS.items():
-        x = evidence[name]
-        total = total + weight * (x - x.mean()) / max(float(x.std()), 1e-9)
-    return np.asarray(total, np.float64)
+    """``(B,)`` log-odds that each beat is a downbeat: the logistic model of
+    :data:`DOWNBEAT_COEFFICIENTS` over :func:`beat_features`."""
+    return beat_features(evidence) @ np.asarray(DOWNBEAT_COEFFICIENTS, np.float64) + DOWNBEAT_INTERCEPT
 
 
 def bar_positions(score: np.ndarray, beats_per_bar: int = 4, short_bar_cost: float = SHORT_BAR_COST) -> np.ndarray:

@@ -44,6 +44,20 @@ def test_runtime_matches_keras(tiny_model, tiny_corpus):
         np.testing.assert_allclose(out[:, 3 * C + C * kv:].reshape(T, C, ko), ours.offset_logits, atol=1e-4)
 
 
+def test_bin_logits_of_the_hits_alone_equal_the_full_heads(tiny_model):
+    runtime = DrummerRuntime.load(tiny_model)
+    rng = np.random.default_rng(0)
+    static = runtime.static_input(rng.normal(size=(4, runtime.config.num_features)).astype(np.float32))
+    prev = rng.random((3, 3 * 18)).astype(np.float32)
+    full, _ = runtime.step(static[1], prev, runtime.initial_state(3), bins=True)
+    lean, _ = runtime.step(static[1], prev, runtime.initial_state(3))
+    assert lean.velocity_logits is None and lean.hidden.shape == (3, runtime.units)
+    rows, classes = np.array([0, 2, 2, 1]), np.array([5, 0, 17, 3])
+    vlog, olog = runtime.bin_logits(lean.hidden[rows], classes)
+    np.testing.assert_allclose(vlog, full.velocity_logits[rows, classes], atol=1e-5)
+    np.testing.assert_allclose(olog, full.offset_logits[rows, classes], atol=1e-5)
+
+
 def test_velocity_and_timing_are_drawn_from_the_heads_distribution():
     from neuraldrummer.generation.runtime import StepOutput
     from neuraldrummer.generation.sampling import draw_feel

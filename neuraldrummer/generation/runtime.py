@@ -53,6 +53,9 @@ class StepOutput:
     offset: np.ndarray
     velocity_logits: np.ndarray | None = None
     offset_logits: np.ndarray | None = None
+    #: ``(B, U)`` LSTM output, from which :meth:`DrummerRuntime.bin_logits` computes the bin logits
+    #: of just the hits played (the head is linear, so style guidance combines these too)
+    hidden: np.ndarray | None = None
 
 
 class DrummerRuntime:
@@ -75,9 +78,16 @@ class DrummerRuntime:
         self.nine = C == NUM_NINE
         self.recurrent = np.ascontiguousarray(w["decoder/lstm_cell/recurrent_kernel"])
         self.bias = w["decoder/lstm_cell/bias"]
-        self.head_kernel = np.ascontiguousarray(w["drums/dense/kernel"])
-        self.head_bias = w["drums/dense/bias"]
+        head_kernel, head_bias = w["drums/dense/kernel"], w["drums/dense/bias"]
+        self.head_kernel = np.ascontiguousarray(head_kernel[:, :C3])
+        self.head_bias = head_bias[:C3]
         self.units = self.recurrent.shape[0]
+        kv, ko = config.velocity_bins, config.offset_bins
+        #: the categorical heads' kernels ``(U, C, bins)`` and biases ``(C, bins)``
+        self.velocity_head = (np.ascontiguousarray(head_kernel[:, C3:C3 + C * kv].reshape(-1, C, kv)),
+                              head_bias[C3:C3 + C * kv].reshape(C, kv)) if kv else None
+        self.offset_head = (np.ascontiguousarray(head_kernel[:, C3 + C * kv:].reshape(-1, C, ko)),
+                            head_bias[C3 + C * kv:].reshape(C, ko)) if ko else None
 
     #: per-style feel measured on the training data (style_feel.json), if the model has one
     style_feel: dict = {}
@@ -166,9 +176,21 @@ class DrummerRuntime:
         """Full-kit ``(B, 3 * 18)`` drums -> what the model reads (nine classes for a nine-class model)."""
         return fold_steps_to_nine(prev_drums) if self.nine else prev_drums
 
+    def bin_logits(self, hidden: np.ndarray, classes: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Velocity and offset bin logits ``(n, bins)`` of ``n`` hits: LSTM outputs ``hidden`` ``(n, U)``
+        and their full-kit ``classes`` ``(n,)`` (``None`` for a model without that head)."""
+        out = []
+        for head in (self.velocity_head, self.offset_head):
+            if head is None:
+                out.append(None)
+                continue
+            kernel, bias = head
+            out.append(np.einsum("nu,unk->nk", hidden, kernel[:, classes]) + bias[classes])
+        return out[0], out[1]
+
     def step(self, static_t: np.ndarray, prev_drums: np.ndarray,
              state: tuple[np.ndarray, np.ndarray],
-             reference: np.ndarray | None = None) -> tuple[StepOutput, tuple[np.ndarray, np.ndarray]]:
+             reference: np.ndarray | None = None, bins: bool = False) -> tuple[StepOutput, tuple[np.ndarray, np.ndarray]]:
         """One step for a batch.
 
         Parameters
@@ -182,6 +204,10 @@ class DrummerRuntime:
         reference
             ``(B, C)``: the hits of the reference step (the same position of the bar whose music
             this bar repeats), zeros if none. Ignored by models without a reference input.
+
+        bins
+            Also compute every class's bin logits (``velocity_logits``, ``offset_logits``); otherwise
+            the output carries ``hidden``, for :meth:`bin_logits` of the hits played.
 
         Returns full-kit ``(B, 18)`` outputs.
         """
@@ -199,11 +225,12 @@ class DrummerRuntime:
         y = h @ self.head_kernel + self.head_bias
         C = self.config.num_classes
         out = StepOutput(y[:, :C], sigmoid(y[:, C:2 * C]), 0.5 * np.tanh(y[:, 2 * C:3 * C]))
-        kv, ko = self.config.velocity_bins, self.config.offset_bins
-        if kv:
-            out.velocity_logits = y[:, 3 * C:3 * C + C * kv].reshape(-1, C, kv)
-        if ko:
-            out.offset_logits = y[:, 3 * C + C * kv:].reshape(-1, C, ko)
+        if self.velocity_head is not None or self.offset_head is not None:
+            out.hidden = h
+            if bins:
+                for name, head in (("velocity_logits", self.velocity_head), ("offset_logits", self.offset_head)):
+                    if head is not None:
+                        setattr(out, name, np.einsum("bu,uck->bck", h, head[0]) + head[1])
         if self.nine:
             out = StepOutput(expand_from_nine(out.logits, -30.0), expand_from_nine(out.velocity),
                              expand_from_nine(out.offset))
@@ -229,7 +256,7 @@ class DrummerRuntime:
         vlog = np.zeros((T, C, kv), np.float32) if kv else None
         olog = np.zeros((T, C, ko), np.float32) if ko else None
         for t in range(T):
-            out, state = self.step(static[t], prev, state, refs[t:t + 1])
+            out, state = self.step(static[t], prev, state, refs[t:t + 1], bins=True)
             logits[t], vel[t], off[t] = out.logits[0], out.velocity[0], out.offset[0]
             if kv:
                 vlog[t] = out.velocity_logits[0]

@@ -84,7 +84,7 @@ class GuidedStepper:
 
         return StepOutput(combine(out.logits), np.clip(combine(out.velocity), 0.0, 1.0),
                           np.clip(combine(out.offset), -0.5, 0.5), combine(out.velocity_logits),
-                          combine(out.offset_logits)), state
+                          combine(out.offset_logits), combine(out.hidden)), state
 
 
 def draw_bins(logits: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -93,19 +93,25 @@ def draw_bins(logits: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.argmax(logits - np.log(-np.log(np.maximum(u, 1e-12))), axis=-1)
 
 
-def draw_feel(step: StepOutput, hits: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def draw_feel(step: StepOutput, hits: np.ndarray, rng: np.random.Generator,
+              runtime: DrummerRuntime | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Velocities and offsets ``(k, C)`` of the ``hits``: drawn from the categorical heads where the
     model has them (the bin's centre; the middle offset bin is exactly on the grid), else the
-    regression heads' means; zero where there is no hit."""
+    regression heads' means; zero where there is no hit. Bin logits come with ``step`` or are
+    computed for the hits alone by ``runtime`` from ``step.hidden``."""
     vel = np.where(hits, np.clip(step.velocity, 0.05, 1.0), 0.0).astype(np.float32)
     off = np.where(hits, np.clip(step.offset, -0.45, 0.45), 0.0).astype(np.float32)
     where = np.nonzero(hits)
-    if step.velocity_logits is not None and where[0].size:
-        bins = step.velocity_logits.shape[-1]
-        vel[where] = np.clip((draw_bins(step.velocity_logits[where], rng) + 0.5) / bins, 0.05, 1.0)
-    if step.offset_logits is not None and where[0].size:
-        bins = step.offset_logits.shape[-1]
-        off[where] = np.clip((draw_bins(step.offset_logits[where], rng) + 0.5) / bins - 0.5, -0.45, 0.45)
+    if not where[0].size:
+        return vel, off
+    vlog = None if step.velocity_logits is None else step.velocity_logits[where]
+    olog = None if step.offset_logits is None else step.offset_logits[where]
+    if vlog is None and olog is None and step.hidden is not None and runtime is not None:
+        vlog, olog = runtime.bin_logits(step.hidden[where[0]], where[1])
+    if vlog is not None:
+        vel[where] = np.clip((draw_bins(vlog, rng) + 0.5) / vlog.shape[-1], 0.05, 1.0)
+    if olog is not None:
+        off[where] = np.clip((draw_bins(olog, rng) + 0.5) / olog.shape[-1] - 0.5, -0.45, 0.45)
     return vel, off
 
 
@@ -142,7 +148,7 @@ def sample_bar(stepper, state, prev, K, a, e, P, prompt, settings, rng, refs=Non
             o = np.repeat(prompt.offset[t][None], K, axis=0)
         else:
             h = decode_step(step.logits, settings, rng)
-            v, o = draw_feel(step, h, rng)
+            v, o = draw_feel(step, h, rng, stepper.runtime)
             z = step.logits
             loglik -= (np.maximum(z, 0) - z * h + np.log1p(np.exp(-np.abs(z)))).sum(axis=1)
             expected += sigmoid(z).sum(axis=1)

@@ -74,8 +74,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     baselines = None
     if args.baselines:
         baselines = Path(args.baselines_dir) if args.baselines_dir else Path(args.model).resolve().parent / "baselines"
+    settings = {} if args.follow_form == "auto" else {"follow_form": args.follow_form == "on"}
+    if args.temperature is not None:
+        settings["temperature"] = args.temperature
     report = evaluate_songs(args.paths, args.model, args.out, baselines, args.split, args.limit,
-                            progress=not args.no_progress, eighths_dir=args.eighths)
+                            progress=not args.no_progress, eighths_dir=args.eighths, settings=settings)
     _out(f"wrote {args.out}/report.json, report.md, report.png: {report['songs']} songs, "
          f"{len(report['systems'])} systems, {report['seconds']:.0f} s")
     return 0
@@ -149,6 +152,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--split", choices=["train", "validation", "test"], help="only songs of this corpus split")
     p.add_argument("--limit", type=int, help="at most this many songs")
     p.add_argument("--out", required=True, help="report directory")
+    p.add_argument("--follow-form", choices=("auto", "on", "off"), default="auto",
+                   help="the model's takes chosen to follow the song's form (fills, repeats, density): auto "
+                        "(as drum does), on or off; to see what the choice adds")
+    p.add_argument("--temperature", type=float, help="the model's sampling temperature (default: drum's)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_evaluate)
 

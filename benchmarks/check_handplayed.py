@@ -30,6 +30,18 @@ from neuraldrummer.analysis.features import pitched_note_arrays  # noqa: E402
 from neuraldrummer.app.cli_drum import default_model_dir  # noqa: E402
 from neuraldrummer.evaluation.groove import beat_f, beat_scores, groove_measures, read_beat_annotation  # noqa: E402
 
+def off_annotated_grid(times: np.ndarray, beats: np.ndarray) -> float:
+    """Share of onsets further than 1/8 of a 16th from the annotated 16th grid (the drums' feel)."""
+    six = (beats[:-1, None] + np.diff(beats)[:, None] * np.arange(4)[None, :] / 4.0).ravel()
+    inside = times[(times >= six[0]) & (times <= six[-1])]
+    if inside.size == 0:
+        return 0.0
+    j = np.clip(np.searchsorted(six, inside), 1, six.size - 1)
+    dist = np.minimum(np.abs(inside - six[j - 1]), np.abs(six[j] - inside))
+    width = np.diff(six)[np.clip(j - 1, 0, six.size - 2)]
+    return float((dist > width / 8).mean())
+
+
 ROWS = ("on_grid", "kick_on_downbeats", "backbeat", "top_sound_share", "hits_per_beat")
 
 
@@ -65,6 +77,8 @@ def main() -> None:
             drums = [n for i in pm.instruments if i.is_drum for n in i.notes]
             g = groove_measures(np.array([n.start for n in drums]), np.array([n.pitch for n in drums]),
                                 ref_beats, ref_down)
+            g["off_grid_share"] = off_annotated_grid(np.array([n.start for n in drums]), ref_beats)
+            g["distinct_velocities"] = len({n.velocity for n in drums})
             grid = result.song.grid
             on_beat = grid.step_in_bar % grid.steps_per_beat == 0
             beats = grid.starts[on_beat]
@@ -79,7 +93,8 @@ def main() -> None:
             print(f"{path.name}: grid {row['grid']}, beat F {s['beat_f']:.2f}, downbeat F {s['downbeat_f']:.2f}, "
                   f"tracker alone {s['tracker_alone_beat_f']:.2f} | on grid {g['on_grid']:.2f}, kick on downbeats "
                   f"{g['kick_on_downbeats']:.2f}, backbeat {g['backbeat']:.2f}, top sound {g['top_sound_share']:.2f}, "
-                  f"hits/beat {g['hits_per_beat']:.2f} -> {'groove' if g['groove_in_time'] else 'no'}", flush=True)
+                  f"hits/beat {g['hits_per_beat']:.2f}, off grid {g['off_grid_share']:.2f}, {g['distinct_velocities']} velocities "
+                  f"-> {'groove' if g['groove_in_time'] else 'no'}", flush=True)
     n = len(per_song)
     table = {
         "songs": n,
@@ -92,6 +107,8 @@ def main() -> None:
         "beat_f_mean": float(np.mean([r["beat_f"] for r in per_song])),
         "downbeat_f_mean": float(np.mean([r["downbeat_f"] for r in per_song])),
         "tracker_alone_beat_f_mean": float(np.mean([r["tracker_alone_beat_f"] for r in per_song])),
+        "drums_off_grid_share_median": float(np.median([r["off_grid_share"] for r in per_song])),
+        "distinct_velocities_median": float(np.median([r["distinct_velocities"] for r in per_song])),
     }
     print(" | ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in table.items()))
     if args.json:

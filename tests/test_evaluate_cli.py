@@ -35,6 +35,16 @@ def test_evaluate_writes_report_with_systems(tiny_model, tmp_path, capsys):
     assert report["systems"]["human"]["stats_distance"] is None
     assert report["systems"]["rule_based"]["nll_bits_per_step"] is None
     assert (out / "report.md").read_text().count("|") > 20 and (out / "report.png").stat().st_size > 1000
+    # the follow table: the human's rock beat keeps time with its hats in every bar, no stray hits
+    human = report["follow"]["human"]
+    assert human["timekeeping_share"] == 1.0 and human["stray_hit_share_median"] == 0.0
+    assert "timekeeping_share" in (out / "report.md").read_text()
+    # without the take choice (what it adds): the same songs, another drum part
+    off = tmp_path / "report_off"
+    assert main(["evaluate", str(songs), "--model", str(tiny_model), "--follow-form", "off", "--temperature", "1.3",
+                 "--out", str(off), "--no-progress"]) == 0
+    again = json.loads((off / "report.json").read_text())
+    assert again["songs"] == 3 and again["follow"]["human"] == report["follow"]["human"]
 
 
 def test_style_feel_and_model_card(tiny_model, tiny_corpus, tmp_path):

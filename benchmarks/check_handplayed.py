@@ -8,7 +8,7 @@ beats and bar lines) and the dynamic-programming tracker alone (beats from the n
 file's tempo map ignored) with ``mir_eval``'s F-measure.
 
     python benchmarks/check_handplayed.py ../shared/data/drumless [--json reports/handplayed.json]
-        [--seed N] [--follow-form auto|on|off] [--start basic] [--temperature T]
+        [--seed N] [--follow-form auto|on|off] [--follow-density on|off] [--start basic] [--temperature T]
 """
 
 from __future__ import annotations
@@ -57,6 +57,8 @@ def main() -> None:
     ap.add_argument("--follow-form", choices=("auto", "on", "off"), default="auto",
                     help="choose takes for fills and repeats: auto (drum's default: off on grids found in the "
                          "music), on or off")
+    ap.add_argument("--follow-density", choices=("on", "off"), default="on",
+                    help="choose takes for following the song's density (default on, as drum does)")
     ap.add_argument("--only", nargs="*", help="song names (e.g. 001 017) to check; default all")
     args = ap.parse_args()
     ann_dir = args.annotations or args.songs / "annotations"
@@ -71,7 +73,8 @@ def main() -> None:
             out = Path(tmp) / f"{path.stem}_drums.mid"
             form = {"auto": None, "on": True, "off": False}[args.follow_form]
             extra = {} if args.temperature is None else {"temperature": args.temperature}
-            settings = GenerationSettings(start=args.start, seed=args.seed, follow_form=form, **extra)
+            settings = GenerationSettings(start=args.start, seed=args.seed, follow_form=form,
+                                          follow_density=args.follow_density == "on", **extra)
             result = drum_song(path, out, runtime, settings)
             pm = pretty_midi.PrettyMIDI(str(out))
             drums = [n for i in pm.instruments if i.is_drum for n in i.notes]

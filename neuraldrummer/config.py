@@ -63,6 +63,11 @@ class Config:
     #: Share of song windows trained on the song's augmented features (``features_aug``: one
     #: pitched instrument dropped, or the song played by hand; see neuraldrummer.training.augment).
     drop_instrument: float = 0.0
+    #: Share of training windows whose drum history (previous drums and reference drums) loses some
+    #: of its sounds from a random step on, while the targets keep them: the drummer learns to bring
+    #: back a groove its own history has lost (a sound dropped, or everything), instead of
+    #: continuing whatever it played last (hats alone, or ever sparser bars).
+    history_dropout: float = 0.0
     # --- training --------------------------------------------------------------------
     window_steps: int = 64
     batch_size: int = 64
@@ -120,6 +125,8 @@ class Config:
             raise ConfigError(f"song_dropout must be in [0, 1], got {self.song_dropout}")
         if not 0.0 <= self.drop_instrument <= 1.0:
             raise ConfigError(f"drop_instrument must be in [0, 1], got {self.drop_instrument}")
+        if not 0.0 <= self.history_dropout <= 1.0:
+            raise ConfigError(f"history_dropout must be in [0, 1], got {self.history_dropout}")
         if not 0.0 <= self.song_weight <= 1.0:
             raise ConfigError(f"song_weight must be in [0, 1], got {self.song_weight}")
         if self.velocity_bins < 0 or self.offset_bins < 0 or (self.offset_bins and self.offset_bins % 2 == 0):

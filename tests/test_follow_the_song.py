@@ -227,3 +227,25 @@ def test_the_nine_class_eighths_model_runs_on_the_full_kit(tmp_path):
     pitches = {n.pitch for i in read_midi_bytes((tmp_path / "o.mid").read_bytes()).pm.instruments if i.is_drum
                for n in i.notes}
     assert pitches <= set(CANONICAL_PITCHES[:9])
+
+
+def test_the_takes_follow_the_song_density_only_when_asked(tiny_model, monkeypatch):
+    import neuraldrummer.generation.decoding as decoding
+    from neuraldrummer.generation.runtime import DrummerRuntime
+    from neuraldrummer.generation.settings import GenerationSettings
+
+    calls = []
+    real = decoding.follow_scores
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs["density"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(decoding, "follow_scores", spy)
+    runtime = DrummerRuntime.load(tiny_model)
+    song = encode_song(load(factory.song(bars=4)), runtime.config.steps_per_beat, runtime.config.feature_names)
+    decoding.generate(runtime, song.features, GenerationSettings(follow_density=False), reference=song.reference)
+    assert calls and not any(calls)
+    calls.clear()
+    decoding.generate(runtime, song.features, GenerationSettings(), reference=song.reference)
+    assert any(calls)

@@ -183,3 +183,38 @@ def test_song_dropout_blanks_song_features_in_some_training_windows(tiny_corpus)
     assert not (fixed[:, :, cols] == 0).all(axis=(1, 2)).any()  # validation windows keep the song
     with pytest.raises(ConfigError):
         Config(song_dropout=1.5)
+
+
+def test_history_dropout_removes_sounds_from_the_drum_history_but_not_from_the_targets(tiny_corpus):
+    from neuraldrummer.config import Config
+    from neuraldrummer.training.dataset import WindowDataset, drop_history
+
+    rng = np.random.default_rng(0)
+    C = 18
+    prev = np.zeros((32, 3 * C), np.float32)
+    prev[::2, 0], prev[::2, C], prev[1::4, 2] = 1.0, 0.8, 1.0
+    ref = prev[:, :C].copy()
+    before = prev.copy()
+    drop_history(prev, ref, 32, C, rng)
+    lost = [c for c in (0, 2) if prev[16:, c].sum() == 0]
+    assert lost  # at least one sound is gone from the second half on
+    changed = np.nonzero((prev != before).any(axis=1))[0]
+    assert changed.min() >= 0 and (prev[:changed.min()] == before[:changed.min()]).all()
+    assert all(ref[16:, c].sum() == 0 for c in lost)
+
+    corpus = Corpus(tiny_corpus)
+    songs = [s for s in corpus.songs if not s["drum_only"]]
+    config = Config(window_steps=16, batch_size=32, song_weight=1.0, reference_input=True, history_dropout=1.0)
+    x, target, weight = WindowDataset(corpus, songs, config, 1, seed=0)[0]
+    Cm = config.num_classes
+    # the history is the targets one step later, less what was dropped: never more
+    shifted = np.zeros_like(target[:, :, :Cm])
+    shifted[:, 1:] = target[:, :-1, :Cm]
+    assert (x["prev_drums"][:, 1:, :Cm] <= shifted[:, 1:]).all()
+    assert (x["prev_drums"][:, 1:, :Cm] < shifted[:, 1:]).any()
+    plain = WindowDataset(corpus, songs, config.replace(history_dropout=0.0), 1, seed=0)[0]
+    fixed = WindowDataset(corpus, songs, config, 1, seed=0, fixed=True)[0]
+    assert (fixed[0]["prev_drums"][:, 1:] == fixed[1][:, :-1]).all()  # validation windows keep their history
+    assert plain[1].shape == target.shape
+    with pytest.raises(ConfigError):
+        Config(history_dropout=1.5)

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from ..errors import ConfigError
 
 
 def _out(text: str) -> None:
@@ -33,7 +34,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     out = Path(args.out)
     # a progress bar within each epoch on a terminal, one line per epoch in a log
     verbose = (1 if sys.stdout.isatty() else 2) if args.progress else 0
-    summary = train(args.corpus, out, config, strategy=args.strategy, verbose=verbose)
+    init = None
+    if args.init_from:
+        init = Path(args.init_from)
+        init = init / "model.weights.h5" if init.is_dir() else init
+        if not init.is_file():
+            raise ConfigError("no model weights to start from (a model directory with model.weights.h5, "
+                              "or a .weights.h5 file)", args.init_from)
+    summary = train(args.corpus, out, config, strategy=args.strategy, verbose=verbose, init_weights=init)
     if not summary.get("chief", True):  # a worker of a cluster: the chief writes the model directory
         _out(f"worker {summary['task']} of {summary['workers']} done: best epoch {summary['best_epoch']} "
              f"val_loss {summary['best_val_loss']:.4f}, weights {summary['weights_fingerprint']}")
@@ -75,6 +83,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.baselines:
         baselines = Path(args.baselines_dir) if args.baselines_dir else Path(args.model).resolve().parent / "baselines"
     settings = {} if args.follow_form == "auto" else {"follow_form": args.follow_form == "on"}
+    if args.follow_density != "on":
+        settings["follow_density"] = False
     if args.temperature is not None:
         settings["temperature"] = args.temperature
     report = evaluate_songs(args.paths, args.model, args.out, baselines, args.split, args.limit,
@@ -127,6 +137,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--epochs", type=int)
     p.add_argument("--steps-per-epoch", type=int)
     p.add_argument("--seed", type=int)
+    p.add_argument("--init-from", help="start from this model's weights (same design; e.g. to fine-tune a "
+                                       "model with a changed config); ignored when resuming OUT")
     p.add_argument("--strategy", default="default", choices=STRATEGIES,
                    help="tf.distribute strategy: mirrored = all local GPUs, multi-worker = TF_CONFIG cluster")
     p.add_argument("--progress", action="store_true", default=True)
@@ -155,6 +167,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--follow-form", choices=("auto", "on", "off"), default="auto",
                    help="the model's takes chosen to follow the song's form (fills, repeats, density): auto "
                         "(as drum does), on or off; to see what the choice adds")
+    p.add_argument("--follow-density", choices=("on", "off"), default="on",
+                   help="the takes chosen to follow the song's density (default on, as drum does)")
     p.add_argument("--temperature", type=float, help="the model's sampling temperature (default: drum's)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_evaluate)

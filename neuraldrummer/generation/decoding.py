@@ -132,7 +132,8 @@ def _generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generatio
                 score = score + weight * follow_scores(
                     hits, expected, rel, bool(pre_section[a]) and song_plays and form, previous_bar,
                     None if refs is None or not form else refs > 0.5,
-                    density=song_plays and "density" not in controls and "cymbals" not in controls,
+                    density=(song_plays and settings.follow_density and "density" not in controls
+                             and "cymbals" not in controls),
                     steadiness="repetition" not in controls and loop_bar is None)
             if song_plays and e > P:  # never keep a silent take while the song plays
                 score = np.where(hits.any(axis=(1, 2)), score, -np.inf)

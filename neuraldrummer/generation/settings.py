@@ -66,6 +66,9 @@ class GenerationSettings:
     #: the bar its music repeats. None: yes on the file's own grid, no where the beats and bars were
     #: found in the music (songs played by hand), where they broke the groove (see :meth:`for_song`)
     follow_form: bool | None = None
+    #: whether the takes also follow the song's density (more hits where the song is busier, against
+    #: the model's own expectation)
+    follow_density: bool = True
     #: takes of a whole range drawn when re-rolling bars (the one leading best into the next bar is kept)
     redo_candidates: int = 8
     #: "song": the drums' micro-timing is no looser than the song's own pitched parts (on the

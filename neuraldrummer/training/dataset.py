@@ -28,6 +28,25 @@ def drum_targets(arrays: dict[str, np.ndarray]) -> np.ndarray:
     return np.concatenate([arrays["hits"], arrays["velocity"], arrays["offset"]], axis=1).astype(np.float32)
 
 
+def drop_history(prev: np.ndarray, ref: np.ndarray, steps: int, num_classes: int,
+                 rng: np.random.Generator) -> None:
+    """Remove some sounds from a window's drum history, in place: from a random step in the first
+    half of the window's ``steps`` on, each class played in the window is dropped with probability
+    one half (at least one is), from the previous drums (hits, velocities, offsets) and from the
+    reference drums. The targets are left as they were."""
+    C = num_classes
+    played = np.nonzero(prev[:steps, :C].any(axis=0) | ref[:steps].any(axis=0))[0]
+    if played.size == 0:
+        return
+    drop = played[rng.random(played.size) < 0.5]
+    if drop.size == 0:
+        drop = played[[int(rng.integers(played.size))]]
+    t0 = int(rng.integers(0, max(steps // 2, 1)))
+    for k in (0, 1, 2):
+        prev[t0:steps, k * C + drop] = 0.0
+    ref[t0:steps, drop] = 0.0
+
+
 def previous_steps(targets: np.ndarray) -> np.ndarray:
     """Drums shifted one step later (step t sees step t-1; step 0 sees silence)."""
     prev = np.zeros_like(targets)
@@ -122,6 +141,8 @@ class WindowDataset(keras.utils.PyDataset):
                 if valid.any():
                     hits = self.corpus.hits[song["start"] + r[valid]].astype(np.float32)
                     ref[b, np.nonzero(valid)[0]] = fold_to_nine(hits) if C == NUM_NINE else hits
+            if cfg.history_dropout and not self.fixed and rng.random() < cfg.history_dropout:
+                drop_history(prev[b], ref[b], n, C, rng)
             weight[b, :n] = 1.0
             # style dropout: the neutral style must also work for every kind of groove
             style[b] = self.styles[i] if rng.random() > 0.2 else 0

@@ -49,6 +49,11 @@ _PUBLIC = {
     "drum_song": "generation.drumming",
     "redo_bars": "generation.drumming",
     "default_output_path": "generation.drumming",
+    "drum_recording": "generation.drumming",
+    "read_recording_song": "generation.drumming",
+    "drummed_midi_bytes": "generation.drumming",
+    "preview_mp3": "generation.drumming",
+    "is_audio_path": "io.transcribe",
     "continue_groove": "generation.continuation",
     "drum_many": "generation.batch",
 }

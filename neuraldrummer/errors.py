@@ -91,6 +91,12 @@ class TrainingBusyError(NeuralDrummerError):
 
 
 class AudioError(NeuralDrummerError):
-    """The song could not be rendered to audio."""
+    """The song could not be rendered to audio, or audio could not be read (packages missing)."""
 
     reason = "audio_failed"
+
+
+class RecordingError(AudioError):
+    """A recording given to drum is missing, unreadable, empty, silent, too long or without music."""
+
+    reason = "bad_recording"

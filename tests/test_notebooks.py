@@ -11,9 +11,16 @@ import nbformat
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 
-def execute(name: str, cwd: Path) -> nbformat.NotebookNode:
-    """Run ``jupyter nbconvert --execute`` on a copy of the notebook in ``cwd``; the executed notebook."""
-    shutil.copy(NOTEBOOKS / name, cwd / name)
+def execute(name: str, cwd: Path, replace: dict[str, str] | None = None) -> nbformat.NotebookNode:
+    """Run ``jupyter nbconvert --execute`` on a copy of the notebook in ``cwd`` (with the code of its
+    cells edited as ``replace`` says, as a user edits a cell); the executed notebook."""
+    nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+    for old, new in (replace or {}).items():
+        cells = [c for c in nb.cells if c.cell_type == "code" and old in c.source]
+        assert cells, old
+        for c in cells:
+            c.source = c.source.replace(old, new)
+    nbformat.write(nb, cwd / name)
     jupyter = Path(sys.executable).parent / "jupyter"
     out_dir = cwd / "_executed"
     proc = subprocess.run([str(jupyter), "nbconvert", "--to", "notebook", "--execute", name, "--output-dir",
@@ -49,6 +56,25 @@ def test_drum_a_song_notebook_writes_midi_and_audio(tmp_path):
     players = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
                if "<audio" in str(o.get("data", {}).get("text/html", ""))]
     assert len(players) >= 3  # the song, the re-rolled bars, the continued groove
+
+
+def test_drum_a_song_notebook_takes_a_recording(tmp_path):
+    import factory
+    from neuraldrummer.io.audio import read_wav, write_audio
+
+    song = factory.save(factory.song(bars=16, tempos=((0, 100.0),), drums=False), tmp_path / "take.mid")
+    write_audio(song, tmp_path / "take.wav")
+    song.unlink()
+    nb = execute("drum_a_song.ipynb", tmp_path, {"INPUT_PATH = demo_song_path()": 'INPUT_PATH = Path("take.wav")'})
+    assert {"take_drums.mid", "take_drums.wav"} <= {p.name for p in tmp_path.iterdir()}
+    assert "from the music" in outputs(nb)  # the grid: beats and bars found in the recording
+    import pretty_midi
+
+    pm = pretty_midi.PrettyMIDI(str(tmp_path / "take_drums.mid"))
+    assert [i.is_drum for i in pm.instruments] == [True]
+    mix, rate = read_wav(tmp_path / "take_drums.wav")
+    rec, rec_rate = read_wav(tmp_path / "take.wav")
+    assert rate == rec_rate and mix.shape == rec.shape
 
 
 def test_train_notebook_runs(tmp_path):

@@ -76,3 +76,23 @@ def test_a_cut_off_of_zero_says_it_is_off(tiny_model):
     assert studio.cutoff.value == 0 and studio.cutoff.description == "cut-off (off)"
     studio.cutoff.value = 0.3
     assert studio.cutoff.description == "cut-off"
+
+
+def test_studio_drums_an_uploaded_recording_and_plays_the_mix(tiny_model, tmp_path):
+    from neuraldrummer.app.studio import DrumStudio
+    from neuraldrummer.io.audio import write_audio
+
+    song = factory.save(factory.song(bars=8, tempos=((0, 100.0),), drums=False), tmp_path / "take.mid")
+    wav = write_audio(song, tmp_path / "take.wav")
+    studio = DrumStudio(tiny_model, out_dir=tmp_path / "out")
+    (tmp_path / "out").mkdir()
+    assert studio.load("take.wav", wav.read_bytes())
+    assert "notes transcribed" in studio.status.value and "100 bpm" in studio.status.value
+    studio.drum()
+    assert studio.drums.hits.any() and len(studio.player.value) > 1000
+    assert (tmp_path / "out" / "take_drums.mid").is_file()
+    pm = read_midi_bytes(studio.midi).pm
+    assert [i.is_drum for i in pm.instruments] == [True]  # the drums alone, on the recording's beats
+    assert abs(float(np.median(pm.get_tempo_changes()[1])) - 100.0) < 4.0
+    assert not studio.load("broken.wav", b"RIFF, but nothing after it")
+    assert "broken.wav" in studio.status.value and "not a readable audio file" in studio.status.value

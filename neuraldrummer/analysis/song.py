@@ -88,7 +88,8 @@ def fit_grid(loaded: LoadedMidi, steps_per_beat: int, regrid: str = "auto",
 
     ``info["grid"]`` is then ``"beats"`` (``"regridded"`` for one constant tempo). If no beats
     fit, the file's grid is kept (``"misfit"`` if it does not fit either). Drum-only files get one
-    constant tempo. ``regrid="off"`` keeps the file's grid always.
+    constant tempo. ``regrid="off"`` keeps the file's grid always; ``regrid="music"`` always takes the
+    beats and bars from the music (notes transcribed from a recording, whose file grid means nothing).
     """
     pm = loaded.pm
     grid = build_grid(pm, steps_per_beat)
@@ -100,8 +101,8 @@ def fit_grid(loaded: LoadedMidi, steps_per_beat: int, regrid: str = "auto",
     share = off_grid_share(grid16, onsets)
     info = {"grid": "file", "off_grid_share": round(share, 4)}
     short_bars = _declares_short_bars(grid)
-    fits = share <= MISFIT_SHARE
-    if (fits and not short_bars and beats_per_bar is None) or regrid != "auto" or onsets.size < 16:
+    fits = share <= MISFIT_SHARE and regrid != "music"
+    if regrid == "off" or onsets.size < 16 or (fits and not short_bars and beats_per_bar is None):
         if not fits:
             info["grid"] = "misfit"
         return grid, info
@@ -120,7 +121,8 @@ def fit_grid(loaded: LoadedMidi, steps_per_beat: int, regrid: str = "auto",
         return grid, info
     weights = onset_weights(notes["velocity"], notes["is_bass"])
     source, beats, beat_share, qpm = _beats_from_music(grid.tempo_map, onsets, weights, end)
-    if beat_share <= REGRID_ACCEPT_SHARE and (fits or beat_share <= share - REGRID_MIN_GAIN):
+    accept = beat_share <= REGRID_ACCEPT_SHARE and (fits or beat_share <= share - REGRID_MIN_GAIN)
+    if accept or regrid == "music":
         n = int(beats_per_bar or 4)
         positions = estimate_bars(beats, notes, n)
         new = grid_from_beats(grid.tempo_map, beats, positions, end, steps_per_beat)
@@ -164,8 +166,22 @@ def _beats_from_music(tempo, onsets: np.ndarray, weights: np.ndarray, end: float
             best = (source, beats, share)
         if best[2] <= (REGRID_ACCEPT_SHARE if source == "tempo_map" else 0.05):
             break  # the file's own tempo map, shifted, fits: it knows the tempo changes; or good enough
+    if best[0] == "constant":
+        best = _beat_level(best, track_beats(onsets, weights, end), onsets)
     source, beats, share = best
     return source, beats, share, 60.0 / float(np.median(np.diff(beats)))
+
+
+def _beat_level(constant: tuple, tracked: np.ndarray, onsets: np.ndarray) -> tuple:
+    """The constant tempo's beats, unless they are at 3:2 (or 2:3) to the tracker's and the tracker's
+    fit the onsets as well: a steady tempo found on the 16th grid alone can take a dotted quarter for the
+    beat (onsets every 0.6 s are on the 16ths of 150 bpm as of 100), where the tracker's tempo comes from
+    the onsets' periodicity at the beat."""
+    ratio = float(np.median(np.diff(constant[1]))) / float(np.median(np.diff(tracked)))
+    share = off_beat_grid_share(tracked, onsets)
+    if min(abs(ratio - 1.5), abs(ratio - 2 / 3)) < 0.05 and share <= constant[2] + SIMPLER_BEATS_MARGIN:
+        return ("tracked", tracked, share)
+    return constant
 
 
 def grid_reason(info: dict) -> str:

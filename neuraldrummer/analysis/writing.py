@@ -236,3 +236,83 @@ def _splice(loaded: LoadedMidi, drums: DrumArrays, step_ticks: np.ndarray, lo: i
         tracks[target] = merged
     kind = src.type if len(tracks) == len(src.tracks) else 1
     return tracks, kind, src
+
+
+#: ticks per quarter note of the files written for a recording
+ALIGNED_TPB = 480
+#: a first step starting less than this share of a step after 0 s starts at 0 s instead
+LEAD_FOLD = 0.1
+
+
+def beat_aligned_midi(drums: DrumArrays, grid: Grid, quantized: bool = False,
+                      transcription: "object | None" = None) -> mido.MidiFile:
+    """The drums of a recording as a MIDI file whose tempo map follows the beats found in it.
+
+    Every grid step gets ``ALIGNED_TPB / steps_per_beat`` ticks and the tempo changes with the
+    steps' lengths, so the file's beats and bars are the recording's and each note sounds at the
+    second it was drummed for: the file lines up with the audio when both start at zero. The time
+    before the first step is a bar of its own, of whole steps. ``transcription`` (a
+    ``pretty_midi.PrettyMIDI`` in the recording's seconds) adds its parts as tracks muted with
+    channel volume 0, for reference.
+    """
+    import dataclasses
+
+    from .grid import TempoMap
+
+    spb = grid.steps_per_beat
+    step_ticks = ALIGNED_TPB // spb
+    times = np.asarray(grid.times, np.float64).copy()
+    times[0] = max(times[0], 0.0)
+    lead_steps = 0  # the time before the first step, as whole steps at about the song's tempo
+    if times[0] < LEAD_FOLD * (times[1] - times[0]):
+        times[0] = 0.0  # a few milliseconds: the first step starts the file (its drums that much early)
+    else:
+        lead_steps = max(1, int(round(times[0] / (times[1] - times[0]))))
+    ticks = lead_steps * step_ticks + step_ticks * np.arange(times.size, dtype=np.float64)
+    anchor_ticks = np.concatenate([[0.0], ticks[:-1]]) if lead_steps else ticks[:-1]
+    anchor_times = np.concatenate([[0.0], times[:-1]]) if lead_steps else times[:-1]
+    seconds = np.diff(np.append(anchor_times, times[-1]))
+    span = np.diff(np.append(anchor_ticks, ticks[-1]))
+    qpm = 60.0 * span / (np.maximum(seconds, 1e-6) * ALIGNED_TPB)
+    # one tempo event per change of tempo (steps within a beat share theirs)
+    keep = np.concatenate([[True], np.abs(np.diff(qpm)) > 1e-6 * qpm[1:]])
+    tempo = TempoMap(ALIGNED_TPB, anchor_ticks[keep], anchor_times[keep], qpm[keep])
+    aligned = dataclasses.replace(grid, ticks=ticks, tempo_map=tempo)
+
+    meta: list[tuple[int, int, mido.Message]] = [(0, 0, mido.MetaMessage("track_name", name="tempo (follows the recording)"))]
+    for k, (t, q) in enumerate(zip(tempo.anchor_ticks.tolist(), tempo.qpm.tolist())):
+        meta.append((int(t), 10 + 2 * k, mido.MetaMessage("set_tempo", tempo=int(round(mido.bpm2tempo(q))))))
+    def meter(steps: int) -> tuple[int, int]:
+        return (steps // spb, 4) if steps % spb == 0 else (steps, 4 * spb)
+
+    if lead_steps:
+        num, den = meter(lead_steps)
+        meta.append((0, 1, mido.MetaMessage("time_signature", numerator=num, denominator=den)))
+    last = None
+    for start in grid.bar_starts.tolist():
+        num, den = meter(int(grid.bar_length[start]))
+        if (num, den) != last:
+            meta.append((int(ticks[start]), 11 + 2 * len(meta), mido.MetaMessage(
+                "time_signature", numerator=num, denominator=den)))
+            last = (num, den)
+    end = int(ticks[-1])
+    meta.append((end, 1 << 30, mido.MetaMessage("end_of_track")))
+    out = mido.MidiFile(type=1, ticks_per_beat=ALIGNED_TPB)
+    out.tracks.append(_absolute_to_track(meta))
+    out.tracks.append(drum_track(drums, aligned, quantized))
+    if transcription is not None:
+        for channel, inst in enumerate(i for i in transcription.instruments if not i.is_drum and i.notes):
+            if channel >= DRUM_CHANNEL:
+                break
+            on = tempo.time_to_tick(np.array([n.start for n in inst.notes]))
+            off = np.maximum(tempo.time_to_tick(np.array([n.end for n in inst.notes])), on + 1)
+            events = [(0, 0, mido.MetaMessage("track_name", name=f"{inst.name} (muted)")),
+                      (0, 1, mido.Message("program_change", channel=channel, program=inst.program)),
+                      (0, 2, mido.Message("control_change", channel=channel, control=7, value=0))]
+            for j, (a, z, n) in enumerate(zip(np.rint(on).astype(int), np.rint(off).astype(int), inst.notes)):
+                events.append((int(z), 3 + 2 * j, mido.Message("note_off", channel=channel, note=n.pitch, velocity=0)))
+                events.append((int(a), 4 + 2 * j, mido.Message("note_on", channel=channel, note=n.pitch,
+                                                               velocity=n.velocity)))
+            events.append((max(e[0] for e in events), 1 << 30, mido.MetaMessage("end_of_track")))
+            out.tracks.append(_absolute_to_track(events))
+    return out

@@ -126,9 +126,13 @@ def cmd_drum(args: argparse.Namespace) -> int:
             output = default_output_path(source)
         elif output.is_dir():
             output = output / default_output_path(source).name
-    if args.audio == "each":  # no name given: beside the drummed MIDI
-        args.audio = str(Path(output).with_suffix(".wav"))
+    if args.audio == "each" or (args.audio is None and inputs and _is_recording(source)):
+        args.audio = str(Path(output).with_suffix(".wav"))  # beside the drummed MIDI
     model = resolve_model(args.model)
+    from ..io.transcribe import is_audio_path
+
+    if is_audio_path(source):
+        return _drum_recording(args, source, output, model, started)
     if args.redo:
         result = redo_bars(source, output, model, parse_bar_range(args.redo), _settings(args))
     else:
@@ -147,6 +151,37 @@ def cmd_drum(args: argparse.Namespace) -> int:
     return 0
 
 
+def _is_recording(path: Path) -> bool:
+    from ..io.transcribe import is_audio_path
+
+    return is_audio_path(path)
+
+
+def _drum_recording(args: argparse.Namespace, source: Path, output: Path, model: Path, started: float) -> int:
+    """``drum RECORDING``: the drums as MIDI that follows the recording, and the recording mixed with them."""
+    import sys
+    import time
+
+    from ..errors import ConfigError
+    from ..generation.drumming import drum_recording
+
+    if args.redo or args.keep_drums or args.keep_grid:
+        raise ConfigError("--redo, --keep-drums and --keep-grid are for MIDI songs; a recording is drummed "
+                          "on the beats found in it", source)
+    if args.max_minutes is not None and args.max_minutes <= 0:
+        raise ConfigError(f"--max-minutes must be positive, got {args.max_minutes}")
+    result = drum_recording(source, output, model, _settings(args), mix_path=Path(args.audio),
+                            with_transcription=args.with_transcription,
+                            max_seconds=None if args.max_minutes is None else 60.0 * args.max_minutes,
+                            progress=not args.no_progress and sys.stderr.isatty())
+    info, grid = result.song.info, result.song.grid
+    _out(f"wrote {result.output} and {args.audio}: {result.info['transcribed_notes']} notes transcribed, "
+         f"{grid.num_bars} bars of {info.get('beats_per_bar', 4)} beats found at about "
+         f"{info.get('estimated_qpm', 0):.0f} bpm, {int(result.drums.hits.sum())} drum hits, "
+         f"{time.perf_counter() - started:.1f} s")
+    return 0
+
+
 def _drum_batch(args: argparse.Namespace, inputs: list[str]) -> int:
     import logging
 
@@ -162,7 +197,7 @@ def _drum_batch(args: argparse.Namespace, inputs: list[str]) -> int:
         raise ConfigError("-o must be a folder when drumming many songs", out_dir)
     pairs = plan_outputs(inputs, out_dir)
     if not pairs:
-        raise ConfigError("no MIDI files (.mid, .midi) found in " + ", ".join(inputs))
+        raise ConfigError("no MIDI files (.mid, .midi) or recordings found in " + ", ".join(inputs))
     model = resolve_model(args.model)
     report = drum_many(pairs, model, _settings(args), keep_drums=args.keep_drums, workers=args.workers,
                        progress=not args.no_progress, audio=args.audio == "each")
@@ -369,11 +404,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                "  neuraldrummer drum my_song.mid --style funk --density high --seed 3\n"
                "  neuraldrummer drum my_song_drums.mid --redo 17-24   # draw bars 17-24 again, keep the rest\n"
                "  neuraldrummer drum my_song.mid --meter 3/4          # a waltz played by hand: bars of three\n"
-               "  neuraldrummer drum album/ -o drummed/               # a folder, on all cores\n\n"
+               "  neuraldrummer drum album/ -o drummed/               # a folder, on all cores\n"
+               "  neuraldrummer drum my_demo.wav                      # a recording: my_demo_drums.mid and .wav\n\n"
                f"styles: {', '.join(s for s in STYLES if s != 'none')}\n"
                "models: neuraldrummer models")
     p.add_argument("inputs", nargs="*", metavar="INPUT",
-                   help="MIDI songs and folders of them (default: the bundled demo song)")
+                   help="MIDI songs, recordings (.wav .flac .ogg .mp3 .aiff: transcribed, then drummed) and "
+                        "folders of them (default: the bundled demo song)")
     p.add_argument("-o", "--output", help="output MIDI (default: INPUT_drums.mid beside the input); with many "
                                           "songs or a folder: the output folder")
     p.add_argument("--redo", metavar="A-B", help="draw bars A to B (from 1) of a drummed song again; every drum "
@@ -381,6 +418,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--audio", nargs="?", const="each", metavar="OUT",
                    help="also write the drummed song as audio: OUT.wav, .flac, .ogg or .mp3 (pip-only synthesizer; "
                         "FluidSynth when installed). Without a name: a WAV beside each drummed MIDI")
+    p.add_argument("--with-transcription", action="store_true",
+                   help="for a recording: add the transcribed parts to the drums' MIDI as muted tracks")
+    p.add_argument("--max-minutes", type=float, default=None,
+                   help="for a recording: the longest one to read (default 15 minutes)")
     p.add_argument("--workers", type=int, default=None, help="processes for many songs (default: all cores)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar for many songs")
     add_common_generation_args(p)

@@ -1,7 +1,8 @@
 """The drum studio: one ipywidgets panel to drum a song, hear it, re-roll bars and download it.
 
 Used by ``notebooks/drum_a_song.ipynb`` and, with its code hidden, by ``neuraldrummer app``
-(Voilà). Upload a MIDI song (or start from the demo song), choose style, controls and
+(Voilà). Upload a MIDI song or a recording (transcribed, then drummed on its own beats; the
+player plays the recording mixed with the drums), or start from the demo song; choose style, controls and
 cut-off, press *drum* (after that, every change of a setting drums it again): the roll is drawn,
 the song plays inline (rendered with
 :mod:`neuraldrummer.io.audio`, pip only) and a download link appears. *re-roll bars* draws only
@@ -25,7 +26,6 @@ from ..generation.settings import DEFAULT_TEMPERATURE, GenerationSettings
 from ..io.midi import atomic_write_bytes, read_midi_bytes
 from ..generation.runtime import DrummerRuntime
 from ..analysis.song import EncodedSong, encode_song
-from ..analysis.writing import combine_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +73,11 @@ class DrumStudio:
         self.midi: bytes | None = None
         self.takes = 0
         levels = ["model", "low", "medium", "high"]
-        self.upload = w.FileUpload(accept=".mid,.midi", multiple=False, description="upload song")
+        from ..io.transcribe import AUDIO_INPUT_SUFFIXES
+
+        self.recording = None  # a Recording when the song came as audio
+        self.upload = w.FileUpload(accept=",".join((".mid", ".midi") + AUDIO_INPUT_SUFFIXES), multiple=False,
+                                   description="upload song")
         self.style = w.Dropdown(options=list(STYLES), value="none", description="style")
         self.controls = {name: w.Dropdown(options=levels, value="model", description=name)
                          for name in ("density", "cymbals", "syncopation", "repetition")}
@@ -119,22 +123,49 @@ class DrumStudio:
 
     # -- state -----------------------------------------------------------------------------------
     def load(self, name: str, data: bytes) -> bool:
-        """Read a song (bytes of a MIDI file); on a bad file, say why in the status line."""
+        """Read a song (bytes of a MIDI file or of a recording); on a bad file, say why in the status line."""
+        from ..io.transcribe import is_audio_path
+
+        recording = None
         try:
-            loaded = read_midi_bytes(data, name)
-            cfg = self.runtime.config
-            song = encode_song(loaded, cfg.steps_per_beat, cfg.feature_names, require_pitched=True)
+            if is_audio_path(name):
+                recording = self._read_recording(name, data)
+                song = recording.song
+            else:
+                loaded = read_midi_bytes(data, name)
+                cfg = self.runtime.config
+                song = encode_song(loaded, cfg.steps_per_beat, cfg.feature_names, require_pitched=True)
         except NeuralDrummerError as exc:
             self._say(f"could not read {exc}", error=True)
             return False
         self.song, self.name, self.drums, self.midi, self.takes = song, Path(name).stem, None, None, 0
+        self.recording = recording
         self.bars.max = song.grid.num_bars
         self.bars.value = (1, min(4, song.grid.num_bars))
         self.redo_button.disabled = True
         self.download.value = ""
-        self._say(f"{html.escape(name)}: {song.grid.num_bars} bars at "
-                  f"{'/'.join(f'{t:g}' for t in song.info['tempos'])} bpm; press drum")
+        if recording is not None:
+            self._say(f"{html.escape(name)}: {sum(len(i.notes) for i in recording.notes.instruments)} notes "
+                      f"transcribed, {song.grid.num_bars} bars found at about {song.info.get('estimated_qpm', 0):.0f} "
+                      f"bpm; press drum")
+        else:
+            self._say(f"{html.escape(name)}: {song.grid.num_bars} bars at "
+                      f"{'/'.join(f'{t:g}' for t in song.info['tempos'])} bpm; press drum")
         return True
+
+    def _read_recording(self, name: str, data: bytes):
+        import tempfile
+
+        from ..generation.drumming import read_recording_song
+
+        self._say(f"transcribing {html.escape(name)} ...")
+        with tempfile.TemporaryDirectory(prefix="neuraldrummer-upload-") as tmp:
+            path = Path(tmp) / Path(name).name
+            path.write_bytes(data)
+            try:
+                return read_recording_song(path, self.runtime)
+            except NeuralDrummerError as exc:  # name the upload, not the temporary copy
+                raise type(exc)(exc.message, Path(name).name) from exc
 
     def settings(self, seed: int | None = None) -> GenerationSettings:
         controls = {k: (None if c.value == "model" else c.value) for k, c in self.controls.items()}
@@ -193,7 +224,10 @@ class DrumStudio:
         from ..evaluation.plotting import plot_drum_roll
 
         song = self.song
-        self.midi = combine_bytes(song.loaded, self.drums, song.grid, quantized=settings.quantized)
+        from ..generation.drumming import drummed_midi_bytes, preview_mp3
+
+        # a recording's drums go on its own beats, and the player plays the recording mixed with them
+        self.midi = drummed_midi_bytes(song, self.drums, self.recording, settings.quantized)
         name = f"{self.name}_drums.mid"
         if self.out_dir is not None:
             atomic_write_bytes(self.out_dir / name, self.midi)
@@ -207,7 +241,7 @@ class DrumStudio:
         self.roll.value = (f'<div class="nd-roll" style="overflow-x:auto;max-width:100%">'
                            f'<img alt="drum roll" src="data:image/png;base64,{picture}" style="max-width:none"></div>')
         try:
-            self.player.value = audio_widget_value(self.midi)
+            self.player.value = preview_mp3(song, self.drums, self.recording, settings.quantized, PAGE_SAMPLE_RATE)
         except NeuralDrummerError as exc:
             self._say(f"drummed, but no audio: {exc}", error=True)
         self.download.value = download_link(name, self.midi)

@@ -49,11 +49,14 @@ class BatchReport:
 
 
 def _is_midi(path: Path) -> bool:
-    return path.suffix.lower() in MIDI_SUFFIXES
+    """A MIDI song or a recording (audio in needs the optional transcription packages)."""
+    from ..io.transcribe import AUDIO_INPUT_SUFFIXES
+
+    return path.suffix.lower() in MIDI_SUFFIXES + AUDIO_INPUT_SUFFIXES
 
 
 def plan_outputs(inputs: list[str | Path], out_dir: Path | None) -> list[tuple[Path, Path]]:
-    """``(song, output)`` for every file named and every MIDI file under every folder named.
+    """``(song, output)`` for every file named and every MIDI file or recording under every folder named.
 
     With ``out_dir``, a named file goes to ``out_dir/NAME_drums.mid`` and a file found in a
     folder keeps its place below that folder; without it, each output lies beside its input
@@ -105,6 +108,13 @@ def _drum_one(job: tuple[str, str, GenerationSettings, bool, bool]) -> tuple[str
     """``(input, error reason or None, message)``; never raises for a bad song."""
     src, out, settings, keep_drums, audio = job
     try:
+        from ..io.transcribe import is_audio_path
+
+        if is_audio_path(src):  # a recording: its drums as MIDI, and always its mix beside them
+            from .drumming import drum_recording
+
+            drum_recording(src, out, _RUNTIME, settings, mix_path=Path(out).with_suffix(".wav"))
+            return src, None, None
         drum_song(src, out, _RUNTIME, settings, keep_drums=keep_drums)
         if audio:
             from ..io.audio import write_audio

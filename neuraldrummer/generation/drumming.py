@@ -106,3 +106,115 @@ def redo_bars(input_path: str | Path, output_path: str | Path, model: str | Path
     out = write_midi(splice_drums_bytes(song.loaded, drums, grid.ticks, r0, r1, settings.quantized), output_path,
                      input_path)
     return DrumResult(out, drums, song, time.perf_counter() - started)
+
+
+def default_mix_path(input_path: Path) -> Path:
+    """``demo.wav`` -> ``demo_drums.wav`` beside it (the recording mixed with its drums)."""
+    return input_path.with_name(f"{input_path.stem}_drums.wav")
+
+
+@dataclass
+class Recording:
+    """A recording read and put on the beats and bars found in it (see :func:`read_recording_song`)."""
+
+    audio: object  # (samples, channels) float32
+    rate: int
+    notes: object  # pretty_midi.PrettyMIDI: the transcription
+    song: object  # EncodedSong of the transcription, on the recording's beats
+
+
+def read_recording_song(input_path: str | Path, runtime: DrummerRuntime, beats_per_bar: int | None = None,
+                        max_seconds: float | None = None, progress: bool = False) -> Recording:
+    """Read a recording, transcribe it and find its beats and bars (the transcription's file grid
+    means nothing: ``regrid="music"``)."""
+    import io
+
+    from ..analysis.song import encode_song
+    from ..errors import RecordingError
+    from ..io.midi import read_midi_bytes
+    from ..io.transcribe import MAX_AUDIO_SECONDS, read_recording, transcribe, transcriber_modules
+
+    input_path = Path(input_path)
+    transcriber_modules()  # the one-line message naming what to install, before any work
+    audio, rate = read_recording(input_path, MAX_AUDIO_SECONDS if max_seconds is None else max_seconds)
+    notes = transcribe(audio, rate, progress=progress)
+    pitched = sum(len(i.notes) for i in notes.instruments)
+    if pitched < 16:
+        raise RecordingError(f"too little pitched music to drum along to ({pitched} notes transcribed)", input_path)
+    buf = io.BytesIO()
+    notes.write(buf)
+    song = encode_song(read_midi_bytes(buf.getvalue(), input_path), runtime.config.steps_per_beat,
+                       runtime.config.feature_names, require_pitched=True, regrid="music",
+                       beats_per_bar=beats_per_bar)
+    logger.info("%s: %d notes transcribed; %s", input_path, pitched, grid_reason(song.info))
+    return Recording(audio, rate, notes, song)
+
+
+def recording_mix(recording: Recording, drums: DrumArrays, quantized: bool = False, sample_rate: int | None = None):
+    """The recording mixed with its rendered drums: float32 ``(samples, 2)`` at ``sample_rate``
+    (default the recording's own)."""
+    from ..analysis.writing import beat_aligned_midi
+    from ..io.audio import DEFAULT_SAMPLE_RATE, mix_with_recording, render_audio
+    from ..io.midi import midi_to_bytes
+    from ..io.transcribe import resample
+
+    rendered = render_audio(midi_to_bytes(beat_aligned_midi(drums, recording.song.grid, quantized)))
+    mix = mix_with_recording(recording.audio, recording.rate, rendered, DEFAULT_SAMPLE_RATE)
+    return mix if sample_rate is None else resample(mix, recording.rate, sample_rate)
+
+
+def drum_recording(input_path: str | Path, output_path: str | Path | None, model: str | Path | DrummerRuntime,
+                   settings: GenerationSettings | None = None, mix_path: str | Path | None = None,
+                   with_transcription: bool = False, max_seconds: float | None = None,
+                   progress: bool = False) -> DrumResult:
+    """Drum a recording: transcribe it, find its beats and bars, drum it, write the drums as MIDI with a
+    tempo map that follows the recording (:func:`~neuraldrummer.analysis.writing.beat_aligned_midi`) and,
+    with ``mix_path``, the recording mixed with the rendered drums. Nothing is written on failure."""
+    from ..analysis.writing import beat_aligned_midi
+    from ..io.audio import audio_bytes
+    from ..io.midi import atomic_write_bytes, write_midi
+
+    started = time.perf_counter()
+    settings = settings or GenerationSettings()
+    input_path = Path(input_path)
+    if mix_path is not None and Path(mix_path).resolve() == input_path.resolve():
+        raise ConfigError("the mix would overwrite the recording itself; give another --audio name", mix_path)
+    runtime = model if isinstance(model, DrummerRuntime) else DrummerRuntime.load(model)
+    rec = read_recording_song(input_path, runtime, settings.beats_per_bar, max_seconds, progress)
+    song = rec.song
+    drums = generate(runtime, song.features, settings.for_song(song.info), reference=song.reference)
+    midi = beat_aligned_midi(drums, song.grid, settings.quantized, rec.notes if with_transcription else None)
+    mix = None
+    if mix_path is not None:
+        mix = audio_bytes(recording_mix(rec, drums, settings.quantized), rec.rate, Path(mix_path).suffix)
+    out = write_midi(midi, output_path, input_path) if output_path is not None else None
+    if mix is not None:
+        atomic_write_bytes(mix_path, mix)
+    info = {"transcribed_notes": sum(len(i.notes) for i in rec.notes.instruments),
+            "recording_seconds": rec.audio.shape[0] / rec.rate, "mix": None if mix_path is None else str(mix_path)}
+    return DrumResult(out, drums, song, time.perf_counter() - started, info)
+
+
+def drummed_midi_bytes(song, drums: DrumArrays, recording: Recording | None = None, quantized: bool = False) -> bytes:
+    """The drummed song as MIDI bytes: the input with its new drum track, or for a recording the drums
+    on a tempo map that follows it."""
+    from ..io.midi import midi_to_bytes
+
+    if recording is not None:
+        from ..analysis.writing import beat_aligned_midi
+
+        return midi_to_bytes(beat_aligned_midi(drums, recording.song.grid, quantized))
+    from ..analysis.writing import combine_bytes
+
+    return combine_bytes(song.loaded, drums, song.grid, quantized=quantized)
+
+
+def preview_mp3(song, drums: DrumArrays, recording: Recording | None = None, quantized: bool = False,
+                sample_rate: int = 22050) -> bytes:
+    """MP3 bytes to hear in a page: the drummed song rendered, or the recording mixed with its drums."""
+    from ..io.audio import audio_bytes, render_audio
+
+    if recording is not None:
+        return audio_bytes(recording_mix(recording, drums, quantized, sample_rate), sample_rate, ".mp3")
+    return audio_bytes(render_audio(drummed_midi_bytes(song, drums, None, quantized), sample_rate), sample_rate,
+                       ".mp3")

@@ -154,3 +154,25 @@ def write_audio(midi: str | Path | bytes, out_path: str | Path, sample_rate: int
     atomic_write_bytes(out_path, audio_bytes(audio, sample_rate, out_path.suffix))
     logger.info("wrote %s (%.1f s of audio)", out_path, audio.shape[0] / sample_rate)
     return out_path
+
+
+def mix_with_recording(recording: np.ndarray, rate: int, drums: np.ndarray, drums_rate: int,
+                       drums_gain: float = 0.7) -> np.ndarray:
+    """The recording (``(n, channels)`` at ``rate``) with rendered drums added, as stereo at ``rate``
+    and exactly the recording's length; the drums are levelled to the recording's loudness (RMS),
+    then scaled by ``drums_gain``, and the mix is peak-limited to 0.99."""
+    from .transcribe import resample
+
+    rec = np.asarray(recording, np.float32)
+    rec = np.repeat(rec, 2, axis=1) if rec.shape[1] == 1 else rec[:, :2]
+    d = resample(np.asarray(drums, np.float32), drums_rate, rate)[: rec.shape[0]]
+    d = np.pad(d, ((0, rec.shape[0] - d.shape[0]), (0, 0)))
+    rms_rec = float(np.sqrt(np.mean(rec ** 2)))
+    rms_d = float(np.sqrt(np.mean(d ** 2)))
+    if rms_d > 0:
+        d = d * (drums_gain * rms_rec / rms_d)
+    mix = rec + d
+    peak = float(np.abs(mix).max())
+    if peak > 0.99:
+        mix = mix * (0.99 / peak)
+    return mix.astype(np.float32)

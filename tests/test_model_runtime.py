@@ -193,7 +193,6 @@ def test_history_dropout_removes_sounds_from_the_drum_history_but_not_from_the_t
     C = 18
     prev = np.zeros((32, 3 * C), np.float32)
     prev[::2, 0], prev[::2, C], prev[1::4, 2] = 1.0, 0.8, 1.0
-    prev[29, 5] = 1.0  # one tom of a fill: not a part of the groove, never dropped
     ref = prev[:, :C].copy()
     before = prev.copy()
     drop_history(prev, ref, 32, C, rng)
@@ -202,7 +201,6 @@ def test_history_dropout_removes_sounds_from_the_drum_history_but_not_from_the_t
     changed = np.nonzero((prev != before).any(axis=1))[0]
     assert changed.min() >= 0 and (prev[:changed.min()] == before[:changed.min()]).all()
     assert all(ref[16:, c].sum() == 0 for c in lost)
-    assert prev[29, 5] == 1.0 and ref[29, 5] == 1.0
 
     corpus = Corpus(tiny_corpus)
     songs = [s for s in corpus.songs if not s["drum_only"]]

@@ -29,20 +29,19 @@ def drum_targets(arrays: dict[str, np.ndarray]) -> np.ndarray:
 
 
 def drop_history(prev: np.ndarray, ref: np.ndarray, steps: int, num_classes: int,
-                 rng: np.random.Generator, min_hits: int = 4) -> None:
-    """Remove some of the groove's sounds from a window's drum history, in place: from a random step in
-    the first half of the window's ``steps`` on, each class that keeps playing there (at least
-    ``min_hits`` hits: a part of the groove, not a tom of a fill) is dropped with probability one half
-    (at least one is), from the previous drums (hits, velocities, offsets) and from the reference drums.
-    The targets are left as they were, so the drummer learns to bring back a part its history lost."""
+                 rng: np.random.Generator) -> None:
+    """Remove some sounds from a window's drum history, in place: from a random step in the first
+    half of the window's ``steps`` on, each class played in the window is dropped with probability
+    one half (at least one is), from the previous drums (hits, velocities, offsets) and from the
+    reference drums. The targets are left as they were."""
     C = num_classes
-    t0 = int(rng.integers(0, max(steps // 2, 1)))
-    played = np.nonzero(prev[t0:steps, :C].sum(axis=0) >= min_hits)[0]
+    played = np.nonzero(prev[:steps, :C].any(axis=0) | ref[:steps].any(axis=0))[0]
     if played.size == 0:
         return
     drop = played[rng.random(played.size) < 0.5]
     if drop.size == 0:
         drop = played[[int(rng.integers(played.size))]]
+    t0 = int(rng.integers(0, max(steps // 2, 1)))
     for k in (0, 1, 2):
         prev[t0:steps, k * C + drop] = 0.0
     ref[t0:steps, drop] = 0.0

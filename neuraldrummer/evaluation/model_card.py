@@ -100,7 +100,8 @@ def write_model_card(model_dir: str | Path) -> Path:
     data = json.loads((d / "data.json").read_text())
     metrics = json.loads((d / "metrics.json").read_text())
     lines = (d / "command.txt").read_text().strip().splitlines() if (d / "command.txt").exists() else ["(unknown)"]
-    command = lines[0] + "`" + "".join(f" ({n.lstrip('# ')})" for n in lines[1:])
+    commands = [n for n in lines if not n.startswith("#")] or ["(unknown)"]
+    command = "`, then `".join(commands) + "`" + "".join(f" ({n.lstrip('# ')})" for n in lines if n.startswith("#"))
     gen, hum = metrics["generated"], metrics["human"]
     rows = "\n".join(f"| {k} | {gen[k]:.3f} | {hum[k]:.3f} |" for k in STAT_ROWS if gen.get(k) is not None and hum.get(k) is not None)
     text = TEMPLATE.format(

@@ -101,7 +101,8 @@ def test_audio_without_the_transcription_packages_names_what_to_install(monkeypa
         transcriber_modules()
     assert "pip install" in str(info.value) and "requirements-audio.txt" in str(info.value)
     with pytest.raises(AudioError):
-        drum_recording(recording, tmp_path / "out.mid", Path("saved/default"), mix_path=tmp_path / "out.wav")
+        drum_recording(recording, tmp_path / "out.mid", Path(__file__).resolve().parent.parent / "saved" / "default",
+                       mix_path=tmp_path / "out.wav")
     assert not list(tmp_path.iterdir())
 
 

@@ -60,7 +60,7 @@ def test_the_roll_shows_the_whole_song_in_a_box_that_scrolls(tiny_model, tmp_pat
 def test_the_page_speaks_to_musicians_not_to_coders(tmp_path):
     import nbformat
 
-    from neuraldrummer.app.cli_drum import NOTEBOOKS_DIR, PAGE_TEXT, _write_app_page
+    from neuraldrummer.app.cli_tools import NOTEBOOKS_DIR, PAGE_TEXT, _write_app_page
 
     _write_app_page(NOTEBOOKS_DIR / "drum_a_song.ipynb", tmp_path / "page.ipynb")
     nb = nbformat.read(tmp_path / "page.ipynb", as_version=4)

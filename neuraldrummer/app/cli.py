@@ -144,9 +144,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"neuraldrummer {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands (neuraldrummer COMMAND --help "
                                                                        "for each)")
-    from . import cli_drum
+    from . import cli_drum, cli_tools
 
     cli_drum.add_commands(sub)
+    cli_tools.add_commands(sub)
 
     def spb(p: argparse.ArgumentParser, default: int = 4) -> None:
         p.add_argument("--steps-per-beat", type=int, default=default, choices=(2, 4, 8),

@@ -141,8 +141,6 @@ def resample(audio: np.ndarray, rate: int, target: int) -> np.ndarray:
 
 def transcribe(audio: np.ndarray, rate: int, progress: bool = False, threads: int = 2):
     """Notes of a recording (``(samples, channels)`` at ``rate``) as a ``pretty_midi.PrettyMIDI``."""
-    import pretty_midi
-
     ort, basic_pitch, note_creation, k = transcriber_modules()
     mono = resample(audio.mean(axis=1), rate, k.AUDIO_SAMPLE_RATE)
     overlap_frames = 30  # as basic-pitch's own inference: windows overlap by 30 frames, half cut each side
@@ -183,11 +181,14 @@ def transcribe(audio: np.ndarray, rate: int, progress: bool = False, threads: in
     with _without_optional_backends():
         _, events = note_creation.model_output_to_notes(unwrapped, onset_thresh=0.5, frame_thresh=0.3,
                                                         min_note_len=min_note_frames, melodia_trick=True)
-    return notes_to_midi(events, pretty_midi)
+    return notes_to_midi(events)
 
 
-def notes_to_midi(events, pretty_midi) -> "pretty_midi.PrettyMIDI":
-    """basic-pitch note events ``(start, end, pitch, amplitude, bends)`` as a bass and a piano track."""
+def notes_to_midi(events):
+    """basic-pitch note events ``(start, end, pitch, amplitude, bends)`` as a ``pretty_midi.PrettyMIDI``
+    with a bass and a piano track."""
+    import pretty_midi
+
     pm = pretty_midi.PrettyMIDI()
     bass = pretty_midi.Instrument(program=33, name="bass (transcribed)")
     keys = pretty_midi.Instrument(program=0, name="piano (transcribed)")

@@ -27,7 +27,7 @@ from common import write_result  # noqa: E402
 
 from neuraldrummer import DrummerRuntime, GenerationSettings  # noqa: E402
 from neuraldrummer.app.cli_drum import default_model_dir  # noqa: E402
-from neuraldrummer.evaluation.groove import beat_scores, groove_measures, read_beat_annotation  # noqa: E402
+from neuraldrummer.evaluation.groove import beat_scores, groove_measures, groove_table, read_beat_annotation  # noqa: E402
 from neuraldrummer.generation.drumming import drum_recording  # noqa: E402
 from neuraldrummer.io.audio import write_audio  # noqa: E402
 
@@ -78,15 +78,7 @@ def main() -> None:
     if n == 0:
         raise SystemExit(f"no annotated songs in {args.songs}")
     table = {
-        "songs": n,
-        "on_grid_ok": sum(r["on_grid"] >= 0.85 for r in per_song) / n,
-        "kick_on_downbeats_ok": sum(r["kick_on_downbeats"] >= 0.5 for r in per_song) / n,
-        "backbeat_ok": sum(r["backbeat"] >= 0.6 for r in per_song) / n,
-        "one_sound_ok": sum(r["top_sound_share"] <= 0.7 for r in per_song) / n,
-        "hit_per_beat_ok": sum(r["hits_per_beat"] >= 1.0 for r in per_song) / n,
-        "groove_in_time": sum(r["groove_in_time"] for r in per_song) / n,
-        "beat_f_mean": float(np.mean([r["beat_f"] for r in per_song])),
-        "downbeat_f_mean": float(np.mean([r["downbeat_f"] for r in per_song])),
+        **groove_table(per_song),
         "seconds_per_audio_minute": 60.0 * seconds_job / max(seconds_audio, 1e-9),
     }
     print(" | ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in table.items()))

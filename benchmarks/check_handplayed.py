@@ -28,7 +28,8 @@ from neuraldrummer import DrummerRuntime, GenerationSettings, drum_song  # noqa:
 from neuraldrummer.analysis.beat import onset_weights, track_beats  # noqa: E402
 from neuraldrummer.analysis.features import pitched_note_arrays  # noqa: E402
 from neuraldrummer.app.cli_drum import default_model_dir  # noqa: E402
-from neuraldrummer.evaluation.groove import beat_f, beat_scores, groove_measures, read_beat_annotation  # noqa: E402
+from neuraldrummer.evaluation.groove import (beat_f, beat_scores, groove_measures, groove_table,  # noqa: E402
+                                             read_beat_annotation)
 
 def off_annotated_grid(times: np.ndarray, beats: np.ndarray) -> float:
     """Share of onsets further than 1/8 of a 16th from the annotated 16th grid (the drums' feel)."""
@@ -98,17 +99,8 @@ def main() -> None:
                   f"{g['kick_on_downbeats']:.2f}, backbeat {g['backbeat']:.2f}, top sound {g['top_sound_share']:.2f}, "
                   f"hits/beat {g['hits_per_beat']:.2f}, off grid {g['off_grid_share']:.2f}, {g['distinct_velocities']} velocities "
                   f"-> {'groove' if g['groove_in_time'] else 'no'}", flush=True)
-    n = len(per_song)
     table = {
-        "songs": n,
-        "on_grid_ok": sum(r["on_grid"] >= 0.85 for r in per_song) / n,
-        "kick_on_downbeats_ok": sum(r["kick_on_downbeats"] >= 0.5 for r in per_song) / n,
-        "backbeat_ok": sum(r["backbeat"] >= 0.6 for r in per_song) / n,
-        "one_sound_ok": sum(r["top_sound_share"] <= 0.7 for r in per_song) / n,
-        "hit_per_beat_ok": sum(r["hits_per_beat"] >= 1.0 for r in per_song) / n,
-        "groove_in_time": sum(r["groove_in_time"] for r in per_song) / n,
-        "beat_f_mean": float(np.mean([r["beat_f"] for r in per_song])),
-        "downbeat_f_mean": float(np.mean([r["downbeat_f"] for r in per_song])),
+        **groove_table(per_song),
         "tracker_alone_beat_f_mean": float(np.mean([r["tracker_alone_beat_f"] for r in per_song])),
         "drums_off_grid_share_median": float(np.median([r["off_grid_share"] for r in per_song])),
         "distinct_velocities_median": float(np.median([r["distinct_velocities"] for r in per_song])),

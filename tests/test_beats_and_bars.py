@@ -166,3 +166,16 @@ def test_the_downbeat_model_scores_the_bar_line_highest():
     assert beat_features(ev).shape == (64, 3 * len(EVIDENCE_NAMES))
     score = downbeat_score(ev)
     assert (score[4::4] > 0).all() and (score.reshape(16, 4)[:, 1:] < 0).all()  # (the first has no change)
+
+
+def test_the_groove_table_counts_songs_by_each_threshold():
+    from neuraldrummer.evaluation.groove import groove_table
+
+    good = {"on_grid": 0.9, "kick_on_downbeats": 0.8, "backbeat": 0.9, "top_sound_share": 0.4,
+            "hits_per_beat": 2.0, "groove_in_time": True, "beat_f": 1.0, "downbeat_f": 0.5}
+    half_time = {**good, "backbeat": 0.5, "groove_in_time": False, "beat_f": 0.8, "downbeat_f": 0.1}
+    one_sound = {**good, "top_sound_share": 0.9, "groove_in_time": False}
+    t = groove_table([good, half_time, one_sound, good])
+    assert t["songs"] == 4 and t["backbeat_ok"] == 0.75 and t["one_sound_ok"] == 0.75
+    assert t["on_grid_ok"] == 1.0 and t["groove_in_time"] == 0.5
+    assert abs(t["beat_f_mean"] - 0.95) < 1e-12 and abs(t["downbeat_f_mean"] - 0.4) < 1e-12

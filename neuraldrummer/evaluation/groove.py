@@ -96,3 +96,22 @@ def beat_f(reference: np.ndarray, estimate: np.ndarray) -> float:
 def beat_scores(beats: np.ndarray, downbeats: np.ndarray, ref_beats: np.ndarray, ref_downbeats: np.ndarray) -> dict:
     """Beat and downbeat F-measure (:func:`beat_f`) against the reference."""
     return {"beat_f": beat_f(ref_beats, beats), "downbeat_f": beat_f(ref_downbeats, downbeats)}
+
+
+def groove_table(per_song: list[dict]) -> dict:
+    """Over songs scored by :func:`groove_measures` and :func:`beat_scores`: the share of songs meeting
+    each threshold of :data:`THRESHOLDS` (``*_ok``), the share with a groove in time, and the mean beat
+    and downbeat F-measure."""
+    n = max(len(per_song), 1)
+
+    def ok(name: str, row: dict) -> bool:
+        return row[name] <= THRESHOLDS[name] if name == "top_sound_share" else row[name] >= THRESHOLDS[name]
+
+    names = {"on_grid": "on_grid_ok", "kick_on_downbeats": "kick_on_downbeats_ok", "backbeat": "backbeat_ok",
+             "top_sound_share": "one_sound_ok", "hits_per_beat": "hit_per_beat_ok"}
+    table = {"songs": len(per_song)}
+    table.update({label: sum(ok(name, r) for r in per_song) / n for name, label in names.items()})
+    table["groove_in_time"] = sum(r["groove_in_time"] for r in per_song) / n
+    table["beat_f_mean"] = float(np.mean([r["beat_f"] for r in per_song]))
+    table["downbeat_f_mean"] = float(np.mean([r["downbeat_f"] for r in per_song]))
+    return table

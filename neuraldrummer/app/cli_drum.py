@@ -97,6 +97,7 @@ def cmd_drum(args: argparse.Namespace) -> int:
     import time
 
     from ..io.demo import demo_song_path
+    from ..io.transcribe import is_audio_path
     from ..errors import ConfigError, MidiLoadError
     from ..generation.drumming import default_output_path, drum_song, parse_bar_range, redo_bars
 
@@ -126,12 +127,11 @@ def cmd_drum(args: argparse.Namespace) -> int:
             output = default_output_path(source)
         elif output.is_dir():
             output = output / default_output_path(source).name
-    if args.audio == "each" or (args.audio is None and inputs and _is_recording(source)):
+    recording = bool(inputs) and is_audio_path(source)
+    if args.audio == "each" or (args.audio is None and recording):
         args.audio = str(Path(output).with_suffix(".wav"))  # beside the drummed MIDI
     model = resolve_model(args.model)
-    from ..io.transcribe import is_audio_path
-
-    if is_audio_path(source):
+    if recording:
         return _drum_recording(args, source, output, model, started)
     if args.redo:
         result = redo_bars(source, output, model, parse_bar_range(args.redo), _settings(args))
@@ -149,12 +149,6 @@ def cmd_drum(args: argparse.Namespace) -> int:
     _out(f"wrote {result.output}{audio}: {grid.num_bars} bars at {tempos} bpm, {what}, "
          f"{time.perf_counter() - started:.2f} s")
     return 0
-
-
-def _is_recording(path: Path) -> bool:
-    from ..io.transcribe import is_audio_path
-
-    return is_audio_path(path)
 
 
 def _drum_recording(args: argparse.Namespace, source: Path, output: Path, model: Path, started: float) -> int:

@@ -9,6 +9,11 @@ file's tempo map ignored) with ``mir_eval``'s F-measure.
 
     python benchmarks/check_handplayed.py ../shared/data/drumless [--json reports/handplayed.json]
         [--seed N] [--follow-form auto|on|off] [--follow-density on|off] [--start basic] [--temperature T]
+        [--no-click]
+
+``--no-click`` first rewrites each song with its tempo map replaced by a constant 120 bpm (the notes keep
+their seconds, :func:`common.without_click`): the case of songs recorded without a click, whose tempo
+map does not fit, so that the grid comes from the beat tracker.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import numpy as np
 import pretty_midi
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import write_result  # noqa: E402
+from common import without_click, write_result  # noqa: E402
 
 from neuraldrummer import DrummerRuntime, GenerationSettings, drum_song  # noqa: E402
 from neuraldrummer.analysis.beat import onset_weights, track_beats  # noqa: E402
@@ -60,6 +65,8 @@ def main() -> None:
                          "music), on or off")
     ap.add_argument("--follow-density", choices=("on", "off"), default="on",
                     help="choose takes for following the song's density (default on, as drum does)")
+    ap.add_argument("--no-click", action="store_true",
+                    help="replace each song's tempo map by a constant 120 bpm first (notes keep their seconds)")
     ap.add_argument("--only", nargs="*", help="song names (e.g. 001 017) to check; default all")
     args = ap.parse_args()
     ann_dir = args.annotations or args.songs / "annotations"
@@ -72,6 +79,9 @@ def main() -> None:
                 continue
             ref_beats, ref_down = read_beat_annotation(ann)
             out = Path(tmp) / f"{path.stem}_drums.mid"
+            if args.no_click:
+                without_click(path, Path(tmp) / path.name)
+                path = Path(tmp) / path.name
             form = {"auto": None, "on": True, "off": False}[args.follow_form]
             extra = {} if args.temperature is None else {"temperature": args.temperature}
             settings = GenerationSettings(start=args.start, seed=args.seed, follow_form=form,

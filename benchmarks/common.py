@@ -69,6 +69,20 @@ def sweep_song(minutes: float = 4.0, every: int = 5) -> mido.MidiFile:
     return mid
 
 
+def without_click(src: Path, dst: Path, bpm: float = 120.0) -> None:
+    """Write ``src`` as a keyboard recorded without a click would be saved: every note, controller and
+    program at the same second, under one constant ``bpm`` tempo map that has nothing to do with the
+    music, with the file's first time signature (1/4 or 2/4 in these songs) at the start."""
+    import pretty_midi
+
+    pm = pretty_midi.PrettyMIDI(str(src))
+    out = pretty_midi.PrettyMIDI(resolution=pm.resolution, initial_tempo=bpm)
+    out.instruments = pm.instruments
+    first = pm.time_signature_changes[:1]
+    out.time_signature_changes = [pretty_midi.TimeSignature(t.numerator, t.denominator, 0.0) for t in first]
+    out.write(str(dst))
+
+
 def write_result(name: str, result: dict, out: str | None) -> None:
     text = json.dumps({"benchmark": name, "machine": machine(), **result}, indent=2)
     sys.stdout.write(text + "\n")

@@ -13,10 +13,11 @@ from neuraldrummer.analysis.song import encode_song
 from neuraldrummer.evaluation.groove import beat_f, beat_scores, groove_measures
 
 
-def played_by_hand(path, beats: np.ndarray, qpm: float = 120.0, meter=(2, 4), seed: int = 0) -> np.ndarray:
+def played_by_hand(path, beats: np.ndarray, qpm: float = 120.0, meter=(2, 4), seed: int = 0,
+                   melody_per_beat: int = 2) -> np.ndarray:
     """A piano song played on ``beats`` (seconds), 4 beats a bar from the first: bass and a held chord on
-    beat 1, chords on 2-4, an eighth-note melody; onsets jittered by up to 12 ms. The file says ``qpm``
-    and ``meter``. Returns the downbeat times."""
+    beat 1, chords on 2-4, a melody of ``melody_per_beat`` notes a beat (eighths); onsets jittered by up
+    to 12 ms. The file says ``qpm`` and ``meter``. Returns the downbeat times."""
     rng = np.random.default_rng(seed)
     pm = pretty_midi.PrettyMIDI(initial_tempo=qpm)
     pm.time_signature_changes.append(pretty_midi.TimeSignature(meter[0], meter[1], 0.0))
@@ -38,10 +39,10 @@ def played_by_hand(path, beats: np.ndarray, qpm: float = 120.0, meter=(2, 4), se
         else:
             for p in (60, 64):
                 piano.notes.append(pretty_midi.Note(45, p + root, jit(t), jit(t) + 0.6 * (nxt - t)))
-        for half in (0.0, 0.5):
-            s = t + half * (nxt - t)
+        for part in np.arange(melody_per_beat) / melody_per_beat:
+            s = t + part * (nxt - t)
             melody.notes.append(pretty_midi.Note(int(rng.integers(55, 80)), 72 + int(rng.integers(0, 8)), jit(s),
-                                                 s + 0.4 * (nxt - t)))
+                                                 s + 0.8 / melody_per_beat * (nxt - t)))
     pm.instruments += [piano, melody]
     pm.write(str(path))
     return beats[:-1:4]
@@ -78,6 +79,29 @@ def test_a_tempo_map_that_follows_the_playing_but_starts_off_phase_is_shifted(tm
     inside = est_beats[(est_beats > beats[0] - 0.1) & (est_beats < beats[-2] + 0.1)]
     assert np.abs(inside[:, None] - beats[None, :]).min(axis=1).max() < 0.015
     assert beat_scores(est_beats, est_down, beats[:-1], downbeats)["downbeat_f"] >= 0.95
+
+
+def test_a_ballad_in_sixteenths_under_a_default_tempo_map_is_drummed_at_its_own_beat(tmp_path):
+    # 60 bpm, a 16th-note melody: its 16ths are the eighths of the file's 120 bpm, which fits them (shifted),
+    # but a listener taps 60: the beat level is halved
+    beats = 0.43 + np.arange(97) * 1.0  # off the file's 16ths: its map fits only shifted
+    downbeats = played_by_hand(tmp_path / "ballad.mid", beats, meter=(1, 4), melody_per_beat=4)
+    song = encode_song(tmp_path / "ballad.mid", 4)
+    assert song.info["grid"] == "beats" and song.info["beat_level"] == "half", song.info
+    est_beats, est_down = grid_beats(song)
+    scores = beat_scores(est_beats, est_down, beats[:-1], downbeats)
+    assert scores["beat_f"] >= 0.95 and scores["downbeat_f"] >= 0.9, scores
+
+
+def test_a_default_tempo_map_at_three_to_four_to_the_music_does_not_fit_by_accident(tmp_path):
+    # 16ths at 90 bpm sit on the triplet eighths of 120 bpm, so the file's shifted map fits them all: the
+    # tracked beats, at 90, fit as well and are taken
+    beats = 0.52 + np.arange(129) * 60 / 90.0
+    downbeats = played_by_hand(tmp_path / "ninety.mid", beats, seed=2, melody_per_beat=4)
+    song = encode_song(tmp_path / "ninety.mid", 4)
+    assert song.info["beat_source"] == "tracked" and song.info["beat_level"] == "as found", song.info
+    est_beats, est_down = grid_beats(song)
+    assert beat_scores(est_beats, est_down, beats[:-1], downbeats)["beat_f"] >= 0.95
 
 
 def test_keep_grid_and_a_given_meter(tmp_path):

@@ -15,7 +15,10 @@ Three ways to the beats, tried in this order by :func:`neuraldrummer.analysis.so
   unrelated to the music. It trades beats on strong onsets against steady spacing, so the beats
   follow the tempo as it drifts.
 
-Both return beat times in seconds; :mod:`.meter` then finds the bars.
+All return beat times in seconds. A beat tracker can lock on twice or half the beat the music is
+felt in (a ballad at 60 bpm whose 16ths read as eighths of 120): :func:`choose_beat_level` takes the
+level a listener would tap from the tempo and the bass's onsets per beat. :mod:`.meter` then finds
+the bars.
 """
 
 from __future__ import annotations
@@ -32,6 +35,14 @@ PRIOR_BPM = 100.0
 PRIOR_OCTAVES = 1.0
 #: how strongly the tracker holds a steady tempo (Ellis's "tightness"; librosa's default)
 TIGHTNESS = 100.0
+
+
+#: the beat level (:func:`level_score`): the centres of its two inputs, the tempo in bpm and the bass
+#: onsets per beat ...
+LEVEL_CENTRES = (80.0, 0.4)
+#: ... and the weights of log2(input / centre) and its square for each, fitted on the annotated songs
+#: played by hand by ``python scripts/fit_beat_level.py`` (report: ``reports/fit_beat_level.json``)
+LEVEL_COEFFICIENTS = (-0.05, -1.84, 0.04, -0.81)
 
 
 def onset_weights(velocity: np.ndarray, is_bass: np.ndarray) -> np.ndarray:
@@ -179,3 +190,47 @@ def track_beats(onsets: np.ndarray, weights: np.ndarray, end_time: float, fps: i
                           right=times[-1] + shift / 4.0 * (times[-1] - times[-2]))
         times = np.concatenate([[times[0] - (times[1] - times[0])], times])
     return times
+
+
+def level_features(beats: np.ndarray, onsets: np.ndarray, is_bass: np.ndarray) -> np.ndarray:
+    """``(2,)`` log2 of the tempo (bpm) and of the bass onsets per beat, each over its
+    :data:`LEVEL_CENTRES`: the inputs of :func:`level_score`."""
+    beats, onsets = np.asarray(beats, np.float64), np.asarray(onsets, np.float64)
+    inside = (onsets >= beats[0]) & (onsets < beats[-1])
+    bass = np.unique(np.round(onsets[inside & np.asarray(is_bass, bool)], 2)).size / max(beats.size - 1, 1)
+    bpm = 60.0 / float(np.median(np.diff(beats)))
+    return np.log2(np.array([bpm, max(bass, 0.02)]) / np.asarray(LEVEL_CENTRES))
+
+
+def level_score(beats: np.ndarray, onsets: np.ndarray, is_bass: np.ndarray) -> float:
+    """How much ``beats`` look like the level a listener taps (higher is better; differences between
+    levels of one song are log-odds): a parabola in each of :func:`level_features`."""
+    x = level_features(beats, onsets, is_bass)
+    return float(np.stack([x, x ** 2], axis=1).ravel() @ np.asarray(LEVEL_COEFFICIENTS))
+
+
+def beat_levels(beats: np.ndarray, onsets: np.ndarray, weights: np.ndarray) -> dict[str, np.ndarray]:
+    """``beats`` as found, doubled (a beat between each two) and halved (every other beat, of the two
+    phases the one whose beats carry more onset weight within an eighth of a beat)."""
+    beats = np.asarray(beats, np.float64)
+    double = np.sort(np.concatenate([beats, 0.5 * (beats[1:] + beats[:-1])]))
+    period = float(np.median(np.diff(beats)))
+    idx = np.clip(np.searchsorted(beats, onsets), 0, beats.size - 1)
+    prev = np.clip(idx - 1, 0, beats.size - 1)
+    nearest = np.where(np.abs(beats[idx] - onsets) < np.abs(beats[prev] - onsets), idx, prev)
+    near = np.abs(beats[nearest] - onsets) < period / 8
+    on_even = float(np.asarray(weights)[near & (nearest % 2 == 0)].sum())
+    on_odd = float(np.asarray(weights)[near & (nearest % 2 == 1)].sum())
+    return {"as found": beats, "double": double, "half": beats[0 if on_even >= on_odd else 1::2]}
+
+
+def choose_beat_level(beats: np.ndarray, onsets: np.ndarray, weights: np.ndarray, is_bass: np.ndarray,
+                      margin: float = 0.0) -> tuple[str, np.ndarray]:
+    """The level of :func:`beat_levels` with the best :func:`level_score`; another level than the one
+    found only if it scores ``margin`` more. Returns (``"as found"``, ``"double"`` or ``"half"``, beats)."""
+    levels = beat_levels(beats, onsets, weights)
+    scores = {name: level_score(b, onsets, is_bass) for name, b in levels.items() if b.size >= 8}
+    best = max(scores, key=scores.get)
+    if scores[best] < scores["as found"] + margin:
+        best = "as found"
+    return best, levels[best]

@@ -13,7 +13,8 @@ from .drum_map import CLASS_NAMES
 from .drums import DrumArrays, encode_drums
 from ..errors import EmptySongError, NoPitchedNotesError
 from .features import FEATURE_NAMES, analyse_song, pitched_note_arrays
-from .beat import constant_tempo_beats, off_beat_grid_share, onset_weights, shifted_tempo_map_beats, track_beats
+from .beat import (choose_beat_level, constant_tempo_beats, off_beat_grid_share, onset_weights,
+                   shifted_tempo_map_beats, track_beats)
 from .grid import (MISFIT_SHARE, Grid, build_grid, constant_tempo_grid, estimate_tempo, grid_from_beats,
                    off_grid_share)
 from .meter import estimate_bars
@@ -102,6 +103,10 @@ def fit_grid(loaded: LoadedMidi, steps_per_beat: int, regrid: str = "auto",
     info = {"grid": "file", "off_grid_share": round(share, 4)}
     short_bars = _declares_short_bars(grid)
     fits = share <= MISFIT_SHARE and regrid != "music"
+    judged = share  # how well the file's grid fits, as the beats found in the music must improve on it
+    if fits and share > 0.05 and notes["start"].size >= 16 and _default_tempo_map(grid.tempo_map):
+        fits = not _accidental_fit(grid, notes, share, pm.get_end_time())
+        judged = share if fits else 1.0
     if regrid == "off" or onsets.size < 16 or (fits and not short_bars and beats_per_bar is None):
         if not fits:
             info["grid"] = "misfit"
@@ -120,13 +125,13 @@ def fit_grid(loaded: LoadedMidi, steps_per_beat: int, regrid: str = "auto",
                                                                          steps_per_beat, onsets, onsets)
         return grid, info
     weights = onset_weights(notes["velocity"], notes["is_bass"])
-    source, beats, beat_share, qpm = _beats_from_music(grid.tempo_map, onsets, weights, end)
-    accept = beat_share <= REGRID_ACCEPT_SHARE and (fits or beat_share <= share - REGRID_MIN_GAIN)
+    source, beats, beat_share, qpm, level = _beats_from_music(grid.tempo_map, notes, weights, end, fits)
+    accept = beat_share <= REGRID_ACCEPT_SHARE and (fits or beat_share <= judged - REGRID_MIN_GAIN)
     if accept or regrid == "music":
         n = int(beats_per_bar or 4)
         positions = estimate_bars(beats, notes, n)
         new = grid_from_beats(grid.tempo_map, beats, positions, end, steps_per_beat)
-        info.update(grid="regridded" if source == "constant" else "beats", beat_source=source,
+        info.update(grid="regridded" if source == "constant" else "beats", beat_source=source, beat_level=level,
                     beats_off_grid_share=round(beat_share, 4), estimated_qpm=round(qpm, 3), beats_per_bar=n,
                     beats_per_bar_forced=beats_per_bar is not None,
                     file_meters=sorted({f"{a}/{b}" for a, b in grid.meters.tolist()}))
@@ -136,16 +141,49 @@ def fit_grid(loaded: LoadedMidi, steps_per_beat: int, regrid: str = "auto",
     return grid, info
 
 
+def _accidental_fit(grid: Grid, notes: dict, share: float, end: float) -> bool:
+    """Does a default tempo map (:func:`_default_tempo_map`) fit the notes only by accident: the tracked
+    beats, at 3:2 or 4:3 to it, fit at least three times better (eighths at 80 bpm on the 16ths of 120)?"""
+    onsets = notes["start"]
+    tracked = track_beats(onsets, onset_weights(notes["velocity"], notes["is_bass"]), end)
+    period = 60.0 / float(grid.tempo_map.qpm[0])
+    return (not _octave_related(period, float(np.median(np.diff(tracked))))
+            and off_beat_grid_share(tracked, onsets) < share / 3)
+
+
 #: a beat source further down the list is taken only if its share of onsets off the grid is lower by this
 SIMPLER_BEATS_MARGIN = 0.03
 
 
-def _beats_from_music(tempo, onsets: np.ndarray, weights: np.ndarray, end: float) -> tuple[str, np.ndarray, float, float]:
+#: the tempo a sequencer writes when nobody set one
+DEFAULT_QPM = 120.0
+
+
+def _default_tempo_map(tempo) -> bool:
+    """Is the file's tempo map one constant 120 bpm, what a sequencer writes when nobody set a tempo?
+    Such a map says nothing of the music's beat, even where the notes happen to fit it."""
+    return bool(np.all(np.abs(np.asarray(tempo.qpm) - DEFAULT_QPM) < 0.5))
+
+
+def _octave_related(a: float, b: float, tolerance: float = 0.04) -> bool:
+    """Are two beat periods equal, or one twice the other (within ``tolerance``)?"""
+    return min(abs(np.log2(a / b) - k) for k in (-1, 0, 1)) < np.log2(1 + tolerance)
+
+
+def _beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float,
+                      map_fits: bool) -> tuple[str, np.ndarray, float, float, str]:
     """The beats that fit the onsets, from the simplest source that fits: the file's tempo map
     shifted (taken whenever it fits), else the better of one constant tempo and the
-    dynamic-programming tracker (the tracker only if clearly better). Returns (source, beats, share of
-    onsets off their 16ths and triplets, see :func:`~neuraldrummer.analysis.beat.off_beat_grid_share`,
-    median bpm)."""
+    dynamic-programming tracker (the tracker only if clearly better).
+
+    A map that says nothing (:func:`_default_tempo_map`, and not fitting the notes as they are:
+    ``map_fits``) fits by accident if it is at 3:2 or 4:3 to the tracker's beat (onsets at 90 bpm sit
+    on the triplets of 120): the tracker's beats are taken if they fit as well. The beat level of
+    beats found in the music or on such a map is then chosen (:func:`choose_beat_level`): a tracker
+    or a map can run at twice or half the beat. A map with the song's own tempo keeps its level. Returns (source, beats, share of onsets off
+    their 16ths and triplets, see :func:`~neuraldrummer.analysis.beat.off_beat_grid_share`, median
+    bpm, level: ``"as found"``, ``"double"`` or ``"half"``)."""
+    onsets = notes["start"]
     best = None
     for source in ("tempo_map", "constant", "tracked"):
         if source == "tempo_map":
@@ -166,10 +204,22 @@ def _beats_from_music(tempo, onsets: np.ndarray, weights: np.ndarray, end: float
             best = (source, beats, share)
         if best[2] <= (REGRID_ACCEPT_SHARE if source == "tempo_map" else 0.05):
             break  # the file's own tempo map, shifted, fits: it knows the tempo changes; or good enough
+    tracked = None
+    trust_map = map_fits or not _default_tempo_map(tempo)
+    if best[0] == "tempo_map" and not trust_map:
+        tracked = track_beats(onsets, weights, end)
+        share = off_beat_grid_share(tracked, onsets)
+        if (not _octave_related(float(np.median(np.diff(best[1]))), float(np.median(np.diff(tracked))))
+                and share <= best[2] + SIMPLER_BEATS_MARGIN):
+            best = ("tracked", tracked, share)
     if best[0] == "constant":
-        best = _beat_level(best, track_beats(onsets, weights, end), onsets)
+        best = _beat_level(best, track_beats(onsets, weights, end) if tracked is None else tracked, onsets)
+    level = "as found"
+    if best[0] != "tempo_map" or not trust_map:
+        level, beats = choose_beat_level(best[1], onsets, weights, notes["is_bass"])
+        best = (best[0], beats, off_beat_grid_share(beats, onsets))
     source, beats, share = best
-    return source, beats, share, 60.0 / float(np.median(np.diff(beats)))
+    return source, beats, share, 60.0 / float(np.median(np.diff(beats))), level
 
 
 def _beat_level(constant: tuple, tracked: np.ndarray, onsets: np.ndarray) -> tuple:
@@ -198,13 +248,16 @@ def grid_reason(info: dict) -> str:
 def describe_grid(info: dict) -> str:
     """Which grid a song is drummed on, and why, in one line."""
     share = 100 * info.get("off_grid_share", 0.0)
+    level = {"half": ", every other beat of those: the pulse a listener taps",
+             "double": ", with a beat between each two: the pulse a listener taps"}.get(info.get("beat_level"), "")
     if info.get("grid") == "beats":
         how = ("the file's tempo map, shifted to the notes" if info.get("beat_source") == "tempo_map"
-               else "beats tracked in the notes (following the tempo as it drifts)")
+               else "beats tracked in the notes (following the tempo as it drifts)") + level
         return (f"beats and {info['beats_per_bar']}-beat bars from the music ({how}, "
                 f"{info['estimated_qpm']:.0f} bpm), because {grid_reason(info)}")
     if info.get("grid") == "regridded":
-        return f"a constant {info['estimated_qpm']:.1f} bpm re-estimated from the notes ({share:.0f}% of onsets off the file's)"
+        return (f"a constant {info['estimated_qpm']:.1f} bpm re-estimated from the notes{level} "
+                f"({share:.0f}% of onsets off the file's)")
     if info.get("grid") == "misfit":
         return f"the file's own, though {share:.0f}% of onsets are off it (no better grid found)"
     return f"the file's own tempo map and meter ({share:.0f}% of onsets off its 16th grid)"

@@ -43,6 +43,10 @@ LEVEL_CENTRES = (80.0, 0.4)
 #: ... and the weights of log2(input / centre) and its square for each, fitted on the annotated songs
 #: played by hand by ``python scripts/fit_beat_level.py`` (report: ``reports/fit_beat_level.json``)
 LEVEL_COEFFICIENTS = (-0.05, -1.84, 0.04, -0.81)
+#: for notes transcribed from a recording, the tempo's weights alone: transcribed bass notes come split
+#: and doubled, so their rate per beat misleads (with it, 18 of the 40 songs rendered and transcribed
+#: score their annotated level best; without it, 33)
+LEVEL_COEFFICIENTS_TRANSCRIBED = LEVEL_COEFFICIENTS[:2] + (0.0, 0.0)
 
 
 def onset_weights(velocity: np.ndarray, is_bass: np.ndarray) -> np.ndarray:
@@ -202,11 +206,12 @@ def level_features(beats: np.ndarray, onsets: np.ndarray, is_bass: np.ndarray) -
     return np.log2(np.array([bpm, max(bass, 0.02)]) / np.asarray(LEVEL_CENTRES))
 
 
-def level_score(beats: np.ndarray, onsets: np.ndarray, is_bass: np.ndarray) -> float:
+def level_score(beats: np.ndarray, onsets: np.ndarray, is_bass: np.ndarray,
+                coefficients: tuple[float, ...] = LEVEL_COEFFICIENTS) -> float:
     """How much ``beats`` look like the level a listener taps (higher is better; differences between
     levels of one song are log-odds): a parabola in each of :func:`level_features`."""
     x = level_features(beats, onsets, is_bass)
-    return float(np.stack([x, x ** 2], axis=1).ravel() @ np.asarray(LEVEL_COEFFICIENTS))
+    return float(np.stack([x, x ** 2], axis=1).ravel() @ np.asarray(coefficients))
 
 
 def beat_levels(beats: np.ndarray, onsets: np.ndarray, weights: np.ndarray) -> dict[str, np.ndarray]:
@@ -225,11 +230,13 @@ def beat_levels(beats: np.ndarray, onsets: np.ndarray, weights: np.ndarray) -> d
 
 
 def choose_beat_level(beats: np.ndarray, onsets: np.ndarray, weights: np.ndarray, is_bass: np.ndarray,
-                      margin: float = 0.0) -> tuple[str, np.ndarray]:
-    """The level of :func:`beat_levels` with the best :func:`level_score`; another level than the one
-    found only if it scores ``margin`` more. Returns (``"as found"``, ``"double"`` or ``"half"``, beats)."""
+                      margin: float = 0.0, coefficients: tuple[float, ...] = LEVEL_COEFFICIENTS
+                      ) -> tuple[str, np.ndarray]:
+    """The level of :func:`beat_levels` with the best :func:`level_score` (under ``coefficients``);
+    another level than the one found only if it scores ``margin`` more. Returns (``"as found"``,
+    ``"double"`` or ``"half"``, beats)."""
     levels = beat_levels(beats, onsets, weights)
-    scores = {name: level_score(b, onsets, is_bass) for name, b in levels.items() if b.size >= 8}
+    scores = {name: level_score(b, onsets, is_bass, coefficients) for name, b in levels.items() if b.size >= 8}
     best = max(scores, key=scores.get)
     if scores[best] < scores["as found"] + margin:
         best = "as found"

@@ -13,8 +13,8 @@ from .drum_map import CLASS_NAMES
 from .drums import DrumArrays, encode_drums
 from ..errors import EmptySongError, NoPitchedNotesError
 from .features import FEATURE_NAMES, analyse_song, pitched_note_arrays
-from .beat import (choose_beat_level, constant_tempo_beats, off_beat_grid_share, onset_weights,
-                   shifted_tempo_map_beats, track_beats)
+from .beat import (LEVEL_COEFFICIENTS, LEVEL_COEFFICIENTS_TRANSCRIBED, choose_beat_level, constant_tempo_beats,
+                   off_beat_grid_share, onset_weights, shifted_tempo_map_beats, track_beats)
 from .grid import (MISFIT_SHARE, Grid, build_grid, constant_tempo_grid, estimate_tempo, grid_from_beats,
                    off_grid_share)
 from .meter import estimate_bars
@@ -125,7 +125,8 @@ def fit_grid(loaded: LoadedMidi, steps_per_beat: int, regrid: str = "auto",
                                                                          steps_per_beat, onsets, onsets)
         return grid, info
     weights = onset_weights(notes["velocity"], notes["is_bass"])
-    source, beats, beat_share, qpm, level = _beats_from_music(grid.tempo_map, notes, weights, end, fits)
+    source, beats, beat_share, qpm, level = _beats_from_music(grid.tempo_map, notes, weights, end, fits,
+                                                               transcribed=regrid == "music")
     accept = beat_share <= REGRID_ACCEPT_SHARE and (fits or beat_share <= judged - REGRID_MIN_GAIN)
     if accept or regrid == "music":
         n = int(beats_per_bar or 4)
@@ -170,8 +171,8 @@ def _octave_related(a: float, b: float, tolerance: float = 0.04) -> bool:
     return min(abs(np.log2(a / b) - k) for k in (-1, 0, 1)) < np.log2(1 + tolerance)
 
 
-def _beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float,
-                      map_fits: bool) -> tuple[str, np.ndarray, float, float, str]:
+def _beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_fits: bool,
+                      transcribed: bool = False) -> tuple[str, np.ndarray, float, float, str]:
     """The beats that fit the onsets, from the simplest source that fits: the file's tempo map
     shifted (taken whenever it fits), else the better of one constant tempo and the
     dynamic-programming tracker (the tracker only if clearly better).
@@ -180,7 +181,8 @@ def _beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float,
     ``map_fits``) fits by accident if it is at 3:2 or 4:3 to the tracker's beat (onsets at 90 bpm sit
     on the triplets of 120): the tracker's beats are taken if they fit as well. The beat level of
     beats found in the music or on such a map is then chosen (:func:`choose_beat_level`): a tracker
-    or a map can run at twice or half the beat. A map with the song's own tempo keeps its level. Returns (source, beats, share of onsets off
+    or a map can run at twice or half the beat (for notes ``transcribed`` from a recording, by the tempo
+    alone). A map with the song's own tempo keeps its level. Returns (source, beats, share of onsets off
     their 16ths and triplets, see :func:`~neuraldrummer.analysis.beat.off_beat_grid_share`, median
     bpm, level: ``"as found"``, ``"double"`` or ``"half"``)."""
     onsets = notes["start"]
@@ -216,7 +218,8 @@ def _beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float,
         best = _beat_level(best, track_beats(onsets, weights, end) if tracked is None else tracked, onsets)
     level = "as found"
     if best[0] != "tempo_map" or not trust_map:
-        level, beats = choose_beat_level(best[1], onsets, weights, notes["is_bass"])
+        level, beats = choose_beat_level(best[1], onsets, weights, notes["is_bass"], coefficients=(
+            LEVEL_COEFFICIENTS_TRANSCRIBED if transcribed else LEVEL_COEFFICIENTS))
         best = (best[0], beats, off_beat_grid_share(beats, onsets))
     source, beats, share = best
     return source, beats, share, 60.0 / float(np.median(np.diff(beats))), level

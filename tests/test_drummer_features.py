@@ -132,6 +132,24 @@ def test_default_output_has_human_dynamics_and_timing(tiny_model, tmp_path):
     assert (again.drums.offset == 0).all() and again.drums.hits.any()
 
 
+def test_the_song_feel_keeps_every_hit_near_its_16th():
+    from neuraldrummer.analysis.drums import DrumArrays
+    from neuraldrummer.generation.feel import MAX_OFFSET_16THS, fit_feel_to_song
+
+    rng = np.random.default_rng(0)
+    hits = rng.random((64, 3)) < 0.5
+    offset = np.where(hits, rng.uniform(-0.5, 0.5, (64, 3)), 0.0).astype(np.float32)
+    drums = DrumArrays(hits, np.full((64, 3), 0.7, np.float32), offset)
+    names = ("intensity", "song_timing")
+    loose_song = np.tile(np.array([[0.5, 4 * 0.4]], np.float32), (64, 1))  # onsets 0.4 of a 16th off on average
+    for steps_per_beat in (4, 8):
+        out = fit_feel_to_song(drums, loose_song, names, steps_per_beat)
+        in_16ths = np.abs(out.offset[hits]) * 4.0 / steps_per_beat
+        assert in_16ths.max() <= MAX_OFFSET_16THS + 1e-6
+        assert (in_16ths > MAX_OFFSET_16THS / 2).mean() > 0.3  # a spread is kept, not the grid
+    np.testing.assert_array_equal(out.hits, hits)
+
+
 def test_continue_keeps_the_prompt_and_adds_bars(tiny_model, tmp_path):
     runtime = DrummerRuntime.load(tiny_model)
     path = factory.save(factory.song(bars=2, pitched=False, tempos=((0, 96.0),)), tmp_path / "groove.mid")

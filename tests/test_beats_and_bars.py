@@ -190,6 +190,10 @@ def test_the_downbeat_model_scores_the_bar_line_highest():
     assert beat_features(ev).shape == (64, 3 * len(EVIDENCE_NAMES))
     score = downbeat_score(ev)
     assert (score[4::4] > 0).all() and (score.reshape(16, 4)[:, 1:] < 0).all()  # (the first has no change)
+    # the model for transcribed notes weighs the evidence differently, but puts the bar lines there too
+    transcribed = downbeat_score(ev, transcribed=True)
+    assert not np.allclose(transcribed, score)
+    assert (bar_positions(transcribed)[4:] == np.tile(np.arange(4), 15)).all()
 
 
 def test_the_groove_table_counts_songs_by_each_threshold():

@@ -33,6 +33,13 @@ DOWNBEAT_COEFFICIENTS = (0.0219, -0.7264, -0.1593, -0.1622, 0.1262,  # bass, len
                          0.1022, 0.4013,  # change
                          0.1995, -0.425)  # onsets
 DOWNBEAT_INTERCEPT = -1.6147
+#: the same model for notes transcribed from a recording (held lengths and bass come out differently),
+#: fitted on the annotated songs rendered to audio and transcribed by
+#: ``python scripts/fit_downbeat_transcribed.py`` (report: ``reports/fit_downbeat_transcribed.json``)
+DOWNBEAT_COEFFICIENTS_TRANSCRIBED = (-0.035, 0.001, -0.112, -0.195, 0.022,
+                                     -0.119, 0.233, -0.206, 0.394, 0.169,
+                                     -0.043, 0.242, 0.866, 0.348, -0.127)
+DOWNBEAT_INTERCEPT_TRANSCRIBED = -1.485
 #: cost of a bar that ends before its full length (in log-odds)
 SHORT_BAR_COST = 5.0
 
@@ -83,10 +90,15 @@ def beat_features(evidence: dict[str, np.ndarray]) -> np.ndarray:
     return np.stack(columns + contrasts, axis=1)
 
 
-def downbeat_score(evidence: dict[str, np.ndarray]) -> np.ndarray:
+def downbeat_score(evidence: dict[str, np.ndarray], transcribed: bool = False) -> np.ndarray:
     """``(B,)`` log-odds that each beat is a downbeat: the logistic model of
-    :data:`DOWNBEAT_COEFFICIENTS` over :func:`beat_features`."""
-    return beat_features(evidence) @ np.asarray(DOWNBEAT_COEFFICIENTS, np.float64) + DOWNBEAT_INTERCEPT
+    :data:`DOWNBEAT_COEFFICIENTS` over :func:`beat_features` (for ``transcribed`` notes,
+    :data:`DOWNBEAT_COEFFICIENTS_TRANSCRIBED`)."""
+    if transcribed:
+        coefficients, intercept = DOWNBEAT_COEFFICIENTS_TRANSCRIBED, DOWNBEAT_INTERCEPT_TRANSCRIBED
+    else:
+        coefficients, intercept = DOWNBEAT_COEFFICIENTS, DOWNBEAT_INTERCEPT
+    return beat_features(evidence) @ np.asarray(coefficients, np.float64) + intercept
 
 
 def bar_positions(score: np.ndarray, beats_per_bar: int = 4, short_bar_cost: float = SHORT_BAR_COST) -> np.ndarray:
@@ -117,9 +129,11 @@ def bar_positions(score: np.ndarray, beats_per_bar: int = 4, short_bar_cost: flo
     return path
 
 
-def estimate_bars(beats: np.ndarray, notes: dict[str, np.ndarray], beats_per_bar: int = 4) -> np.ndarray:
+def estimate_bars(beats: np.ndarray, notes: dict[str, np.ndarray], beats_per_bar: int = 4,
+                  transcribed: bool = False) -> np.ndarray:
     """``(B,)`` position in the bar of each beat, from the pitched ``notes`` (as
-    :func:`neuraldrummer.analysis.features.pitched_note_arrays` gives them)."""
+    :func:`neuraldrummer.analysis.features.pitched_note_arrays` gives them; ``transcribed`` from a
+    recording)."""
     evidence = beat_evidence(beats, notes["start"], notes["end"], notes["pitch"], notes["velocity"],
                              notes["is_bass"])
-    return bar_positions(downbeat_score(evidence), beats_per_bar)
+    return bar_positions(downbeat_score(evidence, transcribed), beats_per_bar)

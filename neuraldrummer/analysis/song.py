@@ -130,7 +130,7 @@ def fit_grid(loaded: LoadedMidi, steps_per_beat: int, regrid: str = "auto",
     accept = beat_share <= REGRID_ACCEPT_SHARE and (fits or beat_share <= judged - REGRID_MIN_GAIN)
     if accept or regrid == "music":
         n = int(beats_per_bar or 4)
-        positions = estimate_bars(beats, notes, n)
+        positions = estimate_bars(beats, notes, n, transcribed=regrid == "music")
         new = grid_from_beats(grid.tempo_map, beats, positions, end, steps_per_beat)
         info.update(grid="regridded" if source == "constant" else "beats", beat_source=source, beat_level=level,
                     beats_off_grid_share=round(beat_share, 4), estimated_qpm=round(qpm, 3), beats_per_bar=n,

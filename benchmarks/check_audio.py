@@ -9,6 +9,7 @@ the annotated beats and downbeats like ``check_handplayed.py``; also the F-measu
 beats and downbeats the drummer used. Reports the time per minute of audio of the whole job.
 
     python benchmarks/check_audio.py ../shared/data/drumless [--json reports/audio.json] [--only 001 017]
+        [--seed N] [--follow-density on|off]
 """
 
 from __future__ import annotations
@@ -39,11 +40,14 @@ def main() -> None:
     ap.add_argument("--model", default=None)
     ap.add_argument("--json", type=Path)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--follow-density", choices=("on", "off"), default=None,
+                    help="choose takes for following the song's density: on, off; default as drum does")
     ap.add_argument("--only", nargs="*", help="song names (e.g. 001 017) to check; default all")
     args = ap.parse_args()
     ann_dir = args.annotations or args.songs / "annotations"
     runtime = DrummerRuntime.load(args.model or default_model_dir())
     per_song = []
+    density = {} if args.follow_density is None else {"follow_density": args.follow_density == "on"}
     seconds_audio = seconds_job = 0.0
     with tempfile.TemporaryDirectory() as tmp:
         for path in sorted(args.songs.glob("*.mid")):
@@ -55,7 +59,7 @@ def main() -> None:
             write_audio(path, wav)
             started = time.perf_counter()
             result = drum_recording(wav, Path(tmp) / f"{path.stem}_drums.mid", runtime,
-                                    GenerationSettings(seed=args.seed), mix_path=Path(tmp) / f"{path.stem}_mix.wav")
+                                    GenerationSettings(seed=args.seed, **density), mix_path=Path(tmp) / f"{path.stem}_mix.wav")
             seconds_job += time.perf_counter() - started
             seconds_audio += result.info["recording_seconds"]
             pm = pretty_midi.PrettyMIDI(str(result.output))

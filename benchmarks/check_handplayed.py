@@ -8,8 +8,8 @@ beats and bar lines) and the dynamic-programming tracker alone (beats from the n
 file's tempo map ignored) with ``mir_eval``'s F-measure.
 
     python benchmarks/check_handplayed.py ../shared/data/drumless [--json reports/handplayed.json]
-        [--seed N] [--follow-form auto|on|off] [--follow-density on|off] [--start basic] [--temperature T]
-        [--no-click]
+        [--seed N] [--follow-form auto|on|off] [--follow-density on|off] [--follow-groove on|off]
+        [--start basic] [--temperature T] [--no-click]
 
 ``--no-click`` first rewrites each song with its tempo map replaced by a constant 120 bpm (the notes keep
 their seconds, :func:`common.without_click`): the case of songs recorded without a click, whose tempo
@@ -65,6 +65,8 @@ def main() -> None:
                          "music), on or off")
     ap.add_argument("--follow-density", choices=("on", "off"), default="on",
                     help="choose takes for following the song's density (default on, as drum does)")
+    ap.add_argument("--follow-groove", choices=("on", "off"), default="off",
+                    help="choose takes for keeping a groove outside fills (default off, as drum does)")
     ap.add_argument("--no-click", action="store_true",
                     help="replace each song's tempo map by a constant 120 bpm first (notes keep their seconds)")
     ap.add_argument("--only", nargs="*", help="song names (e.g. 001 017) to check; default all")
@@ -85,7 +87,8 @@ def main() -> None:
             form = {"auto": None, "on": True, "off": False}[args.follow_form]
             extra = {} if args.temperature is None else {"temperature": args.temperature}
             settings = GenerationSettings(start=args.start, seed=args.seed, follow_form=form,
-                                          follow_density=args.follow_density == "on", **extra)
+                                          follow_density=args.follow_density == "on",
+                                          follow_groove=args.follow_groove == "on", **extra)
             result = drum_song(path, out, runtime, settings)
             pm = pretty_midi.PrettyMIDI(str(out))
             drums = [n for i in pm.instruments if i.is_drum for n in i.notes]

@@ -229,16 +229,17 @@ def test_the_nine_class_eighths_model_runs_on_the_full_kit(tmp_path):
     assert pitches <= set(CANONICAL_PITCHES[:9])
 
 
-def test_the_takes_follow_the_song_density_only_when_asked(tiny_model, monkeypatch):
+def test_the_takes_follow_the_song_density_and_groove_only_when_asked(tiny_model, monkeypatch):
     import neuraldrummer.generation.decoding as decoding
     from neuraldrummer.generation.runtime import DrummerRuntime
     from neuraldrummer.generation.settings import GenerationSettings
 
-    calls = []
+    calls, grooves = [], []
     real = decoding.follow_scores
 
     def spy(*args, **kwargs):
         calls.append(kwargs["density"])
+        grooves.append(kwargs["groove"])
         return real(*args, **kwargs)
 
     monkeypatch.setattr(decoding, "follow_scores", spy)
@@ -248,4 +249,30 @@ def test_the_takes_follow_the_song_density_only_when_asked(tiny_model, monkeypat
     assert calls and not any(calls)
     calls.clear()
     decoding.generate(runtime, song.features, GenerationSettings(), reference=song.reference)
-    assert any(calls)
+    assert any(calls) and not any(grooves)  # the groove term is off unless asked for
+    grooves.clear()
+    decoding.generate(runtime, song.features, GenerationSettings(follow_groove=True), reference=song.reference)
+    assert any(grooves)
+
+
+def test_the_groove_term_prefers_a_time_keeping_line_and_keeps_toms_for_fills():
+    from neuraldrummer.analysis.drum_map import CLASS_NAMES, KICK, SNARE, TOMS
+    from neuraldrummer.generation.takes import follow_scores
+
+    L, C = 16, len(CLASS_NAMES)
+    groove = np.zeros((L, C), bool)
+    groove[::2, CLASS_NAMES.index("closed_hat")] = True
+    groove[[0, 8], KICK] = groove[[4, 12], SNARE] = True
+    toms = np.zeros((L, C), bool)
+    toms[::2, TOMS[2]] = True  # the toms where the hats were
+    toms[[0, 8], KICK] = toms[[4, 12], SNARE] = True
+    hits = np.stack([groove, toms])  # the same number of hits, 12
+    assert hits[0].sum() == hits[1].sum()
+    expected = np.full(2, 12.0)
+    plain = follow_scores(hits, expected, 1.0, False, None, groove=False)
+    assert plain[0] == plain[1]
+    kept = follow_scores(hits, expected, 1.0, False, None)
+    assert kept[0] > kept[1]
+    # in the bar before a section, the fill term rules and toms are welcome
+    fill = follow_scores(hits, expected, 1.0, True, groove)
+    assert fill[1] > fill[0]

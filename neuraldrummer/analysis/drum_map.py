@@ -109,6 +109,8 @@ CRASH_CLASSES: tuple[int, ...] = tuple(CLASS_NAMES.index(n) for n in ("crash", "
 #: the sounds that keep time: a line of hats, ride, tambourine or shaker
 TIMEKEEPING_CLASSES: tuple[int, ...] = tuple(CLASS_NAMES.index(n) for n in (
     "closed_hat", "open_hat", "pedal_hat", "ride", "ride_bell", "tambourine", "shaker"))
+#: onsets of one time-keeping sound in a bar that make a time-keeping line
+TIMEKEEPING_ONSETS = 4
 
 #: The six classes of the original (seed) design, for like-for-like comparisons.
 SEED_DESIGN_CLASSES: tuple[int, ...] = (KICK, SNARE, CLOSED_HAT, OPEN_HAT, CRASH, RIDE)

@@ -85,6 +85,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     settings = {} if args.follow_form == "auto" else {"follow_form": args.follow_form == "on"}
     if args.follow_density != "on":
         settings["follow_density"] = False
+    if args.follow_groove == "on":
+        settings["follow_groove"] = True
     if args.temperature is not None:
         settings["temperature"] = args.temperature
     report = evaluate_songs(args.paths, args.model, args.out, baselines, args.split, args.limit,
@@ -169,6 +171,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                         "(as drum does), on or off; to see what the choice adds")
     p.add_argument("--follow-density", choices=("on", "off"), default="on",
                    help="the takes chosen to follow the song's density (default on, as drum does)")
+    p.add_argument("--follow-groove", choices=("on", "off"), default="off",
+                   help="the takes chosen to keep a time-keeping line and toms to the fills (default off, as "
+                        "drum does)")
     p.add_argument("--temperature", type=float, help="the model's sampling temperature (default: drum's)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_evaluate)

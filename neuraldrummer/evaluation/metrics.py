@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..analysis.drum_map import CLOSED_HAT, CRASH, NINE_CLASS_NAMES, OPEN_HAT, RIDE, SNARE, fold_to_nine
+from ..analysis.drum_map import (CLOSED_HAT, CRASH, NINE_CLASS_NAMES, OPEN_HAT, RIDE, SNARE, TIMEKEEPING_ONSETS,
+                                 fold_to_nine)
 from ..analysis.features import FEATURE_NAMES, bar_index
 
 
@@ -183,8 +184,6 @@ def micro_f1(tp: int, fp: int, fn: int) -> float:
 FOLLOW_MEASURES = ("crash_on_section_start", "fill_ratio", "repeat_similarity", "density_correlation",
                    "distinct_pitches", "odd_sixteenth_share", "off_grid_share", "hits_per_bar",
                    "timekeeping_share", "stray_hit_share")
-#: onsets of one time-keeping sound in a bar that make a time-keeping line
-TIMEKEEPING_ONSETS = 4
 
 
 def follow_measures(grid16, form, times: np.ndarray, pitches: np.ndarray) -> dict:

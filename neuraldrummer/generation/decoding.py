@@ -134,7 +134,9 @@ def _generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generatio
                     None if refs is None or not form else refs > 0.5,
                     density=(song_plays and settings.follow_density and "density" not in controls
                              and "cymbals" not in controls),
-                    steadiness="repetition" not in controls and loop_bar is None)
+                    steadiness="repetition" not in controls and loop_bar is None,
+                    groove=(song_plays and settings.follow_groove and "density" not in controls
+                            and "cymbals" not in controls and loop_bar is None))
             if song_plays and e > P:  # never keep a silent take while the song plays
                 score = np.where(hits.any(axis=(1, 2)), score, -np.inf)
             if follow and not song_plays and prompt is not None and not controls and loop_bar is None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..analysis.drum_map import TIMEKEEPING_CLASSES, TIMEKEEPING_ONSETS, TOMS
 from .settings import CONTROL_TARGETS
 
 
@@ -54,7 +55,7 @@ def bar_measures(hits: np.ndarray, previous: np.ndarray | None, steps_per_beat: 
 
 def follow_scores(hits: np.ndarray, expected: np.ndarray, relative_density: float, fill_bar: bool,
                   previous_bar: np.ndarray | None, reference_bar: np.ndarray | None = None,
-                  density: bool = True, steadiness: bool = True) -> np.ndarray:
+                  density: bool = True, steadiness: bool = True, groove: bool = True) -> np.ndarray:
     """How well each candidate bar ``hits`` (k, L, C) follows the song (higher is better).
 
     * density: the bar's hits against the model's own expectation (mean over candidates of the
@@ -64,7 +65,11 @@ def follow_scores(hits: np.ndarray, expected: np.ndarray, relative_density: floa
       previous bar (1 - Jaccard) score higher, as human drummers play fills there; elsewhere a
       small pull toward the previous bar keeps the groove steady between the fills (``steadiness``);
     * repeats: where the music repeats an earlier bar, similarity to the drums played there
-      (``reference_bar``) scores higher (``steadiness``).
+      (``reference_bar``) scores higher (``steadiness``);
+    * groove: outside the fill bars, a bar with a time-keeping line (one of
+      :data:`~neuraldrummer.analysis.drum_map.TIMEKEEPING_CLASSES` at least
+      :data:`TIMEKEEPING_ONSETS` times) scores higher and the share of its hits on toms lower: toms
+      belong in fills (``groove``).
 
     A user's ``density``/``cymbals`` control replaces the density term, a ``repetition`` control
     or a loop to follow replaces the steadiness terms.
@@ -80,6 +85,10 @@ def follow_scores(hits: np.ndarray, expected: np.ndarray, relative_density: floa
             score = score + FOLLOW_FILL_WEIGHT * change
         elif steadiness:
             score = score - FOLLOW_KEEP_WEIGHT * change
+    if groove and not fill_bar:
+        line = (hits[:, :, list(TIMEKEEPING_CLASSES)].sum(axis=1) >= TIMEKEEPING_ONSETS).any(axis=1)
+        toms = hits[:, :, list(TOMS)].sum(axis=(1, 2)) / np.maximum(n, 1.0)
+        score = score + FOLLOW_LINE_WEIGHT * line - FOLLOW_TOM_WEIGHT * toms
     if (steadiness and reference_bar is not None and reference_bar.shape == hits.shape[1:] and reference_bar.any()
             and not fill_bar):
         score = score + FOLLOW_REPEAT_WEIGHT * _jaccard(hits, reference_bar, empty=0.0)
@@ -100,6 +109,9 @@ FOLLOW_FILL_WEIGHT = 6.0
 FOLLOW_KEEP_WEIGHT = 0.5
 #: ... and per unit of similarity to the drums of the bar whose music this bar repeats
 FOLLOW_REPEAT_WEIGHT = 2.0
+#: ... per bar with a time-keeping line, and per unit of the share of a bar's hits on toms (outside fills)
+FOLLOW_LINE_WEIGHT = 1.0
+FOLLOW_TOM_WEIGHT = 1.0
 #: strength of the steadiness pull where no song plays (continuing a groove alone); the take is
 #: then drawn with probability softmax(score) rather than chosen
 NO_SONG_STEADINESS = 10.0

@@ -104,6 +104,22 @@ def test_a_default_tempo_map_at_three_to_four_to_the_music_does_not_fit_by_accid
     assert beat_scores(est_beats, est_down, beats[:-1], downbeats)["beat_f"] >= 0.95
 
 
+def test_a_default_tempo_map_that_fits_eighths_at_80_bpm_gives_way_to_the_tracked_beats(tmp_path):
+    # 80 bpm from 0 s: its eighths fall on the 16ths of the file's 120 bpm 4/4, so the map "fits" all but
+    # the 16th pickups (10% of onsets), yet says nothing of the beat: the tracker fits three times better
+    beats = np.arange(161) * 0.75
+    downbeats = played_by_hand(tmp_path / "eighty.mid", beats, meter=(4, 4), seed=3)
+    pm = pretty_midi.PrettyMIDI(str(tmp_path / "eighty.mid"))
+    for t in beats[:-1:2]:
+        pm.instruments[1].notes.append(pretty_midi.Note(70, 76, t + 0.1875, t + 0.3))
+    pm.write(str(tmp_path / "eighty.mid"))
+    song = encode_song(tmp_path / "eighty.mid", 4)
+    assert song.info["grid"] == "beats" and song.info["beat_source"] == "tracked", song.info
+    est_beats, est_down = grid_beats(song)
+    scores = beat_scores(est_beats, est_down, beats[:-1], downbeats)
+    assert scores["beat_f"] >= 0.95 and scores["downbeat_f"] >= 0.9, scores
+
+
 def test_keep_grid_and_a_given_meter(tmp_path):
     beats = 0.23 + np.arange(65) * 60 / 90.0
     played_by_hand(tmp_path / "s.mid", beats, qpm=90.0, meter=(2, 4), seed=2)

@@ -220,7 +220,11 @@ def _beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_f
     if best[0] != "tempo_map" or not trust_map:
         level, beats = choose_beat_level(best[1], onsets, weights, notes["is_bass"], coefficients=(
             LEVEL_COEFFICIENTS_TRANSCRIBED if transcribed else LEVEL_COEFFICIENTS))
-        best = (best[0], beats, off_beat_grid_share(beats, onsets))
+        share = off_beat_grid_share(beats, onsets)
+        if share <= best[2] + SIMPLER_BEATS_MARGIN:  # a slower level must still hold the onsets on its 16ths
+            best = (best[0], beats, share)
+        else:
+            level = "as found"
     source, beats, share = best
     return source, beats, share, 60.0 / float(np.median(np.diff(beats))), level
 

@@ -104,8 +104,11 @@ def fit_grid(loaded: LoadedMidi, steps_per_beat: int, regrid: str = "auto",
     short_bars = _declares_short_bars(grid)
     fits = share <= MISFIT_SHARE and regrid != "music"
     judged = share  # how well the file's grid fits, as the beats found in the music must improve on it
+    weights = onset_weights(notes["velocity"], notes["is_bass"])
+    tracked = None  # the tracker's beats, once run
     if fits and share > 0.05 and notes["start"].size >= 16 and _default_tempo_map(grid.tempo_map):
-        fits = not _accidental_fit(grid, notes, share, pm.get_end_time())
+        accidental, tracked = _accidental_fit(grid, notes, weights, share, pm.get_end_time())
+        fits = not accidental
         judged = share if fits else 1.0
     if regrid == "off" or onsets.size < 16 or (fits and not short_bars and beats_per_bar is None):
         if not fits:
@@ -124,9 +127,8 @@ def fit_grid(loaded: LoadedMidi, steps_per_beat: int, regrid: str = "auto",
             grid = new16 if steps_per_beat == 4 else constant_tempo_grid(grid.tempo_map, qpm, phase, end,
                                                                          steps_per_beat, onsets, onsets)
         return grid, info
-    weights = onset_weights(notes["velocity"], notes["is_bass"])
     source, beats, beat_share, qpm, level = _beats_from_music(grid.tempo_map, notes, weights, end, fits,
-                                                               transcribed=regrid == "music")
+                                                               transcribed=regrid == "music", tracked=tracked)
     accept = beat_share <= REGRID_ACCEPT_SHARE and (fits or beat_share <= judged - REGRID_MIN_GAIN)
     if accept or regrid == "music":
         n = int(beats_per_bar or 4)
@@ -142,14 +144,17 @@ def fit_grid(loaded: LoadedMidi, steps_per_beat: int, regrid: str = "auto",
     return grid, info
 
 
-def _accidental_fit(grid: Grid, notes: dict, share: float, end: float) -> bool:
+def _accidental_fit(grid: Grid, notes: dict, weights: np.ndarray, share: float,
+                    end: float) -> tuple[bool, np.ndarray]:
     """Does a default tempo map (:func:`_default_tempo_map`) fit the notes only by accident: the tracked
-    beats, at 3:2 or 4:3 to it, fit at least three times better (eighths at 80 bpm on the 16ths of 120)?"""
+    beats, at 3:2 or 4:3 to it, fit at least three times better (eighths at 80 bpm on the 16ths of 120)?
+    Returns the answer and the tracked beats (for :func:`_beats_from_music`)."""
     onsets = notes["start"]
-    tracked = track_beats(onsets, onset_weights(notes["velocity"], notes["is_bass"]), end)
+    tracked = track_beats(onsets, weights, end)
     period = 60.0 / float(grid.tempo_map.qpm[0])
-    return (not _octave_related(period, float(np.median(np.diff(tracked))))
-            and off_beat_grid_share(tracked, onsets) < share / 3)
+    accidental = (not _octave_related(period, float(np.median(np.diff(tracked))))
+                  and off_beat_grid_share(tracked, onsets) < share / 3)
+    return accidental, tracked
 
 
 #: a beat source further down the list is taken only if its share of onsets off the grid is lower by this
@@ -172,7 +177,8 @@ def _octave_related(a: float, b: float, tolerance: float = 0.04) -> bool:
 
 
 def _beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_fits: bool,
-                      transcribed: bool = False) -> tuple[str, np.ndarray, float, float, str]:
+                      transcribed: bool = False, tracked: np.ndarray | None = None
+                      ) -> tuple[str, np.ndarray, float, float, str]:
     """The beats that fit the onsets, from the simplest source that fits: the file's tempo map
     shifted (taken whenever it fits), else the better of one constant tempo and the
     dynamic-programming tracker (the tracker only if clearly better).
@@ -184,7 +190,8 @@ def _beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_f
     or a map can run at twice or half the beat (for notes ``transcribed`` from a recording, by the tempo
     alone). A map with the song's own tempo keeps its level. Returns (source, beats, share of onsets off
     their 16ths and triplets, see :func:`~neuraldrummer.analysis.beat.off_beat_grid_share`, median
-    bpm, level: ``"as found"``, ``"double"`` or ``"half"``)."""
+    bpm, level: ``"as found"``, ``"double"`` or ``"half"``). ``tracked``: the tracker's beats if already
+    run (the tracker runs at most once)."""
     onsets = notes["start"]
     best = None
     for source in ("tempo_map", "constant", "tracked"):
@@ -200,31 +207,32 @@ def _beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_f
                 best = ("tempo_map", best[1], min(best[2], off_beat_grid_share(beats, onsets)))
                 break
         else:
-            beats = track_beats(onsets, weights, end)
+            beats = tracked = track_beats(onsets, weights, end) if tracked is None else tracked
         share = off_beat_grid_share(beats, onsets)
         if best is None or share < best[2] - SIMPLER_BEATS_MARGIN:
             best = (source, beats, share)
         if best[2] <= (REGRID_ACCEPT_SHARE if source == "tempo_map" else 0.05):
             break  # the file's own tempo map, shifted, fits: it knows the tempo changes; or good enough
-    tracked = None
     trust_map = map_fits or not _default_tempo_map(tempo)
-    if best[0] == "tempo_map" and not trust_map:
+    if best[0] in ("tempo_map", "constant") and tracked is None and (best[0] == "constant" or not trust_map):
         tracked = track_beats(onsets, weights, end)
+    if best[0] == "tempo_map" and not trust_map:
         share = off_beat_grid_share(tracked, onsets)
         if (not _octave_related(float(np.median(np.diff(best[1]))), float(np.median(np.diff(tracked))))
                 and share <= best[2] + SIMPLER_BEATS_MARGIN):
             best = ("tracked", tracked, share)
     if best[0] == "constant":
-        best = _beat_level(best, track_beats(onsets, weights, end) if tracked is None else tracked, onsets)
+        best = _beat_level(best, tracked, onsets)
     level = "as found"
     if best[0] != "tempo_map" or not trust_map:
         level, beats = choose_beat_level(best[1], onsets, weights, notes["is_bass"], coefficients=(
             LEVEL_COEFFICIENTS_TRANSCRIBED if transcribed else LEVEL_COEFFICIENTS))
-        share = off_beat_grid_share(beats, onsets)
-        if share <= best[2] + SIMPLER_BEATS_MARGIN:  # a slower level must still hold the onsets on its 16ths
-            best = (best[0], beats, share)
-        else:
-            level = "as found"
+        if level != "as found":
+            share = off_beat_grid_share(beats, onsets)
+            if share <= best[2] + SIMPLER_BEATS_MARGIN:  # a slower level must still hold the onsets on its 16ths
+                best = (best[0], beats, share)
+            else:
+                level = "as found"
     source, beats, share = best
     return source, beats, share, 60.0 / float(np.median(np.diff(beats))), level
 

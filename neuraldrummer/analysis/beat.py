@@ -44,8 +44,8 @@ LEVEL_CENTRES = (80.0, 0.4)
 #: played by hand by ``python scripts/fit_beat_level.py`` (report: ``reports/fit_beat_level.json``)
 LEVEL_COEFFICIENTS = (-0.05, -1.84, 0.04, -0.81)
 #: for notes transcribed from a recording, the tempo's weights alone: transcribed bass notes come split
-#: and doubled, so their rate per beat misleads (with it, 18 of the 40 songs rendered and transcribed
-#: score their annotated level best; without it, 33)
+#: and doubled, so their rate per beat misleads (in a scratch count, with it 18 of the 40 songs rendered
+#: and transcribed score their annotated level best; without it, 33)
 LEVEL_COEFFICIENTS_TRANSCRIBED = LEVEL_COEFFICIENTS[:2] + (0.0, 0.0)
 
 

@@ -71,7 +71,8 @@ def main() -> int:
     result["ride_share"] = ride
     velocities, off_grid, total, q_off = set(), 0, 0, 0
     for k, s in enumerate(songs):
-        d = generate(runtime, s.features, GenerationSettings(seed=k), reference=s.reference)
+        d = generate(runtime, s.features, GenerationSettings(seed=k).for_song(s.info), reference=s.reference,
+                     push=s.push)  # as drum plays it
         velocities |= set(np.rint(d.velocity[d.hits] * 127).astype(int).tolist())
         ticks = np.rint(d.offset[d.hits] * 480 / runtime.config.steps_per_beat)
         off_grid += int((ticks != 0).sum())

@@ -150,6 +150,50 @@ def test_the_song_feel_keeps_every_hit_near_its_16th():
     np.testing.assert_array_equal(out.hits, hits)
 
 
+def test_a_song_played_by_hand_gets_a_drummers_timing():
+    from neuraldrummer.analysis.drums import DrumArrays
+    from neuraldrummer.generation.feel import HAND_MAX_OFFSET_16THS, fit_feel_to_song
+
+    rng = np.random.default_rng(1)
+    hits = rng.random((256, 3)) < 0.4
+    drums = DrumArrays(hits, np.full((256, 3), 0.7, np.float32), np.zeros((256, 3), np.float32))
+    names = ("song_offgrid", "song_timing")
+    loose = np.tile(np.array([[0.3, 4 * 0.08]], np.float32), (256, 1))  # 30% of the song's onsets off the grid
+    tight = np.zeros((256, 2), np.float32)
+    push = np.full(256, np.nan, np.float32)
+    push[::4] = 0.3  # the players lay back on every beat
+    out = fit_feel_to_song(drums, loose, names, 4, push=push, seed=3)
+    off = np.abs(out.offset[hits])
+    assert off.max() <= HAND_MAX_OFFSET_16THS + 1e-6
+    assert 0.05 <= (off > 0.125).mean() <= 0.5  # off its 16th now and then, not everywhere
+    assert (off > 0.25).sum() == 0
+    on_beat = hits & np.isfinite(push)[:, None]
+    assert out.offset[on_beat].mean() > 0.1 > abs(float(out.offset[hits & ~on_beat].mean()))  # with the players
+    again = fit_feel_to_song(drums, loose, names, 4, push=push, seed=3)
+    np.testing.assert_array_equal(again.offset, out.offset)
+    assert not np.array_equal(fit_feel_to_song(drums, loose, names, 4, push=push, seed=4).offset, out.offset)
+    np.testing.assert_array_equal(out.hits, hits)
+    # a sequenced song keeps its drums on the grid, unless it is known to be played by hand (no click)
+    assert (fit_feel_to_song(drums, tight, names, 4, push=push, seed=3).offset == 0).all()
+    assert (fit_feel_to_song(drums, tight, names, 4, seed=3, played_by_hand=True).offset != 0).any()
+    assert (fit_feel_to_song(drums, loose, names, 4, seed=3, played_by_hand=False).offset == 0).all()
+
+
+def test_onset_push_and_played_by_hand_from_the_grid():
+    from neuraldrummer.analysis.features import onset_push
+
+    grid = encode_song(read_midi_bytes(midi_to_bytes(factory.song(bars=2)))).grid
+    step = float(grid.starts[5] - grid.starts[4])
+    push = onset_push(grid, np.array([grid.starts[4] + 0.2 * step, grid.starts[4] + 0.3 * step,
+                                      grid.starts[4] + 0.1 * step, grid.starts[9] - 0.25 * step]))
+    assert push.shape == (grid.num_steps,)
+    assert push[4] == pytest.approx(0.2, abs=1e-3) and push[9] == pytest.approx(-0.25, abs=1e-3)
+    assert np.isnan(np.delete(push, [4, 9])).all()
+    assert GenerationSettings().for_song({"grid": "beats"}).played_by_hand is True
+    assert GenerationSettings().for_song({"grid": "file"}).played_by_hand is None
+    assert GenerationSettings(played_by_hand=False).for_song({"grid": "beats"}).played_by_hand is False
+
+
 def test_continue_keeps_the_prompt_and_adds_bars(tiny_model, tmp_path):
     runtime = DrummerRuntime.load(tiny_model)
     path = factory.save(factory.song(bars=2, pitched=False, tempos=((0, 96.0),)), tmp_path / "groove.mid")

@@ -212,3 +212,23 @@ def bar_index(features: np.ndarray, names: tuple[str, ...] = FEATURE_NAMES) -> n
     down = features[:, names.index("downbeat")] > 0.5
     down[0] = True
     return np.cumsum(down) - 1
+
+
+def onset_push(grid: Grid, times: np.ndarray) -> np.ndarray:
+    """``(T,)`` float32: the median signed offset (in steps) of the onsets ``times`` (seconds) that
+    fall nearest each step, NaN at steps with none: where the song's players push or lay back."""
+    push = np.full(grid.num_steps, np.nan, np.float32)
+    times = np.asarray(times, np.float64)
+    if times.size == 0:
+        return push
+    steps, offsets = grid.nearest_step(times)
+    inside = np.abs(offsets) <= 0.5
+    steps, offsets = steps[inside], offsets[inside]
+    if steps.size == 0:
+        return push
+    order = np.argsort(steps, kind="stable")
+    steps, offsets = steps[order], offsets[order]
+    bounds = np.flatnonzero(np.diff(steps)) + 1
+    for group_steps, group in zip(np.split(steps, bounds), np.split(offsets, bounds)):
+        push[group_steps[0]] = np.median(group)
+    return push

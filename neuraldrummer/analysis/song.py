@@ -12,7 +12,7 @@ import numpy as np
 from .drum_map import CLASS_NAMES
 from .drums import DrumArrays, encode_drums
 from ..errors import EmptySongError, NoPitchedNotesError
-from .features import FEATURE_NAMES, analyse_song, pitched_note_arrays
+from .features import FEATURE_NAMES, analyse_song, onset_push, pitched_note_arrays
 from .beat import (LEVEL_COEFFICIENTS, LEVEL_COEFFICIENTS_TRANSCRIBED, choose_beat_level, constant_tempo_beats,
                    off_beat_grid_share, onset_weights, shifted_tempo_map_beats, track_beats)
 from .grid import (MISFIT_SHARE, Grid, build_grid, constant_tempo_grid, estimate_tempo, grid_from_beats,
@@ -37,6 +37,8 @@ class EncodedSong:
     reference: np.ndarray | None = None
     #: bar-level sections and repeats of the pitched parts (see neuraldrummer.analysis.structure)
     form: object = None
+    #: ``(T,)``: where the song's onsets fall against each step (see neuraldrummer.analysis.features.onset_push)
+    push: np.ndarray | None = None
 
     @property
     def path(self) -> Path | None:
@@ -327,7 +329,8 @@ def encode_song(
         "drum_only": pitched == 0,
         **fit,
     }
-    return EncodedSong(loaded, grid, features, encoding.drums, tuple(feature_names), info, reference, form)
+    push = onset_push(grid, pitched_note_arrays(pm, drop_instrument)["start"])
+    return EncodedSong(loaded, grid, features, encoding.drums, tuple(feature_names), info, reference, form, push)
 
 
 def describe_classes(drums: DrumArrays) -> dict[str, int]:

@@ -183,7 +183,7 @@ class DrumStudio:
         self._say("drumming ...")
         settings = self.settings()
         self.drums = generate(self.runtime, self.song.features, settings.for_song(self.song.info),
-                              reference=self.song.reference)
+                              reference=self.song.reference, push=self.song.push)
         self.takes = 0
         self._publish(settings, f"{int(self.drums.hits.sum())} drum hits")
 
@@ -199,7 +199,8 @@ class DrumStudio:
         self.takes += 1
         settings = self.settings(seed=self.seed.value * 1000 + self.takes)
         self.drums = generate(self.runtime, self.song.features, settings.for_song(self.song.info), prompt=self.drums,
-                              reference=self.song.reference, redo=(r0, r1))
+                              reference=self.song.reference, redo=(r0, r1),
+                              push=self.song.push)
         self._publish(settings, f"bars {first}-{last} drawn again (take {self.takes})", (r0, r1))
 
     # -- helpers ---------------------------------------------------------------------------------

@@ -257,7 +257,7 @@ def evaluate_songs(paths: list[str | Path], model_dir: str | Path, out_dir: str 
             logits[name].append(rt.teacher_forced(feats, targets, reference=enc.reference).logits)
             hits_true[name].append(targets[:, :rt.num_classes])
             extra = (settings or {}) if name == "neuraldrummer" else {}
-            drums = generate(rt, feats, GenerationSettings(seed=k, **extra), reference=enc.reference)
+            drums = generate(rt, feats, GenerationSettings(seed=k, **extra), reference=enc.reference, push=enc.push)
             ev = decode_drums(drums, enc.grid)
             played[name].append((drums.hits, enc, ev.times, ev.pitches))
             if bar is not None:

@@ -33,7 +33,8 @@ def _reference_hits(out: DrumArrays, reference: np.ndarray | None, a: int, e: in
 
 def generate(runtime: DrummerRuntime, features: np.ndarray, settings: GenerationSettings,
              prompt: DrumArrays | None = None, grid_steps: np.ndarray | None = None,
-             reference: np.ndarray | None = None, redo: tuple[int, int] | None = None) -> DrumArrays:
+             reference: np.ndarray | None = None, redo: tuple[int, int] | None = None,
+             push: np.ndarray | None = None) -> DrumArrays:
     """Drums for a whole song (``features`` is ``(T, F)``), optionally continuing ``prompt``.
 
     With a ``prompt`` of ``P`` steps, steps ``0..P-1`` are the prompt (kept exactly)
@@ -43,16 +44,20 @@ def generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generation
     reference step (see :mod:`neuraldrummer.analysis.structure`): the drums already played there
     are fed to models that take them, so repeated music gets repeated drums.
 
+    ``push`` ``(T,)`` (``EncodedSong.push``): where the song's onsets fall against each step; under a
+    song played by hand the drums move with them (:func:`neuraldrummer.generation.feel.fit_feel_to_song`).
+
     ``redo`` ``(r0, r1)``: steps of whole bars to draw again, ``prompt`` holding the song's
     drums for every step; everything outside the range is returned as it was in ``prompt``
     (see :func:`_redraw_range` for how a take is chosen).
     """
     with one_blas_thread():
-        return _generate(runtime, features, settings, prompt, reference, redo)
+        return _generate(runtime, features, settings, prompt, reference, redo, push)
 
 
 def _generate(runtime: DrummerRuntime, features: np.ndarray, settings: GenerationSettings,
-              prompt: DrumArrays | None, reference: np.ndarray | None, redo: tuple[int, int] | None) -> DrumArrays:
+              prompt: DrumArrays | None, reference: np.ndarray | None, redo: tuple[int, int] | None,
+              push: np.ndarray | None = None) -> DrumArrays:
     from ..analysis.features import bar_index
 
     config = runtime.config
@@ -175,7 +180,7 @@ def _generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generatio
         state, prev, previous_bar = play_bar(bar_number, a, e, state, prev, previous_bar)
     if settings.feel == "song" and settings.swing is None and not config.blank_song_features:
         out = fit_feel_to_song(out, features, config.feature_names, config.steps_per_beat, P,
-                               None if redo is None else r1)
+                               None if redo is None else r1, push, settings.seed, settings.played_by_hand)
     swing = settings.swing if settings.swing is not None else runtime.style_swing(settings.style)
     if swing:
         off_beat = (features[:, config.feature_names.index("on_beat")] < 0.5)

@@ -56,7 +56,7 @@ def drum_song(input_path: str | Path, output_path: str | Path | None, model: str
         logger.warning("%s: the tempo map does not fit the notes (%.0f%% of onsets off its 16th grid) "
                        "and no steady tempo was found; drumming on the file's own grid", input_path,
                        100 * song.info["off_grid_share"])
-    drums = generate(runtime, song.features, settings.for_song(song.info), reference=song.reference)
+    drums = generate(runtime, song.features, settings.for_song(song.info), reference=song.reference, push=song.push)
     out = None
     if output_path is not None:
         out = write_drummed_song(song.loaded, drums, song.grid, output_path, keep_drums=keep_drums,
@@ -102,7 +102,7 @@ def redo_bars(input_path: str | Path, output_path: str | Path, model: str | Path
     r0 = int(grid.bar_starts[first - 1])
     r1 = int(grid.bar_starts[last]) if last < grid.num_bars else grid.num_steps
     drums = generate(runtime, song.features, settings.for_song(song.info), prompt=song.drums, reference=song.reference,
-                     redo=(r0, r1))
+                     redo=(r0, r1), push=song.push)
     out = write_midi(splice_drums_bytes(song.loaded, drums, grid.ticks, r0, r1, settings.quantized), output_path,
                      input_path)
     return DrumResult(out, drums, song, time.perf_counter() - started)
@@ -182,7 +182,7 @@ def drum_recording(input_path: str | Path, output_path: str | Path | None, model
     runtime = model if isinstance(model, DrummerRuntime) else DrummerRuntime.load(model)
     rec = read_recording_song(input_path, runtime, settings.beats_per_bar, max_seconds, progress)
     song = rec.song
-    drums = generate(runtime, song.features, settings.for_song(song.info), reference=song.reference)
+    drums = generate(runtime, song.features, settings.for_song(song.info), reference=song.reference, push=song.push)
     midi = beat_aligned_midi(drums, song.grid, settings.quantized, rec.notes if with_transcription else None)
     mix = None
     if mix_path is not None:

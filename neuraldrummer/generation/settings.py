@@ -79,6 +79,10 @@ class GenerationSettings:
     #: "song": the drums' micro-timing is no looser than the song's own pitched parts (on the
     #: grid under a sequenced song, human under one played by hand); "model": as the model plays
     feel: str = "song"
+    #: with feel "song": whether the song was played by hand, so that the drums get a drummer's timing
+    #: (see :func:`neuraldrummer.generation.feel.fit_feel_to_song`). None: where its parts are off the
+    #: grid; :meth:`for_song` also says yes where the beats were found in the music (no click)
+    played_by_hand: bool | None = None
     #: the song's grid: "auto" finds the beats and bars in the music where the file's tempo map or
     #: meter does not fit it (songs played by hand); "off" keeps the file's grid (--keep-grid)
     regrid: str = "auto"
@@ -89,10 +93,15 @@ class GenerationSettings:
         """These settings for a song encoded with ``info`` (``EncodedSong.info``): ``follow_form``
         decided where it was left to the song. On the 40 drumless songs played by hand, takes chosen
         for fills and repeats gave a groove in time in 0.55 of the songs over four seeds, takes not
-        chosen for them 0.65 (``benchmarks/check_handplayed.py``)."""
-        if self.follow_form is not None:
-            return self
-        return dataclasses.replace(self, follow_form=info.get("grid") not in ("beats", "regridded"))
+        chosen for them 0.65 (``benchmarks/check_handplayed.py``). ``played_by_hand`` is yes where the
+        beats were found in the music (a song recorded without a click)."""
+        from_music = info.get("grid") in ("beats", "regridded")
+        out = self
+        if self.follow_form is None:
+            out = dataclasses.replace(out, follow_form=not from_music)
+        if self.played_by_hand is None and from_music:
+            out = dataclasses.replace(out, played_by_hand=True)
+        return out
 
     def active_controls(self) -> dict[str, str]:
         return {name: getattr(self, name) for name in CONTROL_TARGETS if getattr(self, name)}

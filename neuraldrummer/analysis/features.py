@@ -226,9 +226,9 @@ def onset_push(grid: Grid, times: np.ndarray) -> np.ndarray:
     steps, offsets = steps[inside], offsets[inside]
     if steps.size == 0:
         return push
-    order = np.argsort(steps, kind="stable")
+    order = np.lexsort((offsets, steps))  # by step, then offset: each step's onsets in order
     steps, offsets = steps[order], offsets[order]
-    bounds = np.flatnonzero(np.diff(steps)) + 1
-    for group_steps, group in zip(np.split(steps, bounds), np.split(offsets, bounds)):
-        push[group_steps[0]] = np.median(group)
+    first = np.flatnonzero(np.r_[True, np.diff(steps) > 0])
+    count = np.diff(np.r_[first, steps.size])
+    push[steps[first]] = 0.5 * (offsets[first + (count - 1) // 2] + offsets[first + count // 2])  # the median
     return push

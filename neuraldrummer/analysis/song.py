@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -37,8 +38,14 @@ class EncodedSong:
     reference: np.ndarray | None = None
     #: bar-level sections and repeats of the pitched parts (see neuraldrummer.analysis.structure)
     form: object = None
-    #: ``(T,)``: where the song's onsets fall against each step (see neuraldrummer.analysis.features.onset_push)
-    push: np.ndarray | None = None
+    #: the pitched instrument left out of the features (training augmentation), None for none
+    drop_instrument: int | None = None
+
+    @cached_property
+    def push(self) -> np.ndarray:
+        """``(T,)``: where the song's onsets fall against each step (see
+        neuraldrummer.analysis.features.onset_push); computed when generation first asks for it."""
+        return onset_push(self.grid, pitched_note_arrays(self.loaded.pm, self.drop_instrument)["start"])
 
     @property
     def path(self) -> Path | None:
@@ -329,8 +336,8 @@ def encode_song(
         "drum_only": pitched == 0,
         **fit,
     }
-    push = onset_push(grid, pitched_note_arrays(pm, drop_instrument)["start"])
-    return EncodedSong(loaded, grid, features, encoding.drums, tuple(feature_names), info, reference, form, push)
+    return EncodedSong(loaded, grid, features, encoding.drums, tuple(feature_names), info, reference, form,
+                       drop_instrument)
 
 
 def describe_classes(drums: DrumArrays) -> dict[str, int]:

@@ -188,7 +188,14 @@ def test_follow_measures_on_hand_made_drums():
         if b in (7, 15):  # fills before the sections
             for s in range(8, 16):
                 times.append(grid.starts[a + s]); pitches.append(45)
-    m = follow_measures(grid, form, np.array(times), np.array(pitches))
+    vel = np.where(np.array(pitches) == 42, 80, 100)
+    vel[::7] = 60
+    m = follow_measures(grid, form, np.array(times), np.array(pitches), vel)
+    # velocities: the hats at 80 with some at 60, the kick at 100 with some at 60, toms and crashes at 100 (too few)
+    by_sound = {p: np.unique(vel[np.array(pitches) == p]).size for p in (42, 36, 45)}
+    assert m["velocity_levels"] == float(np.median(list(by_sound.values())))
+    assert 0 < m["velocity_sd"] < 20
+    assert follow_measures(grid, form, np.array(times), np.array(pitches))["velocity_levels"] is None
     assert m["crash_on_section_start"] == 1.0
     assert m["distinct_pitches"] == 4
     assert m["off_grid_share"] == 0.0
@@ -209,6 +216,34 @@ def test_follow_measures_on_hand_made_drums():
     m = follow_measures(grid, form, t, p)
     assert m["timekeeping_share"] == pytest.approx(22 / 24)
     assert m["stray_hit_share"] == pytest.approx(1 / t.size)  # the cowbell; the rim shots are a part
+
+
+def test_the_classifier_tells_fixed_levels_from_drawn_velocities_but_not_a_part_from_itself():
+    from neuraldrummer.evaluation.discriminator import FEATURES, discriminator_accuracy, segment_features
+
+    grid = build_grid(load(sectioned_song()).pm, 4)
+    def part(levels: bool, seed: int):
+        r = np.random.default_rng(seed)
+        times, pitches, vel = [], [], []
+        for b in range(24):
+            a = grid.bar_starts[b]
+            for s in range(0, 16, 2):
+                times.append(grid.starts[a + s]); pitches.append(42)
+                vel.append(100 if levels and s % 4 == 0 else 80 if levels else int(r.integers(40, 120)))
+            for s in (0, 8):
+                times.append(grid.starts[a + s]); pitches.append(36); vel.append(100 if levels else int(r.integers(60, 127)))
+        return segment_features(grid, np.array(times), np.array(pitches), np.array(vel))
+
+    rows = part(True, 0)
+    assert rows.shape == (6, len(FEATURES))  # 24 bars, six segments of four
+    assert rows[0, FEATURES.index("velocity_levels_per_sound")] == 1.5  # hats two levels, kick one
+    assert rows[0, FEATURES.index("bar_repeat")] == 1.0
+    human = [part(True, k) for k in range(8)]
+    apart = discriminator_accuracy(human, [part(False, 100 + k) for k in range(8)])
+    assert apart["accuracy"] > 0.9 and apart["segments"] == 96
+    assert "velocity" in " ".join(apart["strongest_features"])
+    same = discriminator_accuracy(human, [part(True, 200 + k) for k in range(8)])
+    assert same["accuracy"] <= 0.6  # the same part twice: nothing to tell them apart
 
 
 def test_the_nine_class_eighths_model_runs_on_the_full_kit(tmp_path):

@@ -206,6 +206,7 @@ def evaluate_songs(paths: list[str | Path], model_dir: str | Path, out_dir: str 
     from ..analysis.drums import decode_drums, drum_notes
     from ..generation.decoding import generate
     from ..generation.settings import GenerationSettings
+    from .discriminator import discriminator_accuracy, segment_features
     from .metrics import FOLLOW_MEASURES, follow_measures, median_ratio
     from ..io.midi import atomic_write_text
 
@@ -259,7 +260,7 @@ def evaluate_songs(paths: list[str | Path], model_dir: str | Path, out_dir: str 
             extra = (settings or {}) if name == "neuraldrummer" else {}
             drums = generate(rt, feats, GenerationSettings(seed=k, **extra), reference=enc.reference, push=enc.push)
             ev = decode_drums(drums, enc.grid)
-            played[name].append((drums.hits, enc, ev.times, ev.pitches))
+            played[name].append((drums.hits, enc, ev.times, ev.pitches, ev.velocities))
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix_str(name)
@@ -272,7 +273,7 @@ def evaluate_songs(paths: list[str | Path], model_dir: str | Path, out_dir: str 
         played["seed_design"] = []
         for e, d in zip(encs, seed_generate_batch(seed, intensity)):
             ev = decode_drums(d, e.grid)
-            played["seed_design"].append((d.hits, e, ev.times, ev.pitches))
+            played["seed_design"].append((d.hits, e, ev.times, ev.pitches, ev.velocities))
         if bar is not None:
             bar.update(len(songs))
     if baselines_dir is not None:
@@ -281,25 +282,26 @@ def evaluate_songs(paths: list[str | Path], model_dir: str | Path, out_dir: str 
             e = s["grids"][spb_main]
             d = rule_based(e.features, spb_main, e.feature_names)
             ev = decode_drums(d, e.grid)
-            played["rule_based"].append((d.hits, e, ev.times, ev.pitches))
+            played["rule_based"].append((d.hits, e, ev.times, ev.pitches, ev.velocities))
     played["human"] = []
     for s in songs:
         e = s["grids"][spb_main]
         notes = drum_notes(e.loaded.pm)
-        played["human"].append((e.drums.hits, e, np.array([n.start for n in notes]), np.array([n.pitch for n in notes])))
+        played["human"].append((e.drums.hits, e, np.array([n.start for n in notes]), np.array([n.pitch for n in notes]),
+                                  np.array([n.velocity for n in notes])))
     if bar is not None:
         bar.close()
 
     # the first design's table (six classes, each system on its own grid)
     per_song = {name: [song_statistics(six(h), e.features, e.grid.steps_per_beat, e.feature_names)
-                       for h, e, _, _ in rows] for name, rows in played.items()}
+                       for h, e, *_ in rows] for name, rows in played.items()}
     full_per_song = {name: [song_statistics(h, e.features, e.grid.steps_per_beat, e.feature_names)
-                            for h, e, _, _ in rows] for name, rows in played.items()}
+                            for h, e, *_ in rows] for name, rows in played.items()}
     # the follow table: on each song's 16th grid, songs whose tempo map fits
     fits = [s["grids"][4].info.get("grid") == "file" for s in songs]
     forms = [s["grids"][4].form if ok else None for s, ok in zip(songs, fits)]
-    follow = {name: [follow_measures(s["grids"][4].grid, f, t, p)
-                     for s, f, (_, _, t, p) in zip(songs, forms, rows) if f is not None]
+    follow = {name: [follow_measures(s["grids"][4].grid, f, t, p, v)
+                     for s, f, (_, _, t, p, v) in zip(songs, forms, rows) if f is not None]
               for name, rows in played.items()}
     sequenced = [s["grids"][4].info.get("off_grid_share", 1) <= 0.05 for s, ok in zip(songs, fits) if ok]
 
@@ -338,8 +340,17 @@ def evaluate_songs(paths: list[str | Path], model_dir: str | Path, out_dir: str 
         frow["stray_hit_share_median"] = _round(np.median(strays)) if strays else None
         seq = [r["off_grid_share"] for r, q in zip(f_rows, sequenced) if q and r["off_grid_share"] is not None]
         frow["off_grid_share_sequenced"] = _round(np.mean(seq)) if seq else None
+        for key in ("velocity_levels", "velocity_sd"):
+            for label, want in (("sequenced", True), ("played", False)):
+                vals = [r[key] for r, q in zip(f_rows, sequenced) if q == want and r[key] is not None]
+                frow[f"{key}_{label}_median"] = _round(np.median(vals)) if vals else None
         report["follow"][name] = frow
     report["sequenced_songs"] = int(sum(sequenced))
+    segments = {name: [segment_features(s["grids"][4].grid, t, p, v) for s, (_, _, t, p, v) in zip(songs, rows)]
+                for name, rows in played.items()}
+    report["discriminator"] = {name: {k: _round(v) if k != "strongest_features" else v
+                                      for k, v in discriminator_accuracy(segments["human"], segments[name]).items()}
+                               for name in played if name != "human"}
     report["seconds"] = round(time.perf_counter() - started, 1)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -365,7 +376,8 @@ def report_markdown(report: dict) -> str:
     follow_cols = ("timekeeping_share", "stray_hit_share_median", "crash_on_section_start", "fill_ratio",
                    "repeat_similarity", "density_correlation", "distinct_pitches", "odd_sixteenth_share",
                    "odd_sixteenth_share_mean_abs_diff", "off_grid_share", "hits_per_bar",
-                   "hits_per_bar_ratio_median", "off_grid_share_sequenced")
+                   "hits_per_bar_ratio_median", "off_grid_share_sequenced", "velocity_levels_sequenced_median",
+                   "velocity_sd_sequenced_median", "velocity_levels_played_median", "velocity_sd_played_median")
     if report.get("follow"):
         lines += ["", f"Following the song, on the {report['songs_tempo_map_fits']} songs whose tempo map fits "
                   f"({report.get('sequenced_songs', 0)} of them sequenced), on each song's 16th grid:", "",
@@ -373,6 +385,13 @@ def report_markdown(report: dict) -> str:
         for name, row in report["follow"].items():
             cells = ["-" if row.get(c) is None else f"{row[c]:.3f}" for c in follow_cols]
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    if report.get("discriminator"):
+        lines += ["", "Told from the human drummer by a classifier of 4-bar segments (two folds by song; "
+                  "0.5: it cannot tell):", ""]
+        for name, row in report["discriminator"].items():
+            acc = "-" if row.get("accuracy") is None else f"{row['accuracy']:.3f}"
+            lines.append(f"- {name}: {acc} of {row.get('segments', 0)} segments; strongest features "
+                         f"{', '.join(row.get('strongest_features', [])) or '-'}")
     lines += ["", f"Skipped files: {report['skipped'] or 'none'}. Took {report['seconds']} s.", ""]
     return "\n".join(lines)
 

@@ -183,10 +183,14 @@ def micro_f1(tp: int, fp: int, fn: int) -> float:
 #: Measures of :func:`follow_measures`, in report order.
 FOLLOW_MEASURES = ("crash_on_section_start", "fill_ratio", "repeat_similarity", "density_correlation",
                    "distinct_pitches", "odd_sixteenth_share", "off_grid_share", "hits_per_bar",
-                   "timekeeping_share", "stray_hit_share")
+                   "timekeeping_share", "stray_hit_share", "velocity_levels", "velocity_sd")
+
+#: a drum sound counts in the velocity measures where it has at least this many onsets
+VELOCITY_MIN_ONSETS = 8
 
 
-def follow_measures(grid16, form, times: np.ndarray, pitches: np.ndarray) -> dict:
+def follow_measures(grid16, form, times: np.ndarray, pitches: np.ndarray,
+                    velocities: np.ndarray | None = None) -> dict:
     """How a drum part follows its song, measured on the song's 16th grid.
 
     Parameters
@@ -217,7 +221,11 @@ def follow_measures(grid16, form, times: np.ndarray, pitches: np.ndarray) -> dic
       least :data:`TIMEKEEPING_ONSETS` onsets in the bar;
     * ``stray_hit_share``: share of onsets that are stray hits: the only onset of their pitch in
       their bar, that pitch absent from the bars before and after (crashes, splashes and Chinas
-      excepted: they mark a bar on their own).
+      excepted: they mark a bar on their own);
+    * ``velocity_levels`` and ``velocity_sd`` (with ``velocities``, MIDI 1-127): the median over drum
+      sounds with at least :data:`VELOCITY_MIN_ONSETS` onsets of their distinct velocities and of
+      their velocities' standard deviation (a sequenced part has a few fixed levels, a played one a
+      spread with accents and ghost notes).
     """
     from ..analysis.drum_map import CANONICAL_PITCHES, CRASH_CLASSES, PITCH_TO_CLASS
     from ..analysis.grid import OFF_GRID_TOLERANCE, sixteenth_offsets
@@ -241,6 +249,8 @@ def follow_measures(grid16, form, times: np.ndarray, pitches: np.ndarray) -> dic
     per_bar = np.bincount(bar, minlength=B).astype(np.float64)
     out["hits_per_bar"] = float(per_bar[active].mean()) if active.any() else None
     out.update(_lines_and_strays(bar, pitches, active, B))
+    if velocities is not None:
+        out.update(_velocity_levels(pitches, np.asarray(velocities, np.int64)))
     if active.sum() > 2 and per_bar[active].std() > 0 and form.onsets[active].std() > 0:
         out["density_correlation"] = float(np.corrcoef(per_bar[active], form.onsets[active])[0, 1])
     klass = PITCH_TO_CLASS[np.clip(pitches, 0, 127)]
@@ -302,6 +312,18 @@ def _lines_and_strays(bar: np.ndarray, pitches: np.ndarray, active: np.ndarray, 
     stray = alone & ~around & ~np.isin(klass, CRASH_CLASSES)
     return {"timekeeping_share": float(line[active].mean()) if active.any() else None,
             "stray_hit_share": float(stray.mean()) if pitches.size else None}
+
+
+def _velocity_levels(pitches: np.ndarray, velocities: np.ndarray) -> dict:
+    """``velocity_levels`` and ``velocity_sd`` of :func:`follow_measures`."""
+    levels, sds = [], []
+    for p in np.unique(pitches):
+        v = velocities[pitches == p]
+        if v.size >= VELOCITY_MIN_ONSETS:
+            levels.append(np.unique(v).size)
+            sds.append(float(v.std()))
+    return {"velocity_levels": float(np.median(levels)) if levels else None,
+            "velocity_sd": float(np.median(sds)) if sds else None}
 
 
 def median_ratio(system: list[float | None], human: list[float | None]) -> float | None:

@@ -179,6 +179,54 @@ def test_a_song_played_by_hand_gets_a_drummers_timing():
     assert (fit_feel_to_song(drums, loose, names, 4, seed=3, played_by_hand=False).offset == 0).all()
 
 
+def test_a_sequenced_song_gets_a_few_fixed_velocities_and_one_played_by_hand_keeps_its_spread():
+    from neuraldrummer.analysis.drums import DrumArrays
+    from neuraldrummer.generation.feel import fit_feel_to_song, sequenced_levels
+
+    rng = np.random.default_rng(2)
+    hits = np.zeros((400, 2), bool)
+    hits[::2, 0] = True  # a hat on the eighths ...
+    hits[::8, 1] = True  # ... and a kick on the beats
+    vel = np.where(hits, rng.normal(0.6, 0.04, hits.shape), 0).astype(np.float32)
+    accents = np.zeros_like(hits)
+    accents[::8, 0] = True  # every beat's hat accented (a quarter of the hats)
+    vel[accents] = rng.normal(0.9, 0.03, int(accents.sum()))
+    drums = DrumArrays(hits, vel, np.zeros(hits.shape, np.float32))
+    names = ("song_offgrid", "song_timing", "song_present")
+    tight = np.tile(np.array([[0.0, 0.0, 1.0]], np.float32), (400, 1))
+    out = fit_feel_to_song(drums, tight, names, 4, seed=1)
+    midi = np.rint(out.velocity * 127).astype(int)
+    hat, kick = np.unique(midi[hits[:, 0], 0]), np.unique(midi[hits[:, 1], 1])
+    assert hat.size == 2 and kick.size == 1  # main and accent; the kick one level
+    assert (midi[accents[:, 0], 0] == hat.max()).all() and (midi[hits[:, 0] & ~accents[:, 0], 0] == hat.min()).all()
+    assert abs(hat.min() - 0.6 * 127) < 3 and abs(hat.max() - 0.9 * 127) < 3
+    np.testing.assert_array_equal(out.hits, hits)
+    # only the new hits change: a prompt of 100 steps keeps its own velocities
+    kept = fit_feel_to_song(drums, tight, names, 4, keep=100, seed=1)
+    np.testing.assert_array_equal(kept.velocity[:100], vel[:100])
+    assert np.unique(kept.velocity[100:][hits[100:, 1], 1]).size == 1
+    # under a song played by hand, or with no song at all (a groove continued alone), the spread stays
+    hand = fit_feel_to_song(drums, tight, names, 4, seed=1, played_by_hand=True).velocity
+    assert np.unique(hand[hits]).size > 50
+    plain = hits[:, 0] & ~accents[:, 0]  # around their level with half the drawn spread, the accents kept
+    assert hand[plain, 0].std() == pytest.approx(0.5 * vel[plain, 0].std(), rel=0.15)
+    assert hand[accents[:, 0], 0].mean() > hand[plain, 0].mean() + 0.2
+    alone = tight.copy()
+    alone[:, 2] = 0
+    assert np.unique(fit_feel_to_song(drums, alone, names, 4, seed=1).velocity[hits]).size > 50
+    # a position's level needs most of its hits there: one loud hat of 200 snaps to the main level
+    one = vel.copy()
+    one[accents] = 0.6
+    one[0, 0] = 1.0
+    assert np.unique(sequenced_levels(one, hits, hits, np.arange(400) % 16)[hits[:, 0], 0]).size == 1
+    # the positions come from the downbeat column where there is one: bars starting at step 4 move them
+    shifted = np.zeros((400, 4), np.float32)
+    shifted[:, 2], shifted[4::16, 3] = 1.0, 1.0
+    v4 = np.rint(fit_feel_to_song(drums, shifted, names + ("downbeat",), 4, seed=1).velocity[:, 0] * 127)
+    after = hits[:, 0] & (np.arange(400) >= 4)  # after a pickup of four steps, the accents are where they were
+    np.testing.assert_array_equal(v4[after], midi[after, 0])
+
+
 def test_onset_push_and_played_by_hand_from_the_grid():
     from neuraldrummer.analysis.features import onset_push
 
@@ -191,6 +239,7 @@ def test_onset_push_and_played_by_hand_from_the_grid():
     assert np.isnan(np.delete(push, [4, 9])).all()
     assert GenerationSettings().for_song({"grid": "beats"}).played_by_hand is True
     assert GenerationSettings().for_song({"grid": "file"}).played_by_hand is None
+    assert GenerationSettings().for_song({"grid": "regridded"}).played_by_hand is None  # left to its parts
     assert GenerationSettings(played_by_hand=False).for_song({"grid": "beats"}).played_by_hand is False
 
 

@@ -348,7 +348,7 @@ def evaluate_songs(paths: list[str | Path], model_dir: str | Path, out_dir: str 
     report["sequenced_songs"] = int(sum(sequenced))
     segments = {name: [segment_features(s["grids"][4].grid, t, p, v) for s, (_, _, t, p, v) in zip(songs, rows)]
                 for name, rows in played.items()}
-    report["discriminator"] = {name: {k: _round(v) if k != "strongest_features" else v
+    report["discriminator"] = {name: {k: _round(v) if isinstance(v, float) else v
                                       for k, v in discriminator_accuracy(segments["human"], segments[name]).items()}
                                for name in played if name != "human"}
     report["seconds"] = round(time.perf_counter() - started, 1)

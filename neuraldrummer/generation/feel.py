@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..analysis.drums import DrumArrays
+from ..analysis.features import bar_index
 
 #: no hit moves further than this from its 16th (in 16ths; 18 ms at 127 bpm, 32 ms at 70): a listener
 #: still hears it on the grid, with room for the grid's own error against the music (a quarter of a
@@ -29,6 +30,19 @@ HAND_MAX_OFFSET_16THS = 0.2
 #: how far a drum hit follows the pitched onsets on its own step (the band playing together): the
 #: drum lands this share of the way from the grid to the notes' median onset
 FOLLOW_NOTES = 0.5
+#: a sequenced song's drums get a sequenced part's velocities: each sound plays one main level (the
+#: median of its hits), and a position of the bar where the sound's hits are drawn at least this much
+#: louder or softer (median, velocity / 127; 5 MIDI units) gets an accent or a ghost level ...
+LEVEL_GAP = 0.04
+#: ... where the sound has at least this many hits there. Human drummers of sequenced songs use a
+#: median of 2.5 velocities a sound with a spread of 3 MIDI units; the drawn velocities 11 with a spread
+#: of 20 (``neuraldrummer evaluate``, ``velocity_*_sequenced_median``)
+LEVEL_MIN_HITS = 4
+#: under a song played by hand each hit keeps this share of its drawn distance from its level: the
+#: drawn velocities spread as much as a Groove MIDI drummer's (standard deviation 19 MIDI units a sound;
+#: 18.5 over 115 GMD files, a scratch count), three times as much as the human drums of the validation
+#: songs whose parts are off the grid (6.3, ``velocity_sd_played_median``); halfway keeps the accents
+HAND_VELOCITY_SPREAD = 0.5
 
 
 def fit_feel_to_song(drums: DrumArrays, features: np.ndarray, names: tuple[str, ...], steps_per_beat: int,
@@ -39,7 +53,9 @@ def fit_feel_to_song(drums: DrumArrays, features: np.ndarray, names: tuple[str, 
     ``song_timing`` is the mean distance of the song's onsets from the 16th grid; the drums'
     offsets (steps ``keep..until``, e.g. after a prompt) are scaled down so that their mean
     distance from the grid is at most the song's (and :data:`MAX_MEAN_OFFSET_16THS`), and none is
-    further than :data:`MAX_OFFSET_16THS`. A sequenced song gets drums on the grid.
+    further than :data:`MAX_OFFSET_16THS`. A sequenced song gets drums on the grid, each sound on a
+    few fixed velocities (:func:`sequenced_levels`; not where no song plays, e.g. a groove continued alone);
+    one played by hand keeps half of each hit's drawn distance from those levels.
 
     A song played by hand (``played_by_hand``; None: where ``song_offgrid`` is at least
     :data:`PLAYED_BY_HAND_OFFGRID`) gets a
@@ -70,9 +86,49 @@ def fit_feel_to_song(drums: DrumArrays, features: np.ndarray, names: tuple[str, 
         offset[hits] *= song / dist.mean()
     limit = MAX_OFFSET_16THS / per16
     offset[hits] = np.clip(offset[hits], -limit, limit)
+    velocity = drums.velocity
     if by_hand:
         offset = _played_by_hand(offset, hits, per16, push, seed)
-    return DrumArrays(drums.hits, drums.velocity, offset.astype(np.float32))
+    if "song_present" not in names or float(features[:, names.index("song_present")].max()) > 0.5:
+        if "downbeat" in names:
+            bars = bar_index(features, names)
+            position = np.arange(features.shape[0]) - np.searchsorted(bars, bars)
+        else:
+            position = np.arange(features.shape[0]) % (4 * steps_per_beat)
+        velocity = sequenced_levels(drums.velocity, drums.hits, hits, position,
+                                    HAND_VELOCITY_SPREAD if by_hand else 0.0)
+    return DrumArrays(drums.hits, velocity, offset.astype(np.float32))
+
+
+def sequenced_levels(velocity: np.ndarray, hits: np.ndarray, new: np.ndarray, position: np.ndarray,
+                     spread: float = 0.0) -> np.ndarray:
+    """Velocities ``(T, C)`` with each sound's ``new`` hits on a few fixed levels, as a sequenced drum
+    part has them. ``position`` ``(T,)``: each step's place in its bar. Per sound, over all its
+    ``hits`` (``new`` and kept ones): the main level is their median; a position whose hits' median is
+    :data:`LEVEL_GAP` or more above it (below it) plays the accent (ghost) level, the median of those
+    positions' medians, where it holds at least :data:`LEVEL_MIN_HITS` hits. Levels are whole MIDI
+    velocities. With ``spread`` > 0 each hit keeps that share of its distance from its level (a
+    player's accents and ghost notes around a part's dynamics)."""
+    out = velocity.copy()
+    position = np.asarray(position, np.int64)
+    for c in np.nonzero(new.any(axis=0))[0]:
+        has = hits[:, c]
+        v, pos = velocity[has, c], position[has]
+        main = float(np.median(v))
+        places = np.unique(pos)
+        counts = np.array([(pos == q).sum() for q in places])
+        medians = np.array([np.median(v[pos == q]) for q in places])
+        level_of = np.full(places.size, main)
+        for side in (medians >= main + LEVEL_GAP, medians <= main - LEVEL_GAP):
+            side &= counts >= LEVEL_MIN_HITS
+            if side.any():
+                level_of[side] = np.median(medians[side])
+        level_of = np.clip(np.rint(level_of * 127.0), 1, 127) / 127.0
+        rows = np.nonzero(new[:, c])[0]
+        lookup = np.full(int(position.max()) + 1, np.clip(np.rint(main * 127.0), 1, 127) / 127.0)
+        lookup[places] = level_of
+        out[rows, c] = lookup[position[rows]] + spread * (velocity[rows, c] - lookup[position[rows]])
+    return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 
 def _played_by_hand(offset: np.ndarray, hits: np.ndarray, per16: float, push: np.ndarray | None,

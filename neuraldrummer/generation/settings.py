@@ -94,12 +94,13 @@ class GenerationSettings:
         decided where it was left to the song. On the 40 drumless songs played by hand, takes chosen
         for fills and repeats gave a groove in time in 0.55 of the songs over four seeds, takes not
         chosen for them 0.65 (``benchmarks/check_handplayed.py``). ``played_by_hand`` is yes where the
-        beats were found in the music (a song recorded without a click)."""
+        beats were found in the music (a song recorded without a click); on one constant tempo
+        re-estimated from the notes ("regridded") it is left to the song's parts, which may be sequenced."""
         from_music = info.get("grid") in ("beats", "regridded")
         out = self
         if self.follow_form is None:
             out = dataclasses.replace(out, follow_form=not from_music)
-        if self.played_by_hand is None and from_music:
+        if self.played_by_hand is None and info.get("grid") == "beats":
             out = dataclasses.replace(out, played_by_hand=True)
         return out
 

@@ -241,8 +241,9 @@ def add_common_generation_args(p: argparse.ArgumentParser) -> None:
                    help="delay off-beat onsets by this fraction of a step (default: the style's own, 0 without style)")
     p.add_argument("--quantized", action="store_true", help="snap every onset to the grid (velocities stay)")
     p.add_argument("--feel", choices=("song", "model"), default="song",
-                   help="micro-timing: 'song' = no looser than the song's own parts (on the grid under a "
-                        "sequenced song; default), 'model' = as the model plays")
+                   help="timing and dynamics: 'song' = fitted to the song (default): under a sequenced song "
+                        "on the grid with a few fixed velocities a sound, under one played by hand with the "
+                        "players' timing and accents; 'model' = as the model draws them")
     levels = ("low", "medium", "high")
     p.add_argument("--density", choices=levels, help="how many hits (absent: the model's own choice)")
     p.add_argument("--cymbals", choices=levels, help="how many cymbal hits (hats, ride, crash)")

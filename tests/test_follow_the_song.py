@@ -218,6 +218,44 @@ def test_follow_measures_on_hand_made_drums():
     assert m["stray_hit_share"] == pytest.approx(1 / t.size)  # the cowbell; the rim shots are a part
 
 
+def test_stray_hits_are_the_evaluations_strays_and_are_taken_out_where_they_may_be():
+    from neuraldrummer.analysis.drum_map import CANONICAL_PITCHES, CRASH
+    from neuraldrummer.analysis.drums import DrumArrays
+    from neuraldrummer.evaluation.metrics import follow_measures
+    from neuraldrummer.generation.strays import drop_strays, stray_hits
+
+    loaded = load(sectioned_song())
+    grid = build_grid(loaded.pm, 4)
+    form = analyse_form(pitched_note_arrays(loaded.pm), grid)
+    rng = np.random.default_rng(5)
+    T = grid.num_steps
+    hits = np.zeros((T, 18), bool)
+    hits[::2, 2] = True  # hat eighths throughout
+    hits[rng.random((T, 18)) < 0.004] = True  # scattered single hits of every sound
+    stray = stray_hits(hits, np.append(grid.bar_starts, T))
+    steps, classes = np.nonzero(hits)
+    m = follow_measures(grid, form, grid.starts[steps], np.array(CANONICAL_PITCHES)[classes])
+    assert stray.sum() > 5 and m["stray_hit_share"] == pytest.approx(stray.sum() / hits.sum())
+    assert not stray[:, CRASH].any() and not stray[:, 2].any()
+    drums = DrumArrays(hits, np.where(hits, 0.7, 0).astype(np.float32), np.zeros(hits.shape, np.float32))
+    out = drop_strays(drums, np.append(grid.bar_starts, T))
+    assert not stray_hits(out.hits, np.append(grid.bar_starts, T)).any()
+    np.testing.assert_array_equal(out.hits, hits & ~stray)
+    assert (out.velocity[stray] == 0).all()
+    # kept steps (a prompt, the bars outside a re-roll) and spared bars keep theirs
+    half = int(grid.bar_starts[8])
+    np.testing.assert_array_equal(drop_strays(drums, np.append(grid.bar_starts, T), keep=half).hits[:half], hits[:half])
+    spare = np.zeros(T, bool)
+    spare[grid.bar_starts[grid.bar[np.nonzero(stray)[0][0]]]] = True
+    assert drop_strays(drums, np.append(grid.bar_starts, T), spare).hits.sum() == out.hits.sum() + \
+        stray[grid.bar == grid.bar[np.nonzero(stray)[0][0]]].sum()
+    # a bar whose only hit is a stray keeps it: no bar left silent
+    lone = np.zeros((T, 18), bool)
+    lone[grid.bar_starts[3], 16] = True
+    lone_drums = DrumArrays(lone, np.where(lone, 0.7, 0).astype(np.float32), np.zeros(lone.shape, np.float32))
+    assert drop_strays(lone_drums, np.append(grid.bar_starts, T)).hits.sum() == 1
+
+
 def test_the_classifier_tells_fixed_levels_from_drawn_velocities_but_not_a_part_from_itself():
     from neuraldrummer.evaluation.discriminator import FEATURES, discriminator_accuracy, segment_features
 

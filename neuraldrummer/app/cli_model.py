@@ -87,6 +87,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         settings["follow_density"] = False
     if args.follow_groove == "on":
         settings["follow_groove"] = True
+    if args.strays == "keep":
+        settings["drop_strays"] = False
     if args.temperature is not None:
         settings["temperature"] = args.temperature
     report = evaluate_songs(args.paths, args.model, args.out, baselines, args.split, args.limit,
@@ -174,6 +176,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--follow-groove", choices=("on", "off"), default="off",
                    help="the takes chosen to keep a time-keeping line and toms to the fills (default off, as "
                         "drum does)")
+    p.add_argument("--strays", choices=("drop", "keep"), default="drop",
+                   help="the model's stray hits (a sound's only hit in a bar, silent either side) taken out "
+                        "(default, as drum does) or kept")
     p.add_argument("--temperature", type=float, help="the model's sampling temperature (default: drum's)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_evaluate)

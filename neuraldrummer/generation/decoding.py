@@ -2,8 +2,8 @@
 
 Each bar is sampled as several takes from the same state (:mod:`.sampling`) and one is kept
 (:mod:`.takes`): by the user's controls, by how it follows the song, or, when re-rolling a range,
-by how the range leads into the kept bar after it. Then the feel is fitted to the song
-(:mod:`.feel`), swing and quantisation applied.
+by how the range leads into the kept bar after it. Then stray hits are taken out (:mod:`.strays`),
+the feel is fitted to the song (:mod:`.feel`), swing and quantisation applied.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from .patterns import START_PATTERNS, cut_into_bars, start_pattern
 from .runtime import DrummerRuntime, one_blas_thread
 from .sampling import GuidedStepper, sample_bar, step_input
 from .settings import GenerationSettings
+from .strays import drop_strays
 from .takes import NO_SONG_STEADINESS, follow_scores, score_candidates
 
 
@@ -178,6 +179,9 @@ def _generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generatio
                 prompt.offset[r1:]
             break
         state, prev, previous_bar = play_bar(bar_number, a, e, state, prev, previous_bar)
+    if settings.drop_strays:
+        spare = features[:, names.index("pre_section")] > 0.5 if "pre_section" in names else None
+        out = drop_strays(out, bar_starts, spare, P, None if redo is None else r1)
     if settings.feel == "song" and settings.swing is None and not config.blank_song_features:
         out = fit_feel_to_song(out, features, config.feature_names, config.steps_per_beat, P,
                                None if redo is None else r1, push, settings.seed, settings.played_by_hand)

@@ -74,6 +74,10 @@ class GenerationSettings:
     #: validation songs it put time-keeping lines in 0.90 of the bars (human 0.69) and crashes on 0.39 of
     #: the section starts (human 0.30), and it did not add grooves in time under songs played by hand
     follow_groove: bool = False
+    #: whether a drawn hit that is its sound's only one in the bar, that sound silent in the bars either
+    #: side, is taken out (crashes kept; not in the bars before a section start, where fills end), so
+    #: that sounds come and go as parts (:mod:`neuraldrummer.generation.strays`)
+    drop_strays: bool = True
     #: takes of a whole range drawn when re-rolling bars (the one leading best into the next bar is kept)
     redo_candidates: int = 8
     #: "song": the drums' micro-timing is no looser than the song's own pitched parts (on the

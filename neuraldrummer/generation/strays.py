@@ -1,0 +1,48 @@
+"""Sounds that come and go as parts: the stray hits of a drawn part taken out.
+
+A bar is drawn from one step's probabilities at a time, so now and then a sound that plays nowhere
+near gets one hit: a lone cowbell, splash or ride bell in a bar, gone in the next. A drummer does not
+play those; sounds enter and leave as parts (a tambourine for a chorus, the ride for a bridge).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..analysis.drum_map import CRASH_CLASSES
+from ..analysis.drums import DrumArrays
+
+
+def stray_hits(hits: np.ndarray, bar_starts: np.ndarray) -> np.ndarray:
+    """``(T, C)`` bool: the hits that are their sound's only one in their bar while that sound plays in
+    neither the bar before nor the bar after (crashes, splashes and Chinas excepted: they mark a bar on
+    their own). ``bar_starts``: the first step of each bar and the number of steps at the end. The same
+    rule as the evaluation's ``stray_hit_share`` (:func:`neuraldrummer.evaluation.metrics.follow_measures`)."""
+    B = len(bar_starts) - 1
+    T, C = hits.shape
+    count = np.zeros((B + 2, C), np.int64)  # a silent bar either side of the song
+    bar = np.repeat(np.arange(B), np.diff(bar_starts))
+    np.add.at(count, bar + 1, hits.astype(np.int64))
+    alone = count[bar + 1] == 1
+    around = (count[bar] > 0) | (count[bar + 2] > 0)
+    stray = hits & alone & ~around
+    stray[:, [c for c in CRASH_CLASSES if c < C]] = False
+    return stray
+
+
+def drop_strays(drums: DrumArrays, bar_starts: np.ndarray, spare: np.ndarray | None = None,
+                keep: int = 0, until: int | None = None) -> DrumArrays:
+    """``drums`` without their stray hits (:func:`stray_hits`) in steps ``keep..until`` (the drawn
+    ones), except in bars whose first step ``spare`` marks (e.g. the bars before a section start,
+    where a fill may end on one hit of a sound), and except where a bar would be left without drums."""
+    stray = stray_hits(drums.hits, bar_starts)
+    stray[:keep] = False
+    if until is not None:
+        stray[until:] = False
+    for a, e in zip(bar_starts[:-1], bar_starts[1:]):
+        if (spare is not None and spare[a]) or (stray[a:e].sum() == drums.hits[a:e].sum()):
+            stray[a:e] = False
+    if not stray.any():
+        return drums
+    return DrumArrays(drums.hits & ~stray, np.where(stray, 0, drums.velocity).astype(np.float32),
+                      np.where(stray, 0, drums.offset).astype(np.float32))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pretty_midi
 
-from .drum_map import CANONICAL_PITCHES, NUM_CLASSES, PITCH_TO_CLASS
+from .drum_map import CANONICAL_PITCHES, CRASH_CLASSES, NUM_CLASSES, PITCH_TO_CLASS
 from .grid import Grid
 
 
@@ -166,3 +166,17 @@ def drums_to_instrument(
     for t, p, v, d in zip(events.times, events.pitches, events.velocities, step_seconds):
         inst.notes.append(pretty_midi.Note(int(v), int(p), float(t), float(t + 0.5 * d)))
     return inst
+
+
+def stray_onsets(bar: np.ndarray, sound: np.ndarray, klass: np.ndarray, num_bars: int) -> np.ndarray:
+    """``(n,)`` bool for onsets in bars ``bar`` of sounds ``sound`` (pitches or classes) of drum
+    classes ``klass``: stray hits, the only onset of their sound in their bar while that sound plays in
+    neither the bar before nor the bar after (crashes, splashes and Chinas excepted: they mark a bar
+    on their own). The rule of the evaluation's ``stray_hit_share`` and of the decoding's clean-up."""
+    bar = np.asarray(bar, np.int64)
+    sounds, which = np.unique(np.asarray(sound), return_inverse=True)
+    count = np.zeros((num_bars + 2, sounds.size), np.int64)  # a silent bar either side of the song
+    np.add.at(count, (bar + 1, which), 1)
+    alone = count[bar + 1, which] == 1
+    around = (count[bar, which] > 0) | (count[bar + 2, which] > 0)
+    return alone & ~around & ~np.isin(klass, CRASH_CLASSES)

@@ -299,17 +299,16 @@ def follow_measures(grid16, form, times: np.ndarray, pitches: np.ndarray,
 
 def _lines_and_strays(bar: np.ndarray, pitches: np.ndarray, active: np.ndarray, B: int) -> dict:
     """``timekeeping_share`` and ``stray_hit_share`` of :func:`follow_measures`."""
-    from ..analysis.drum_map import CRASH_CLASSES, PITCH_TO_CLASS, TIMEKEEPING_CLASSES
+    from ..analysis.drum_map import PITCH_TO_CLASS, TIMEKEEPING_CLASSES
+    from ..analysis.drums import stray_onsets
 
     klass = PITCH_TO_CLASS[np.clip(pitches, 0, 127)]
     sounds, which = np.unique(pitches, return_inverse=True)
-    count = np.zeros((B + 2, sounds.size), np.int64)  # a silent bar either side of the song
-    np.add.at(count, (bar + 1, which), 1)
+    count = np.zeros((B, sounds.size), np.int64)
+    np.add.at(count, (bar, which), 1)
     keeps = np.isin(PITCH_TO_CLASS[np.clip(sounds, 0, 127)], TIMEKEEPING_CLASSES)
-    line = (count[1:-1][:, keeps] >= TIMEKEEPING_ONSETS).any(axis=1) if keeps.any() else np.zeros(B, bool)
-    alone = count[bar + 1, which] == 1
-    around = (count[bar, which] > 0) | (count[bar + 2, which] > 0)
-    stray = alone & ~around & ~np.isin(klass, CRASH_CLASSES)
+    line = (count[:, keeps] >= TIMEKEEPING_ONSETS).any(axis=1) if keeps.any() else np.zeros(B, bool)
+    stray = stray_onsets(bar, pitches, klass, B)
     return {"timekeeping_share": float(line[active].mean()) if active.any() else None,
             "stray_hit_share": float(stray.mean()) if pitches.size else None}
 

@@ -9,24 +9,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..analysis.drum_map import CRASH_CLASSES, KICK
-from ..analysis.drums import DrumArrays
+from ..analysis.drum_map import KICK
+from ..analysis.drums import DrumArrays, stray_onsets
 
 
 def stray_hits(hits: np.ndarray, bar_starts: np.ndarray) -> np.ndarray:
-    """``(T, C)`` bool: the hits that are their sound's only one in their bar while that sound plays in
-    neither the bar before nor the bar after (crashes, splashes and Chinas excepted: they mark a bar on
-    their own). ``bar_starts``: the first step of each bar and the number of steps at the end. The same
-    rule as the evaluation's ``stray_hit_share`` (:func:`neuraldrummer.evaluation.metrics.follow_measures`)."""
-    B = len(bar_starts) - 1
-    T, C = hits.shape
-    count = np.zeros((B + 2, C), np.int64)  # a silent bar either side of the song
-    bar = np.repeat(np.arange(B), np.diff(bar_starts))
-    np.add.at(count, bar + 1, hits.astype(np.int64))
-    alone = count[bar + 1] == 1
-    around = (count[bar] > 0) | (count[bar + 2] > 0)
-    stray = hits & alone & ~around
-    stray[:, [c for c in CRASH_CLASSES if c < C]] = False
+    """``(T, C)`` bool: the stray ones of ``hits`` (:func:`neuraldrummer.analysis.drums.stray_onsets`, the
+    evaluation's rule). ``bar_starts``: the first step of each bar and the number of steps at the end."""
+    bar_of_step = np.repeat(np.arange(len(bar_starts) - 1), np.diff(bar_starts))
+    steps, classes = np.nonzero(hits)
+    lone = stray_onsets(bar_of_step[steps], classes, classes, len(bar_starts) - 1)
+    stray = np.zeros(hits.shape, bool)
+    stray[steps[lone], classes[lone]] = True
     return stray
 
 

@@ -78,7 +78,19 @@ def test_drum_a_song_notebook_takes_a_recording(tmp_path):
 
 
 def test_train_notebook_runs(tmp_path):
-    nb = execute("train.ipynb", tmp_path)
+    """The training notebook on tiny songs built here (as a user points ``DATA_PATHS`` at a folder of
+    their own), with a tiny model: it needs no data beside the repository."""
+    import factory
+
+    songs = tmp_path / "my_songs"
+    songs.mkdir()
+    for k in range(6):
+        factory.save(factory.song(bars=8, tempos=((0, 96.0 + 8 * k),)), songs / f"song{k}.mid")
+    nb = execute("train.ipynb", tmp_path, {
+        "DATA_PATHS = [": f"DATA_PATHS = [Path({str(songs)!r})]  # was: [",
+        "config = Config(epochs=3, steps_per_epoch=15, validation_batches=4, batch_size=32, decoder_units=64)":
+            "config = Config(epochs=1, steps_per_epoch=2, validation_batches=1, batch_size=4, decoder_units=8, "
+            "window_steps=16)"})
     text = outputs(nb)
-    assert "songs" in text and "best_val_loss" in text
-    assert list(tmp_path.iterdir()) == []  # it works in a temporary folder
+    assert "6 songs" in text and "best_val_loss" in text
+    assert [p.name for p in tmp_path.iterdir()] == ["my_songs"]  # it works in a temporary folder

@@ -9,7 +9,7 @@ file's tempo map ignored) with ``mir_eval``'s F-measure.
 
     python benchmarks/check_handplayed.py ../shared/data/drumless [--json reports/handplayed.json]
         [--seed N] [--follow-form auto|on|off] [--follow-density on|off] [--follow-groove on|off]
-        [--start basic] [--temperature T] [--no-click]
+        [--start basic] [--temperature T] [--no-click] [--set NAME=VALUE ...]
 
 ``--no-click`` first rewrites each song with its tempo map replaced by a constant 120 bpm (the notes keep
 their seconds, :func:`common.without_click`): the case of songs recorded without a click, whose tempo
@@ -33,6 +33,7 @@ from neuraldrummer import DrummerRuntime, GenerationSettings, drum_song  # noqa:
 from neuraldrummer.analysis.beat import onset_weights, track_beats  # noqa: E402
 from neuraldrummer.analysis.features import pitched_note_arrays  # noqa: E402
 from neuraldrummer.app.cli_drum import default_model_dir  # noqa: E402
+from neuraldrummer.generation.settings import settings_overrides  # noqa: E402
 from neuraldrummer.evaluation.groove import (beat_f, beat_scores, groove_measures, groove_table,  # noqa: E402
                                              read_beat_annotation)
 
@@ -70,6 +71,8 @@ def main() -> None:
     ap.add_argument("--no-click", action="store_true",
                     help="replace each song's tempo map by a constant 120 bpm first (notes keep their seconds)")
     ap.add_argument("--only", nargs="*", help="song names (e.g. 001 017) to check; default all")
+    ap.add_argument("--set", action="append", metavar="NAME=VALUE",
+                    help="any other generation setting, as for evaluate --set (repeatable)")
     args = ap.parse_args()
     ann_dir = args.annotations or args.songs / "annotations"
     runtime = DrummerRuntime.load(args.model or default_model_dir())
@@ -86,6 +89,7 @@ def main() -> None:
                 path = Path(tmp) / path.name
             form = {"auto": None, "on": True, "off": False}[args.follow_form]
             extra = {} if args.temperature is None else {"temperature": args.temperature}
+            extra.update(settings_overrides(args.set or [], "--set "))
             settings = GenerationSettings(start=args.start, seed=args.seed, follow_form=form,
                                           follow_density=args.follow_density == "on",
                                           follow_groove=args.follow_groove == "on", **extra)

@@ -82,6 +82,8 @@ def test_bad_control_level_and_controls_without_sampling(tiny_model):
         generate(runtime, song_features(2), GenerationSettings(density="low", temperature=None, cutoff=0.5))
     with pytest.raises(ConfigError):
         generate(runtime, song_features(2), GenerationSettings(style="polka"))
+    with pytest.raises(ConfigError, match="velocity temperature"):
+        generate(runtime, song_features(2), GenerationSettings(velocity_temperature=0.0))
 
 
 def test_style_grooves_and_guidance(tiny_model):
@@ -336,3 +338,25 @@ def test_finer_grids_end_to_end(tmp_path, spb):
                        GenerationSettings(cutoff=0.01, temperature=None))
     assert result.drums.num_steps == 3 * 4 * spb
     assert encode_song(tmp_path / "out.mid", spb).drums.hits.any()
+
+
+def test_velocity_temperature_applies_under_sequenced_songs_only(tiny_model, monkeypatch):
+    import neuraldrummer.generation.sampling as sampling
+
+    seen = []
+    real = sampling.draw_feel
+
+    def spy(step, hits, rng, runtime=None, velocity_temperature=1.0):
+        seen.append(velocity_temperature)
+        return real(step, hits, rng, runtime, velocity_temperature)
+
+    monkeypatch.setattr(sampling, "draw_feel", spy)
+    runtime = DrummerRuntime.load(tiny_model)
+    features = song_features(4)  # the factory's song is sequenced: every onset on the grid
+    generate(runtime, features, GenerationSettings(velocity_temperature=0.4))
+    assert seen and set(seen) == {0.4}
+    for settings in (GenerationSettings(velocity_temperature=0.4, played_by_hand=True),
+                     GenerationSettings(velocity_temperature=0.4, feel="model")):
+        seen.clear()
+        generate(runtime, features, settings)
+        assert seen and set(seen) == {1.0}

@@ -42,9 +42,18 @@ def test_evaluate_writes_report_with_systems(tiny_model, tmp_path, capsys):
     # without the take choice (what it adds): the same songs, another drum part
     off = tmp_path / "report_off"
     assert main(["evaluate", str(songs), "--model", str(tiny_model), "--follow-form", "off", "--temperature", "1.3",
+                 "--set", "velocity_temperature=0.5", "--set", "follow_density_exponent=none", "--seed", "7",
                  "--out", str(off), "--no-progress"]) == 0
     again = json.loads((off / "report.json").read_text())
     assert again["songs"] == 3 and again["follow"]["human"] == report["follow"]["human"]
+    assert again["settings"] == {"follow_form": False, "temperature": 1.3, "velocity_temperature": 0.5,
+                                 "follow_density_exponent": None, "seed": 7}
+    assert report["settings"] == {}
+    # a setting that does not exist: one line naming it, no report
+    proc = subprocess.run([sys.executable, "-m", "neuraldrummer", "evaluate", str(songs), "--model", str(tiny_model),
+                           "--set", "velocity=3", "--out", str(tmp_path / "never")], capture_output=True, text=True)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr and "--set velocity=3" in proc.stderr
+    assert not (tmp_path / "never").exists()
 
 
 def test_style_feel_and_model_card(tiny_model, tiny_corpus, tmp_path):

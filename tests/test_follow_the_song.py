@@ -356,3 +356,23 @@ def test_the_groove_term_prefers_a_time_keeping_line_and_keeps_toms_for_fills():
     # in the bar before a section, the fill term rules and toms are welcome
     fill = follow_scores(hits, expected, 1.0, True, groove)
     assert fill[1] > fill[0]
+
+
+def test_the_density_exponent_sets_how_far_the_takes_chase_the_song_density():
+    from neuraldrummer.generation.takes import follow_scores
+
+    L, C = 16, 18
+    counts = (6, 12, 24)  # three takes: sparse, the model's expectation, busy
+    hits = np.zeros((len(counts), L, C), bool)
+    for k, n in enumerate(counts):
+        hits[k].reshape(-1)[:: (L * C) // n][:n] = True
+    assert hits.sum(axis=(1, 2)).tolist() == list(counts)
+    expected = np.full(3, 12.0)
+
+    def best(relative: float, exponent: float | None) -> int:
+        return int(np.argmax(follow_scores(hits, expected, relative, False, None, groove=False,
+                                           density_exponent=exponent)))
+
+    # the song twice as busy as its average bar: the default (0.7) takes the busy take, 0 keeps the model's
+    assert best(2.0, None) == 2 and best(2.0, 0.0) == 1
+    assert best(0.5, 1.0) == 0 and best(0.5, 0.0) == 1

@@ -82,6 +82,23 @@ def test_velocity_and_timing_are_drawn_from_the_heads_distribution():
     assert set(np.unique(vel[hits]).tolist()) == {0.5} and np.allclose(off[hits], 0.3)
 
 
+
+def test_velocity_temperature_sharpens_the_draw_toward_the_likelier_level():
+    from neuraldrummer.generation.runtime import StepOutput
+    from neuraldrummer.generation.sampling import draw_feel
+
+    k, C, kv = 4000, 1, 8
+    vlog = np.full((k, C, kv), -30.0, np.float32)
+    vlog[:, 0, 6], vlog[:, 0, 2] = 0.0, -np.log(3.0)  # accent 3 to 1 against the ghost note
+    step = StepOutput(np.zeros((k, C)), np.full((k, C), 0.5), np.zeros((k, C)), vlog, None)
+    hits = np.ones((k, C), bool)
+    plain, _ = draw_feel(step, hits, np.random.default_rng(0))
+    sharp, _ = draw_feel(step, hits, np.random.default_rng(0), velocity_temperature=0.5)
+    loud_plain, loud_sharp = (plain > 0.5).mean(), (sharp > 0.5).mean()
+    assert 0.72 < loud_plain < 0.78  # 3 : 1 at temperature 1
+    assert 0.88 < loud_sharp < 0.92  # 9 : 1 at temperature 0.5: the same two levels, the likelier more often
+    assert set(np.unique(sharp).tolist()) == {2.5 / 8, 6.5 / 8}
+
 def test_training_writes_everything_and_resumes(tiny_corpus, tmp_path):
     from neuraldrummer.config import Config
     from neuraldrummer.training.train import train

@@ -91,6 +91,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         settings["drop_strays"] = False
     if args.temperature is not None:
         settings["temperature"] = args.temperature
+    from ..generation.settings import settings_overrides
+
+    settings.update(settings_overrides(args.set or [], "--set "))
+    if args.seed:
+        settings["seed"] = args.seed
     report = evaluate_songs(args.paths, args.model, args.out, baselines, args.split, args.limit,
                             progress=not args.no_progress, eighths_dir=args.eighths, settings=settings)
     _out(f"wrote {args.out}/report.json, report.md, report.png: {report['songs']} songs, "
@@ -180,6 +185,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="the model's stray hits (a sound's only hit in a bar, silent either side) taken out "
                         "(default, as drum does) or kept")
     p.add_argument("--temperature", type=float, help="the model's sampling temperature (default: drum's)")
+    p.add_argument("--set", action="append", metavar="NAME=VALUE",
+                   help="any field of GenerationSettings for the model's drums, e.g. --set velocity_temperature=1 "
+                        "--set follow_density_exponent=0.35 (repeatable; values as Python literals, none/true/false)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="song k is drummed with seed k + SEED (default 0): another take of every song, to see "
+                        "how much a measure moves from take to take")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_evaluate)
 

@@ -257,8 +257,9 @@ def evaluate_songs(paths: list[str | Path], model_dir: str | Path, out_dir: str 
             feats = enc.features[:, [enc.feature_names.index(n) for n in rt.config.feature_names]]
             logits[name].append(rt.teacher_forced(feats, targets, reference=enc.reference).logits)
             hits_true[name].append(targets[:, :rt.num_classes])
-            extra = (settings or {}) if name == "neuraldrummer" else {}
-            drums = generate(rt, feats, GenerationSettings(seed=k, **extra), reference=enc.reference, push=enc.push)
+            extra = dict(settings or {}) if name == "neuraldrummer" else {}
+            take = k + int(extra.pop("seed", 0))  # song k's take, or another take of every song
+            drums = generate(rt, feats, GenerationSettings(seed=take, **extra), reference=enc.reference, push=enc.push)
             ev = decode_drums(drums, enc.grid)
             played[name].append((drums.hits, enc, ev.times, ev.pitches, ev.velocities))
             if bar is not None:
@@ -306,7 +307,7 @@ def evaluate_songs(paths: list[str | Path], model_dir: str | Path, out_dir: str 
     sequenced = [s["grids"][4].info.get("off_grid_share", 1) <= 0.05 for s, ok in zip(songs, fits) if ok]
 
     report = {"songs": len(songs), "songs_tempo_map_fits": int(sum(fits)), "skipped": skipped, "split": split,
-              "model": str(model_dir), "like_for_like_classes": [runtimes["neuraldrummer"].config.drum_classes[c]
+              "model": str(model_dir), "settings": dict(settings or {}), "like_for_like_classes": [runtimes["neuraldrummer"].config.drum_classes[c]
                                                                   for c in shared],
               "systems": {}, "follow": {}}
     for name in [s for s in SYSTEMS if s in played]:

@@ -8,11 +8,13 @@ the feel is fitted to the song (:mod:`.feel`), swing and quantisation applied.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from ..analysis.drums import DrumArrays
 from ..errors import ConfigError
-from .feel import fit_feel_to_song
+from .feel import fit_feel_to_song, song_played_by_hand
 from .patterns import START_PATTERNS, cut_into_bars, start_pattern
 from .runtime import DrummerRuntime, one_blas_thread
 from .sampling import GuidedStepper, sample_bar, step_input
@@ -96,6 +98,12 @@ def _generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generatio
         _, state = stepper.step(t, prev, state)
         prev = step_input(pattern, t)[None, :]
 
+    # a sequenced song's velocities are drawn sharper (a part's few levels, not a level that wanders);
+    # under a song played by hand, and with the model's own feel, at the model's own spread
+    draw = settings
+    if settings.feel != "song" or song_played_by_hand(features, names, settings.played_by_hand):
+        draw = dataclasses.replace(settings, velocity_temperature=1.0)
+
     out = DrumArrays.empty(T, C)
     P = 0 if prompt is None else min(prompt.num_steps, T)
     bars = bar_index(features, config.feature_names)
@@ -120,7 +128,7 @@ def _generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generatio
         refs = _reference_hits(out, reference, a, e)
         for _ in range(1 + (settings.refill_silent_bars if settings.temperature is not None else 0)):
             hits, vel, off, loglik, cand_state, cand_prev, expected = sample_bar(
-                stepper, state, prev, K, a, e, P, prompt, settings, rng, refs)
+                stepper, state, prev, K, a, e, P, prompt, draw, rng, refs)
             if not song_plays or hits.any() or e <= P:
                 break
         best = 0
@@ -142,7 +150,8 @@ def _generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generatio
                              and "cymbals" not in controls),
                     steadiness="repetition" not in controls and loop_bar is None,
                     groove=(song_plays and settings.follow_groove and "density" not in controls
-                            and "cymbals" not in controls and loop_bar is None))
+                            and "cymbals" not in controls and loop_bar is None),
+                    density_exponent=settings.follow_density_exponent)
             if song_plays and e > P:  # never keep a silent take while the song plays
                 score = np.where(hits.any(axis=(1, 2)), score, -np.inf)
             if follow and not song_plays and prompt is not None and not controls and loop_bar is None:

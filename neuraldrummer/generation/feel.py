@@ -45,6 +45,15 @@ LEVEL_MIN_HITS = 4
 HAND_VELOCITY_SPREAD = 0.5
 
 
+def song_played_by_hand(features: np.ndarray, names: tuple[str, ...], played_by_hand: bool | None = None) -> bool:
+    """Was the song played by hand: ``played_by_hand`` where given, else where its ``song_offgrid``
+    feature is at least :data:`PLAYED_BY_HAND_OFFGRID`."""
+    if played_by_hand is not None:
+        return bool(played_by_hand)
+    return ("song_offgrid" in names and features.shape[0] > 0
+            and float(features[:, names.index("song_offgrid")].max()) >= PLAYED_BY_HAND_OFFGRID)
+
+
 def fit_feel_to_song(drums: DrumArrays, features: np.ndarray, names: tuple[str, ...], steps_per_beat: int,
                      keep: int = 0, until: int | None = None, push: np.ndarray | None = None,
                      seed: int | None = None, played_by_hand: bool | None = None) -> DrumArrays:
@@ -68,10 +77,7 @@ def fit_feel_to_song(drums: DrumArrays, features: np.ndarray, names: tuple[str, 
     if "song_timing" not in names or not features.shape[0]:
         return drums
     song = float(features[:, names.index("song_timing")].max()) / 4.0  # mean |offset| in 16ths
-    by_hand = played_by_hand
-    if by_hand is None:
-        by_hand = "song_offgrid" in names and float(features[:, names.index("song_offgrid")].max()) >= \
-            PLAYED_BY_HAND_OFFGRID
+    by_hand = song_played_by_hand(features, names, played_by_hand)
     per16 = 4.0 / steps_per_beat
     hits = drums.hits.copy()
     hits[:keep] = False

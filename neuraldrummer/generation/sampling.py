@@ -94,11 +94,13 @@ def draw_bins(logits: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def draw_feel(step: StepOutput, hits: np.ndarray, rng: np.random.Generator,
-              runtime: DrummerRuntime | None = None) -> tuple[np.ndarray, np.ndarray]:
+              runtime: DrummerRuntime | None = None,
+              velocity_temperature: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """Velocities and offsets ``(k, C)`` of the ``hits``: drawn from the categorical heads where the
-    model has them (the bin's centre; the middle offset bin is exactly on the grid), else the
-    regression heads' means; zero where there is no hit. Bin logits come with ``step`` or are
-    computed for the hits alone by ``runtime`` from ``step.hidden``."""
+    model has them (the bin's centre; the middle offset bin is exactly on the grid; the velocity
+    bins at ``velocity_temperature``), else the regression heads' means; zero where there is no hit.
+    Bin logits come with ``step`` or are computed for the hits alone by ``runtime`` from
+    ``step.hidden``."""
     vel = np.where(hits, np.clip(step.velocity, 0.05, 1.0), 0.0).astype(np.float32)
     off = np.where(hits, np.clip(step.offset, -0.45, 0.45), 0.0).astype(np.float32)
     where = np.nonzero(hits)
@@ -109,7 +111,7 @@ def draw_feel(step: StepOutput, hits: np.ndarray, rng: np.random.Generator,
     if vlog is None and olog is None and step.hidden is not None and runtime is not None:
         vlog, olog = runtime.bin_logits(step.hidden[where[0]], where[1])
     if vlog is not None:
-        vel[where] = np.clip((draw_bins(vlog, rng) + 0.5) / vlog.shape[-1], 0.05, 1.0)
+        vel[where] = np.clip((draw_bins(vlog / velocity_temperature, rng) + 0.5) / vlog.shape[-1], 0.05, 1.0)
     if olog is not None:
         off[where] = np.clip((draw_bins(olog, rng) + 0.5) / olog.shape[-1] - 0.5, -0.45, 0.45)
     return vel, off
@@ -148,7 +150,7 @@ def sample_bar(stepper, state, prev, K, a, e, P, prompt, settings, rng, refs=Non
             o = np.repeat(prompt.offset[t][None], K, axis=0)
         else:
             h = decode_step(step.logits, settings, rng)
-            v, o = draw_feel(step, h, rng, stepper.runtime)
+            v, o = draw_feel(step, h, rng, stepper.runtime, settings.velocity_temperature)
             z = step.logits
             loglik -= (np.maximum(z, 0) - z * h + np.log1p(np.exp(-np.abs(z)))).sum(axis=1)
             expected += sigmoid(z).sum(axis=1)

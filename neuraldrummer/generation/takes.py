@@ -55,12 +55,14 @@ def bar_measures(hits: np.ndarray, previous: np.ndarray | None, steps_per_beat: 
 
 def follow_scores(hits: np.ndarray, expected: np.ndarray, relative_density: float, fill_bar: bool,
                   previous_bar: np.ndarray | None, reference_bar: np.ndarray | None = None,
-                  density: bool = True, steadiness: bool = True, groove: bool = True) -> np.ndarray:
+                  density: bool = True, steadiness: bool = True, groove: bool = True,
+                  density_exponent: float | None = None) -> np.ndarray:
     """How well each candidate bar ``hits`` (k, L, C) follows the song (higher is better).
 
     * density: the bar's hits against the model's own expectation (mean over candidates of the
       expected hits, untempered) scaled by how busy the song is in this bar relative to the song's
-      average bar (``relative_density ** 0.7``): drums get busier where the song does;
+      average bar (``relative_density ** density_exponent``, :data:`FOLLOW_DENSITY_EXPONENT` unless
+      given): drums get busier where the song does;
     * fills: in the bar before a section start (``fill_bar``), bars that change more from the
       previous bar (1 - Jaccard) score higher, as human drummers play fills there; elsewhere a
       small pull toward the previous bar keeps the groove steady between the fills (``steadiness``);
@@ -75,7 +77,8 @@ def follow_scores(hits: np.ndarray, expected: np.ndarray, relative_density: floa
     or a loop to follow replaces the steadiness terms.
     """
     n = hits.sum(axis=(1, 2)).astype(np.float64)
-    target = float(np.mean(expected)) * max(relative_density, 0.0) ** 0.7
+    exponent = FOLLOW_DENSITY_EXPONENT if density_exponent is None else density_exponent
+    target = float(np.mean(expected)) * max(relative_density, 0.0) ** exponent
     score = np.zeros(n.shape)
     if density:
         score = score - FOLLOW_DENSITY_WEIGHT * np.abs(np.log((n + 1.0) / (target + 1.0)))
@@ -105,6 +108,9 @@ def _jaccard(bars: np.ndarray, other: np.ndarray, empty: float) -> np.ndarray:
 #: Weights of :func:`follow_scores` (per unit of log density ratio, per unit of change in a fill
 #: bar, per unit of change elsewhere).
 FOLLOW_DENSITY_WEIGHT = 2.0
+#: how closely the density target follows the song's: the exponent of the bar's density relative to
+#: the song's average bar (0: the model's own expectation in every bar)
+FOLLOW_DENSITY_EXPONENT = 0.7
 FOLLOW_FILL_WEIGHT = 6.0
 FOLLOW_KEEP_WEIGHT = 0.5
 #: ... and per unit of similarity to the drums of the bar whose music this bar repeats

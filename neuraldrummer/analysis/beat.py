@@ -196,6 +196,57 @@ def track_beats(onsets: np.ndarray, weights: np.ndarray, end_time: float, fps: i
     return times
 
 
+#: a run of tracked beats off the steady grid shorter than this many beats is a slip of the tracker
+#: (:func:`mend_slips`); a longer one is the song's own tempo change, and stays
+SLIP_BEATS = 8
+
+
+def mend_slips(tracked: np.ndarray, steady: np.ndarray, slip_beats: int = SLIP_BEATS) -> np.ndarray:
+    """The ``tracked`` beats with their short slips mended from the ``steady`` (constant-tempo) beats.
+
+    Under a hand-played ballad whose 8ths are as strong as its beats, the tracker now and then slips onto
+    the off-beat for a few beats and back. Where the tracked beats agree with the steady grid (within an
+    eighth of a beat, at the steady grid's level nearest the tracker's) they are kept; a run of fewer than
+    ``slip_beats`` beats that disagree between two that agree is replaced by the steady beats between
+    them, if there are as many of those (a slip moves the beats, it does not add or drop one). Longer runs
+    (a tempo change the steady grid cannot follow) and the runs at either end stay as tracked. ``steady`` at no level within 4% of the tracker's tempo leaves the beats as tracked."""
+    tracked, steady = np.asarray(tracked, np.float64), np.asarray(steady, np.float64)
+    if tracked.size < 3 or steady.size < 3:
+        return tracked
+    period = float(np.median(np.diff(tracked)))
+    ratio = float(np.median(np.diff(steady))) / period
+    level = None
+    for k in (1, 2, 4):
+        if abs(np.log2(ratio * k)) < 0.06:  # the steady beats k times as fast: every k-th
+            level = steady[::k]
+        elif abs(np.log2(ratio / k)) < 0.06:  # k times as slow: k beats between each two
+            level = np.interp(np.arange(0, steady.size - 1 + 1e-9, 1 / k), np.arange(steady.size), steady)
+        if level is not None:
+            break
+    if level is None or level.size < 2:
+        return tracked
+    j = np.clip(np.searchsorted(level, tracked), 1, level.size - 1)
+    near = np.where(np.abs(tracked - level[j - 1]) < np.abs(level[j] - tracked), j - 1, j)
+    agree = np.abs(tracked - level[near]) < period / 8
+    out, i, n = [], 0, tracked.size
+    while i < n:
+        if agree[i]:
+            out.append(tracked[i])
+            i += 1
+            continue
+        k = i
+        while k < n and not agree[k]:
+            k += 1
+        between = level[near[i - 1] + 1:near[k]] if 0 < i and k < n else level[:0]
+        if k - i < slip_beats and between.size == k - i:  # a slip: as many beats, on the steady grid
+            out.extend(between.tolist())
+        else:
+            out.extend(tracked[i:k].tolist())
+        i = k
+    out = np.asarray(out)
+    return out[np.concatenate([[True], np.diff(out) > period / 4])]  # no beat twice where runs meet
+
+
 def level_features(beats: np.ndarray, onsets: np.ndarray, is_bass: np.ndarray) -> np.ndarray:
     """``(2,)`` log2 of the tempo (bpm) and of the bass onsets per beat, each over its
     :data:`LEVEL_CENTRES`: the inputs of :func:`level_score`."""

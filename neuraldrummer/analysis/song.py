@@ -15,7 +15,7 @@ from .drums import DrumArrays, encode_drums
 from ..errors import EmptySongError, NoPitchedNotesError
 from .features import FEATURE_NAMES, analyse_song, onset_push, pitched_note_arrays
 from .beat import (LEVEL_COEFFICIENTS, LEVEL_COEFFICIENTS_TRANSCRIBED, choose_beat_level, constant_tempo_beats,
-                   off_beat_grid_share, onset_weights, shifted_tempo_map_beats, track_beats)
+                   mend_slips, off_beat_grid_share, onset_weights, shifted_tempo_map_beats, track_beats)
 from .grid import (MISFIT_SHARE, Grid, build_grid, constant_tempo_grid, estimate_tempo, grid_from_beats,
                    off_grid_share)
 from .meter import estimate_bars
@@ -202,13 +202,14 @@ def _beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_f
     bpm, level: ``"as found"``, ``"double"`` or ``"half"``). ``tracked``: the tracker's beats if already
     run (the tracker runs at most once)."""
     onsets = notes["start"]
-    best = None
+    trust_map = map_fits or not _default_tempo_map(tempo)
+    best, steady = None, None
     for source in ("tempo_map", "constant", "tracked"):
         if source == "tempo_map":
             beats = shifted_tempo_map_beats(tempo, onsets, weights, end)
         elif source == "constant":
             qpm, phase = estimate_tempo(np.unique(np.round(onsets, 3)))
-            beats = constant_tempo_beats(qpm, phase, onsets, weights, end)
+            beats = steady = constant_tempo_beats(qpm, phase, onsets, weights, end)
             file_qpm = 60.0 / float(np.median(np.diff(best[1])))
             if abs(qpm / file_qpm - 1.0) < 0.01:
                 # the steadiest tempo in the notes is the file's own: its map is right and the notes are
@@ -220,9 +221,11 @@ def _beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_f
         share = off_beat_grid_share(beats, onsets)
         if best is None or share < best[2] - SIMPLER_BEATS_MARGIN:
             best = (source, beats, share)
-        if best[2] <= (REGRID_ACCEPT_SHARE if source == "tempo_map" else 0.05):
-            break  # the file's own tempo map, shifted, fits: it knows the tempo changes; or good enough
-    trust_map = map_fits or not _default_tempo_map(tempo)
+        if best[2] <= (REGRID_ACCEPT_SHARE if source == "tempo_map" and trust_map else 0.05):
+            # the file's own tempo map, shifted, fits: it knows the tempo changes; or good enough. A default
+            # map that does not fit as it is (120 bpm) fits shifted only by accident (80 bpm eighths on its
+            # 16ths): the constant tempo and the tracker are tried too
+            break
     if best[0] in ("tempo_map", "constant") and tracked is None and (best[0] == "constant" or not trust_map):
         tracked = track_beats(onsets, weights, end)
     if best[0] == "tempo_map" and not trust_map:
@@ -232,6 +235,10 @@ def _beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_f
             best = ("tracked", tracked, share)
     if best[0] == "constant":
         best = _beat_level(best, tracked, onsets)
+    if best[0] == "tracked" and steady is not None:
+        # the tracker's short slips onto the off-beat, mended from the steady grid (where it has one)
+        mended = mend_slips(best[1], steady)
+        best = ("tracked", mended, off_beat_grid_share(mended, onsets))
     level = "as found"
     if best[0] != "tempo_map" or not trust_map:
         level, beats = choose_beat_level(best[1], onsets, weights, notes["is_bass"], coefficients=(

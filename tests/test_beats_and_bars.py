@@ -7,7 +7,8 @@ import pretty_midi
 import pytest
 
 from neuraldrummer.analysis.beat import mend_slips, onset_weights, track_beats
-from neuraldrummer.analysis.grid import TempoMap, estimate_tempo, grid_from_beats
+from neuraldrummer.analysis.grid import TempoMap, grid_from_beats
+from neuraldrummer.analysis.tempo import estimate_tempo
 from neuraldrummer.analysis.meter import bar_positions
 from neuraldrummer.analysis.song import encode_song
 from neuraldrummer.evaluation.groove import beat_f, beat_scores, groove_measures

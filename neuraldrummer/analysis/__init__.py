@@ -3,6 +3,7 @@
 From a loaded MIDI file to the arrays every later stage uses. No Keras, no TensorFlow.
 
 * :mod:`.grid` -- the step grid from the tempo map and meters, or from given beats and bars;
+* :mod:`.tempo` -- the steady tempo and 16th phase that line a song's onsets up best;
 * :mod:`.beat` -- beats found in the notes (the file's map shifted, a constant tempo, a beat tracker);
 * :mod:`.meter` -- bars found in the notes (downbeat evidence and a Viterbi over the bar position);
 * :mod:`.structure` -- sections and repeats from a bar-level self-similarity matrix;

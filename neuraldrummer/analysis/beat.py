@@ -8,7 +8,7 @@ Three ways to the beats, tried in this order by :func:`neuraldrummer.analysis.so
   the file's ticks the onsets are then periodic; the circular mean of the onset ticks on the 16th
   note period gives the shift, and the 16th that carries the most onsets is the beat.
 * **one constant tempo** (:func:`constant_tempo_beats`, from
-  :func:`~neuraldrummer.analysis.grid.estimate_tempo`), for music played to a click whose file
+  :func:`~neuraldrummer.analysis.tempo.estimate_tempo`), for music played to a click whose file
   says another tempo;
 * **a dynamic-programming beat tracker** (:func:`track_beats`, Ellis 2007, as in
   ``librosa.beat.beat_track``) over the notes' onset strength, for files whose tempo map is
@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from .grid import TempoMap
+from .tempo import circular_fit
 
 #: frames per second of the onset-strength envelope
 FPS = 100
@@ -52,12 +53,6 @@ LEVEL_COEFFICIENTS_TRANSCRIBED = LEVEL_COEFFICIENTS[:2] + (0.0, 0.0)
 def onset_weights(velocity: np.ndarray, is_bass: np.ndarray) -> np.ndarray:
     """Weight of each note onset in the beat evidence: louder notes and bass notes count more."""
     return (np.asarray(velocity, np.float64) / 127.0 + 0.1) * (1.0 + np.asarray(is_bass, np.float64))
-
-
-def _circular_mean(x: np.ndarray, period: float, weights: np.ndarray) -> tuple[float, float]:
-    """Resultant length (0-1) and phase (in the units of ``x``, in ``[0, period)``)."""
-    z = (weights * np.exp(2j * np.pi * x / period)).sum() / max(float(weights.sum()), 1e-9)
-    return float(np.abs(z)), float((np.angle(z) / (2 * np.pi)) % 1.0 * period)
 
 
 def strongest_sixteenth(positions: np.ndarray, weights: np.ndarray) -> int:
@@ -88,7 +83,8 @@ def shifted_tempo_map_beats(tempo: TempoMap, onsets: np.ndarray, weights: np.nda
     """
     ticks = tempo.time_to_tick(np.asarray(onsets, np.float64))
     sixteenth = tempo.resolution / 4.0
-    _, phase = _circular_mean(ticks, sixteenth, weights)
+    _, phases = circular_fit(ticks, np.asarray(weights, np.float64), np.array([sixteenth]))
+    phase = float(phases[0])
     beat = phase + strongest_sixteenth((ticks - phase) / sixteenth, weights) * sixteenth
     beat -= np.ceil(beat / tempo.resolution) * tempo.resolution  # the last beat at or before tick 0
     end_tick = float(tempo.time_to_tick(end_time)) + tempo.resolution
@@ -209,7 +205,8 @@ def mend_slips(tracked: np.ndarray, steady: np.ndarray, slip_beats: int = SLIP_B
     eighth of a beat, at the steady grid's level nearest the tracker's) they are kept; a run of fewer than
     ``slip_beats`` beats that disagree between two that agree is replaced by the steady beats between
     them, if there are as many of those (a slip moves the beats, it does not add or drop one). Longer runs
-    (a tempo change the steady grid cannot follow) and the runs at either end stay as tracked. ``steady`` at no level within 4% of the tracker's tempo leaves the beats as tracked."""
+    (a tempo change the steady grid cannot follow) and the runs at either end stay as tracked. ``steady``
+    at no level within 4% of the tracker's tempo leaves the beats as tracked."""
     tracked, steady = np.asarray(tracked, np.float64), np.asarray(steady, np.float64)
     if tracked.size < 3 or steady.size < 3:
         return tracked

@@ -16,9 +16,10 @@ from ..errors import EmptySongError, NoPitchedNotesError
 from .features import FEATURE_NAMES, analyse_song, onset_push, pitched_note_arrays
 from .beat import (LEVEL_COEFFICIENTS, LEVEL_COEFFICIENTS_TRANSCRIBED, choose_beat_level, constant_tempo_beats,
                    mend_slips, off_beat_grid_share, onset_weights, shifted_tempo_map_beats, track_beats)
-from .grid import (MISFIT_SHARE, Grid, build_grid, constant_tempo_grid, estimate_tempo, grid_from_beats,
+from .grid import (MISFIT_SHARE, Grid, build_grid, constant_tempo_grid, grid_from_beats,
                    off_grid_share)
 from .meter import estimate_bars
+from .tempo import estimate_tempo
 from ..io.midi import LoadedMidi, load_midi, require_notes
 
 logger = logging.getLogger(__name__)

@@ -374,6 +374,6 @@ def test_the_density_exponent_sets_how_far_the_takes_chase_the_song_density():
         return int(np.argmax(follow_scores(hits, expected, relative, False, None, groove=False,
                                            density_exponent=exponent)))
 
-    # the song twice as busy as its average bar: the default (0.7) takes the busy take, 0 keeps the model's
-    assert best(2.0, None) == 2 and best(2.0, 0.0) == 1
+    # the song twice as busy as its average bar: 0.7 takes the busy take, the default (0) keeps the model's
+    assert best(2.0, 0.7) == 2 and best(2.0, None) == 1
     assert best(0.5, 1.0) == 0 and best(0.5, 0.0) == 1

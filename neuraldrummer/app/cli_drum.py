@@ -55,7 +55,8 @@ def _settings(args: argparse.Namespace):
                               style_guidance=args.style_strength, swing=args.swing, density=args.density,
                               cymbals=args.cymbals, syncopation=args.syncopation, repetition=args.repetition,
                               feel=args.feel, regrid="off" if getattr(args, "keep_grid", False) else "auto",
-                              beats_per_bar=parse_meter(getattr(args, "meter", None)))
+                              beats_per_bar=parse_meter(getattr(args, "meter", None)),
+                              **({} if getattr(args, "drafts", None) is None else {"drafts": args.drafts}))
 
 
 def parse_meter(text: str | None) -> int | None:
@@ -87,6 +88,8 @@ def check_settings(args: argparse.Namespace) -> None:
     if start not in START_PATTERNS and Path(start).suffix.lower() not in (".mid", ".midi"):
         raise ConfigError(f"unknown start pattern '{start}'; use {', '.join(START_PATTERNS)} or a drum loop .mid")
     parse_meter(getattr(args, "meter", None))
+    if getattr(args, "drafts", None) is not None and not 1 <= args.drafts <= 64:
+        raise ConfigError(f"--drafts must be 1-64, got {args.drafts}")
     if getattr(args, "redo", None):
         from ..generation.drumming import parse_bar_range
 
@@ -234,6 +237,10 @@ def add_common_generation_args(p: argparse.ArgumentParser) -> None:
                    help=f"sample hits at this temperature (default {DEFAULT_TEMPERATURE:g} unless --cutoff is "
                         "given alone; <1 = safer and more repetitive, >1 = wilder)")
     p.add_argument("--seed", type=int, default=0, help="random seed for sampling (same seed, same drums)")
+    p.add_argument("--drafts", type=int, default=None,
+                   help="play the whole song this many times side by side and keep the take that keeps a groove "
+                        "best (kick on the bar, back beat, a time-keeping line, toms in the fills); default 4, "
+                        "1 = the first take. Sampling without a style only")
     p.add_argument("--style", default="none", help="GMD style (see 'neuraldrummer styles'); default none")
     p.add_argument("--style-strength", type=float, default=2.0,
                    help="how strongly the style pulls against the song (0 = song only; default 2)")

@@ -2,7 +2,8 @@
 
 Each bar is sampled as several takes from the same state (:mod:`.sampling`) and one is kept
 (:mod:`.takes`): by the user's controls, by how it follows the song, or, when re-rolling a range,
-by how the range leads into the kept bar after it. Then stray hits are taken out (:mod:`.strays`),
+by how the range leads into the kept bar after it. The whole song is drawn as several drafts side by
+side in one batch, and the draft that keeps a groove best is kept (:mod:`.drafts`). Then stray hits are taken out (:mod:`.strays`),
 the feel is fitted to the song (:mod:`.feel`), swing and quantisation applied.
 """
 
@@ -14,6 +15,7 @@ import numpy as np
 
 from ..analysis.drums import DrumArrays
 from ..errors import ConfigError
+from .drafts import groove_score
 from .feel import fit_feel_to_song, song_played_by_hand
 from .patterns import START_PATTERNS, cut_into_bars, start_pattern
 from .runtime import DrummerRuntime, one_blas_thread
@@ -56,6 +58,16 @@ def generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generation
     """
     with one_blas_thread():
         return _generate(runtime, features, settings, prompt, reference, redo, push)
+
+
+@dataclasses.dataclass
+class _Draft:
+    """One whole-song take being drawn: its drums so far, the LSTM state and last step after them, its last bar."""
+
+    out: DrumArrays
+    state: tuple
+    prev: np.ndarray
+    previous_bar: np.ndarray | None = None
 
 
 def _generate(runtime: DrummerRuntime, features: np.ndarray, settings: GenerationSettings,
@@ -104,8 +116,11 @@ def _generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generatio
     if settings.feel != "song" or song_played_by_hand(features, names, settings.played_by_hand):
         draw = dataclasses.replace(settings, velocity_temperature=1.0)
 
-    out = DrumArrays.empty(T, C)
     P = 0 if prompt is None else min(prompt.num_steps, T)
+    # whole-song drafts side by side in one batch; the one that keeps a groove is kept (.drafts)
+    n_drafts = (settings.drafts if (prompt is None and redo is None and settings.temperature is not None
+                                    and settings.style == "none") else 1)
+    drafts = [_Draft(DrumArrays.empty(T, C), state, prev) for _ in range(n_drafts)]
     bars = bar_index(features, config.feature_names)
     bar_starts = np.concatenate([[0], np.nonzero(np.diff(bars))[0] + 1, [T]])
     if redo is not None:
@@ -122,72 +137,88 @@ def _generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generatio
         mean_density = float(bar_density[active].mean()) if active.any() else 0.0
         pre_section = features[:, names.index("pre_section")] > 0.5
 
-    def play_bar(bar_number: int, a: int, e: int, state, prev, previous_bar):
-        """Draw bar ``a..e`` (takes chosen as set out above) into ``out``; the state after it."""
+    def play_bar(bar_number: int, a: int, e: int, takes: list[_Draft]) -> None:
+        """Draw bar ``a..e`` of each draft (takes chosen as set out above, all drafts in one batch)."""
         song_plays = bool(active[a:e].any())
-        refs = _reference_hits(out, reference, a, e)
+        drawn: dict = {}
+        pending = list(range(len(takes)))
         for _ in range(1 + (settings.refill_silent_bars if settings.temperature is not None else 0)):
-            hits, vel, off, loglik, cand_state, cand_prev, expected = sample_bar(
-                stepper, state, prev, K, a, e, P, prompt, draw, rng, refs)
-            if not song_plays or hits.any() or e <= P:
+            refs = None if reference is None else np.stack([_reference_hits(takes[i].out, reference, a, e)
+                                                            for i in pending])
+            batch = sample_bar(stepper, stepper.join([takes[i].state for i in pending]),
+                               np.concatenate([takes[i].prev for i in pending]), K, a, e, P, prompt, draw, rng, refs)
+            states = stepper.split(batch[4], len(pending))
+            silent = []
+            for j, i in enumerate(pending):
+                part = slice(j * K, (j + 1) * K)
+                drawn[i] = (*(x[part] for x in batch[:4]), states[j], batch[5][part], batch[6][part],
+                            None if refs is None else refs[j])
+                if song_plays and not drawn[i][0].any() and e > P:
+                    silent.append(i)
+            pending = silent
+            if not pending:
                 break
-        best = 0
-        if K > 1:
-            loop_bar = loop_bars[bar_number % len(loop_bars)] if loop_bars else None
-            if controls or loop_bar is not None:
-                score = score_candidates(hits, loglik, controls, previous_bar, spb, settings.control_strength,
-                                         loop_bar, settings.loop_similarity)
-            else:  # candidates drawn only to follow the song: no pull toward the likeliest (plainest) bar
-                score = np.zeros(K)
-            if follow:  # without a song (a groove to continue) only the steadiness terms count
-                rel = (float(bar_density[a]) + 0.05) / (mean_density + 0.05)
-                weight = settings.follow * (1.0 if song_plays else NO_SONG_STEADINESS)
-                form = settings.follow_form is not False
-                score = score + weight * follow_scores(
-                    hits, expected, rel, bool(pre_section[a]) and song_plays and form, previous_bar,
-                    None if refs is None or not form else refs > 0.5,
-                    density=(song_plays and settings.follow_density and "density" not in controls
-                             and "cymbals" not in controls),
-                    steadiness="repetition" not in controls and loop_bar is None,
-                    groove=(song_plays and settings.follow_groove and "density" not in controls
-                            and "cymbals" not in controls and loop_bar is None),
-                    density_exponent=settings.follow_density_exponent)
-            if song_plays and e > P:  # never keep a silent take while the song plays
-                score = np.where(hits.any(axis=(1, 2)), score, -np.inf)
-            if follow and not song_plays and prompt is not None and not controls and loop_bar is None:
-                # continuing a groove with no song: draw the take with probability softmax(score)
-                p = np.exp(score - score.max())
-                best = int(rng.choice(K, p=p / p.sum()))
-            elif follow and not song_plays and not controls and loop_bar is None:
-                best = 0  # a bar where the song is silent: any take (a pull would keep silence going)
-            else:
-                best = int(np.argmax(score))
-            state = stepper.select(cand_state, K, best)
-        else:
-            state = cand_state
-        out.hits[a:e], out.velocity[a:e], out.offset[a:e] = hits[best], vel[best], off[best]
-        return state, cand_prev[best:best + 1], hits[best]
+        for i, take in enumerate(takes):
+            hits, vel, off, loglik, cand_state, cand_prev, expected, refs = drawn[i]
+            best = _choose(bar_number, a, e, take.previous_bar, song_plays, hits, loglik, expected, refs) if K > 1 else 0
+            take.state = stepper.select(cand_state, K, best) if K > 1 else cand_state
+            take.out.hits[a:e], take.out.velocity[a:e], take.out.offset[a:e] = hits[best], vel[best], off[best]
+            take.prev, take.previous_bar = cand_prev[best:best + 1], hits[best]
 
-    previous_bar = None
+    def _choose(bar_number, a, e, previous_bar, song_plays, hits, loglik, expected, refs) -> int:
+        """The take kept among ``hits`` (K, L, C) of one draft."""
+        loop_bar = loop_bars[bar_number % len(loop_bars)] if loop_bars else None
+        if controls or loop_bar is not None:
+            score = score_candidates(hits, loglik, controls, previous_bar, spb, settings.control_strength,
+                                     loop_bar, settings.loop_similarity)
+        else:  # candidates drawn only to follow the song: no pull toward the likeliest (plainest) bar
+            score = np.zeros(K)
+        if follow:  # without a song (a groove to continue) only the steadiness terms count
+            rel = (float(bar_density[a]) + 0.05) / (mean_density + 0.05)
+            weight = settings.follow * (1.0 if song_plays else NO_SONG_STEADINESS)
+            form = settings.follow_form is not False
+            score = score + weight * follow_scores(
+                hits, expected, rel, bool(pre_section[a]) and song_plays and form, previous_bar,
+                None if refs is None or not form else refs > 0.5,
+                density=(song_plays and settings.follow_density and "density" not in controls
+                         and "cymbals" not in controls),
+                steadiness="repetition" not in controls and loop_bar is None,
+                groove=(song_plays and settings.follow_groove and "density" not in controls
+                        and "cymbals" not in controls and loop_bar is None),
+                density_exponent=settings.follow_density_exponent)
+        if song_plays and e > P:  # never keep a silent take while the song plays
+            score = np.where(hits.any(axis=(1, 2)), score, -np.inf)
+        if follow and not song_plays and prompt is not None and not controls and loop_bar is None:
+            # continuing a groove with no song: draw the take with probability softmax(score)
+            p = np.exp(score - score.max())
+            return int(rng.choice(K, p=p / p.sum()))
+        if follow and not song_plays and not controls and loop_bar is None:
+            return 0  # a bar where the song is silent: any take (a pull would keep silence going)
+        return int(np.argmax(score))
+
     for bar_number, (a, e) in enumerate(zip(bar_starts[:-1], bar_starts[1:])):
         a, e = int(a), int(e)
-        if e <= P:  # a prompt bar: teacher-force it
+        if e <= P:  # a prompt bar: teacher-force it (a prompt has one draft)
+            take = drafts[0]
             for t in range(a, e):
-                _, state = stepper.step(t, prev, state)
-                out.hits[t], out.velocity[t], out.offset[t] = prompt.hits[t], prompt.velocity[t], prompt.offset[t]
-                prev = step_input(out, t)[None, :]
-            previous_bar = out.hits[a:e].copy()
+                _, take.state = stepper.step(t, take.prev, take.state)
+                take.out.hits[t], take.out.velocity[t], take.out.offset[t] = \
+                    prompt.hits[t], prompt.velocity[t], prompt.offset[t]
+                take.prev = step_input(take.out, t)[None, :]
+            take.previous_bar = take.out.hits[a:e].copy()
             continue
         if redo is not None:
             ranges = [(n, int(x), int(y)) for n, (x, y) in enumerate(zip(bar_starts[:-1], bar_starts[1:]))
                       if r0 <= x < r1]
             nxt = int(bar_starts[np.searchsorted(bar_starts, r1) + 1]) if r1 < T else r1
-            _redraw_range(play_bar, ranges, (state, prev, previous_bar), out, prompt, stepper, reference,
-                          r0, r1, nxt, settings.redo_candidates)
+            out = drafts[0].out
+            _redraw_range(play_bar, ranges, drafts[0], prompt, stepper, reference, r0, r1, nxt,
+                          settings.redo_candidates)
             out.hits[r1:], out.velocity[r1:], out.offset[r1:] = prompt.hits[r1:], prompt.velocity[r1:], \
                 prompt.offset[r1:]
             break
-        state, prev, previous_bar = play_bar(bar_number, a, e, state, prev, previous_bar)
+        play_bar(bar_number, a, e, drafts)
+    out = max(drafts, key=lambda d: groove_score(d.out, features, names, P)).out if n_drafts > 1 else drafts[0].out
     if settings.drop_strays:
         spare = features[:, names.index("pre_section")] > 0.5 if "pre_section" in names else None
         out = drop_strays(out, bar_starts, spare, P, None if redo is None else r1)
@@ -210,16 +241,18 @@ def _generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generatio
     return out
 
 
-def _redraw_range(play_bar, ranges, start, out: DrumArrays, kept: DrumArrays, stepper: "GuidedStepper",
+def _redraw_range(play_bar, ranges, start: _Draft, kept: DrumArrays, stepper: "GuidedStepper",
                   reference, r0: int, r1: int, nxt: int, candidates: int) -> None:
-    """Draw steps ``r0..r1`` ``candidates`` times from the state ``start`` and keep, in ``out``,
+    """Draw steps ``r0..r1`` ``candidates`` times from the draft ``start`` and keep, in its drums,
     the take under which the kept next bar (``r1..nxt`` of ``kept``) is likeliest: the new bars
     lead into the drums after them. A take identical to the kept bars counts only if all are."""
+    out = start.out
     best = None
     for _ in range(max(1, candidates)):
-        state, prev, previous_bar = start
+        take = _Draft(out, start.state, start.prev, start.previous_bar)
         for n, a, e in ranges:
-            state, prev, previous_bar = play_bar(n, a, e, state, prev, previous_bar)
+            play_bar(n, a, e, [take])
+        state, prev = take.state, take.prev
         fit = 0.0
         refs = _reference_hits(out, reference, r1, nxt)
         for j, t in enumerate(range(r1, nxt)):

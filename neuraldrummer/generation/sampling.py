@@ -53,11 +53,25 @@ class GuidedStepper:
         return self.runtime.initial_state(self.conditions * k)
 
     def expand(self, state, k: int):
-        """One candidate's state (conditions rows) -> k copies (conditions * k rows)."""
+        """The states of ``R`` candidates (conditions * R rows) -> k copies of each (conditions * R * k
+        rows, each candidate's copies side by side)."""
         h, c = state
         n = self.conditions
-        return (np.repeat(h.reshape(n, 1, -1), k, axis=1).reshape(n * k, -1),
-                np.repeat(c.reshape(n, 1, -1), k, axis=1).reshape(n * k, -1))
+        r = h.shape[0] // n
+        return (np.repeat(h.reshape(n, r, 1, -1), k, axis=2).reshape(n * r * k, -1),
+                np.repeat(c.reshape(n, r, 1, -1), k, axis=2).reshape(n * r * k, -1))
+
+    def join(self, states: list):
+        """The states of several groups of candidates (each conditions * m rows) as one batch."""
+        n = self.conditions
+        return tuple(np.concatenate([s[i].reshape(n, -1, s[i].shape[-1]) for s in states], axis=1)
+                     .reshape(-1, states[0][i].shape[-1]) for i in range(2))
+
+    def split(self, state, parts: int) -> list:
+        """The inverse of :meth:`join` for ``parts`` groups of equal size."""
+        n = self.conditions
+        h, c = (x.reshape(n, parts, -1, x.shape[-1]) for x in state)
+        return [(h[:, p].reshape(-1, h.shape[-1]), c[:, p].reshape(-1, c.shape[-1])) for p in range(parts)]
 
     def select(self, state, k: int, index: int):
         h, c = state
@@ -129,20 +143,26 @@ def decode_step(logits: np.ndarray, settings: GenerationSettings, rng: np.random
 
 
 def sample_bar(stepper, state, prev, K, a, e, P, prompt, settings, rng, refs=None):
-    """Sample ``K`` candidate bars for steps ``a..e`` from one state (prompt steps kept).
+    """Sample ``K`` candidate bars for steps ``a..e`` from each of ``R`` states (prompt steps kept):
+    ``state`` holds ``R`` candidates (one, or several whole-song drafts), ``prev`` is ``(R, 3C)``, and
+    the ``R * K`` takes come out with each state's ``K`` side by side.
 
-    ``refs`` ``(e - a, C)``: the reference hits of each step (already played), or ``None``."""
+    ``refs`` ``(e - a, C)`` or ``(R, e - a, C)``: the reference hits of each step (already played), or ``None``."""
     C = stepper.runtime.num_classes
     L = e - a
+    R = prev.shape[0]
     cand_state = stepper.expand(state, K) if K > 1 else state
     cand_prev = np.repeat(prev, K, axis=0)
+    if refs is not None:
+        refs = np.repeat(np.asarray(refs).reshape(R, L, C), K, axis=0)
+    K = R * K
     hits = np.zeros((K, L, C), bool)
     vel = np.zeros((K, L, C), np.float32)
     off = np.zeros((K, L, C), np.float32)
     loglik = np.zeros(K)
     expected = np.zeros(K)
     for j, t in enumerate(range(a, e)):
-        ref = None if refs is None else np.repeat(refs[j][None], K, axis=0)
+        ref = None if refs is None else refs[:, j]
         step, cand_state = stepper.step(t, cand_prev, cand_state, ref)
         if t < P:
             h = np.repeat(prompt.hits[t][None], K, axis=0)

@@ -20,6 +20,10 @@ DEFAULT_TEMPERATURE = 1.05
 #: (mean over 16 songs, 76 against 92). At 0.6 it plays 87, the nearest per song (a scratch count
 #: over temperatures 1, 0.6, 0.4, 0.25; the validation rows in README)
 DEFAULT_VELOCITY_TEMPERATURE = 0.6
+#: whole-song takes drawn for each song. Under the 40 drumless songs played by hand, recorded without a
+#: click (benchmarks/check_handplayed.py --no-click), 4 drafts gave a groove in time in 0.825 / 0.850 of
+#: the songs (seeds 0 / 1) against 0.775 / 0.725 for one; see README "Whole-song drafts"
+DEFAULT_DRAFTS = 4
 
 
 #: Control targets per quarter-note beat (density, cymbals) or as shares (syncopation,
@@ -74,6 +78,10 @@ class GenerationSettings:
     #: fills into section starts), among ``follow_candidates`` sampled bars; 0 = off
     follow: float = 1.0
     follow_candidates: int = 8
+    #: whole-song takes drawn side by side, the one that keeps a groove best kept
+    #: (:mod:`neuraldrummer.generation.drafts`); 1 = the first take. Only when sampling without a style
+    #: (the cut-off draws the same take every time; a style's groove is the style's to decide)
+    drafts: int = DEFAULT_DRAFTS
     #: whether the takes also follow the song's form: fills into the sections found in it, the drums of
     #: the bar its music repeats. None: yes on the file's own grid, no where the beats and bars were
     #: found in the music (songs played by hand), where they broke the groove (see :meth:`for_song`)
@@ -139,6 +147,8 @@ class GenerationSettings:
         for name, level in self.active_controls().items():
             if level not in CONTROL_LEVELS:
                 raise ConfigError(f"{name} must be one of {CONTROL_LEVELS}, got {level!r}")
+        if self.drafts < 1:
+            raise ConfigError(f"drafts must be at least 1, got {self.drafts}")
         if self.candidates < 1:
             raise ConfigError("candidates must be at least 1")
         if self.regrid not in ("auto", "off"):

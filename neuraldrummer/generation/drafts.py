@@ -1,0 +1,83 @@
+"""Whole-song drafts: the drummer plays the song several times and the take that keeps a groove is kept.
+
+A drummer's part is drawn bar by bar from the model's own history, and now and then a draw
+wanders into a part no drummer would hold for a song: toms and shakers in sixteenths, a snare on
+every beat, no kick on the bar. Once there, the model follows its own history and stays. Like a
+producer choosing among a drummer's takes, :func:`groove_score` scores a drawn part on the song's
+grid by what makes it a groove: the kick on the bar's first beat, the snare-like hits on the
+back beats, a time-keeping line, toms kept for the fills, no one sound playing everything.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..analysis.drum_map import CLASS_NAMES, KICK, TIMEKEEPING_CLASSES, TIMEKEEPING_ONSETS, TOMS
+from ..analysis.drums import DrumArrays
+
+#: the snare-like classes whose hits make the back beat
+BACKBEAT_CLASSES: tuple[int, ...] = tuple(CLASS_NAMES.index(n) for n in ("snare", "side_stick", "clap"))
+#: a part in which one sound plays more than this share of the hits is not a groove
+TOP_SOUND_LIMIT = 0.7
+
+
+def draft_seed(seed: int, draft: int) -> int:
+    """The sampling seed of draft ``draft`` (draft 0 is the user's seed, so one draft is the plain take)."""
+    return seed if draft == 0 else int(np.random.SeedSequence([seed, draft]).generate_state(1)[0])
+
+
+def groove_measures(drums: DrumArrays, features: np.ndarray, names: tuple[str, ...], keep: int = 0) -> dict:
+    """Measures of a drawn part on the song's grid, over the bars where the song plays (from step
+    ``keep`` on): ``kick_on_downbeats`` (share of bars with a kick on the first step),
+    ``backbeat`` (of the snare-like hits on a beat, the share on the bar's even beats; 1 where the bar
+    has an odd number of beats or no snare-like hit is on a beat), ``line`` (share of bars outside the
+    fills with a time-keeping line), ``toms`` (share of the hits outside the fills on toms) and
+    ``top_sound`` (share of all hits on the most used class)."""
+    hits = drums.hits[keep:]
+    f = features[keep:]
+    down = f[:, names.index("downbeat")] > 0.5
+    on_beat = f[:, names.index("on_beat")] > 0.5
+    active = f[:, names.index("active")] > 0.5
+    fill = f[:, names.index("pre_section")] > 0.5 if "pre_section" in names else np.zeros(len(f), bool)
+    down[0] = True
+    bar = np.cumsum(down) - 1
+    beat_in_bar = np.zeros(len(f), np.int64)
+    count = -1
+    for t in range(len(f)):  # the beat of the bar each step falls in
+        count = 0 if down[t] else count + (1 if on_beat[t] else 0)
+        beat_in_bar[t] = count
+    n_bars = int(bar[-1]) + 1 if len(f) else 0
+    beats_per_bar = np.zeros(max(n_bars, 1), np.int64)
+    np.maximum.at(beats_per_bar, bar, beat_in_bar + 1)
+    playing = np.zeros(max(n_bars, 1), bool)
+    playing[bar[active]] = True
+    fill_bar = np.zeros(max(n_bars, 1), bool)
+    fill_bar[bar[fill]] = True
+
+    first = down & playing[bar]
+    kick_on_downbeats = float(hits[first, KICK].mean()) if first.any() else 1.0
+    snare = hits[:, list(BACKBEAT_CLASSES)].any(axis=1) & on_beat & playing[bar]
+    even_meter = beats_per_bar[bar] % 2 == 0
+    counted = snare & even_meter
+    backbeat = float((beat_in_bar[counted] % 2 == 1).mean()) if counted.any() else 1.0
+    groove_bars = playing & ~fill_bar
+    per_bar_line = np.zeros((max(n_bars, 1), len(TIMEKEEPING_CLASSES)), np.int64)
+    np.add.at(per_bar_line, bar, hits[:, list(TIMEKEEPING_CLASSES)].astype(np.int64))
+    has_line = (per_bar_line >= TIMEKEEPING_ONSETS).any(axis=1)
+    line = float(has_line[groove_bars].mean()) if groove_bars.any() else 1.0
+    outside = groove_bars[bar]
+    n_out = hits[outside].sum()
+    toms = float(hits[outside][:, list(TOMS)].sum() / n_out) if n_out else 0.0
+    per_class = hits.sum(axis=0)
+    top_sound = float(per_class.max() / per_class.sum()) if per_class.sum() else 1.0
+    return {"kick_on_downbeats": kick_on_downbeats, "backbeat": backbeat, "line": line, "toms": toms,
+            "top_sound": top_sound}
+
+
+def groove_score(drums: DrumArrays, features: np.ndarray, names: tuple[str, ...], keep: int = 0) -> float:
+    """How much a drawn part is a groove (higher is better): the shares of :func:`groove_measures`
+    that a groove has high, less those it has low, and a part where one sound plays more than
+    :data:`TOP_SOUND_LIMIT` of the hits loses one."""
+    m = groove_measures(drums, features, names, keep)
+    return (m["kick_on_downbeats"] + m["backbeat"] + m["line"] - m["toms"]
+            - float(m["top_sound"] > TOP_SOUND_LIMIT))

@@ -1,0 +1,95 @@
+"""Whole-song drafts: the part that keeps a groove is kept (generation/drafts.py)."""
+
+import numpy as np
+
+import factory
+from neuraldrummer.analysis.drum_map import CLASS_NAMES, KICK, SNARE, TOMS
+from neuraldrummer.analysis.drums import DrumArrays
+from neuraldrummer.analysis.features import FEATURE_NAMES
+from neuraldrummer.analysis.song import encode_song
+from neuraldrummer.generation.drafts import groove_measures, groove_score
+from neuraldrummer.io.midi import midi_to_bytes, read_midi_bytes
+
+
+def _song(bars=8):
+    return encode_song(read_midi_bytes(midi_to_bytes(factory.song(bars=bars))), 4)
+
+
+def _part(song, pattern):
+    """Drums with ``pattern`` ((step in bar, class) pairs) in every bar of ``song``."""
+    T, C = song.features.shape[0], len(CLASS_NAMES)
+    hits = np.zeros((T, C), bool)
+    for t in range(T):
+        for step, cls in pattern:
+            if song.grid.step_in_bar[t] == step:
+                hits[t, cls] = True
+    return DrumArrays(hits, hits.astype(np.float32) * 0.7, np.zeros((T, C), np.float32))
+
+
+def test_a_groove_scores_above_the_parts_a_drawn_drummer_falls_into():
+    song = _song()
+    names = FEATURE_NAMES
+    hat = CLASS_NAMES.index("closed_hat")
+    rock = _part(song, [(0, KICK), (8, KICK), (4, SNARE), (12, SNARE)] + [(s, hat) for s in range(0, 16, 2)])
+    m = groove_measures(rock, song.features, names)
+    assert m["kick_on_downbeats"] == 1.0 and m["backbeat"] == 1.0 and m["toms"] == 0.0
+    assert m["line"] > 0.5 and m["top_sound"] < 0.7
+    # toms and a snare on every beat, no kick on the bar: what the drawn drummer fell into
+    toms = _part(song, [(s, TOMS[0]) for s in range(16)] + [(s, SNARE) for s in range(0, 16, 4)])
+    t = groove_measures(toms, song.features, names)
+    assert t["kick_on_downbeats"] == 0.0 and t["backbeat"] == 0.5 and t["toms"] > 0.7 and t["line"] == 0.0
+    # one sound doing everything loses against the same groove with the hats as a line
+    hats_only = _part(song, [(s, hat) for s in range(16)] + [(0, KICK)])
+    assert groove_measures(hats_only, song.features, names)["top_sound"] > 0.7
+    scores = [groove_score(p, song.features, names) for p in (rock, toms, hats_only)]
+    assert scores[0] > scores[2] > scores[1]
+
+
+def test_the_stepper_batches_drafts_and_splits_them_back(tiny_model):
+    from neuraldrummer.generation.runtime import DrummerRuntime
+    from neuraldrummer.generation.sampling import GuidedStepper
+
+    runtime = DrummerRuntime.load(tiny_model)
+    song = _song(4)
+    for style, guidance in ((0, 0.0), (1, 2.0)):  # one condition, and three with a style
+        stepper = GuidedStepper(runtime, song.features, style, guidance)
+        rng = np.random.default_rng(0)
+        states = [tuple(rng.random(x.shape).astype(np.float32) for x in stepper.initial_state(2)) for _ in range(3)]
+        joined = stepper.join(states)
+        assert joined[0].shape[0] == stepper.conditions * 6
+        for got, want in zip(stepper.split(joined, 3), states):
+            np.testing.assert_array_equal(got[0], want[0])
+            np.testing.assert_array_equal(got[1], want[1])
+        # each of R states expanded to k copies, side by side
+        one = stepper.join([stepper.select(s, 2, 0) for s in states])
+        expanded = stepper.split(stepper.expand(one, 4), 3)
+        for r, s in enumerate(expanded):
+            for j in range(4):
+                np.testing.assert_array_equal(stepper.select(s, 4, j)[0], stepper.select(states[r], 2, 0)[0])
+
+
+def test_drafts_keep_the_best_scored_part_and_stay_reproducible(tiny_model, monkeypatch):
+    import neuraldrummer.generation.decoding as decoding
+    from neuraldrummer.generation.runtime import DrummerRuntime
+    from neuraldrummer.generation.settings import GenerationSettings
+
+    runtime = DrummerRuntime.load(tiny_model)
+    song = encode_song(read_midi_bytes(midi_to_bytes(factory.song(bars=8))), runtime.config.steps_per_beat,
+                       runtime.config.feature_names)
+    seen = []
+
+    def busiest(drums, features, names, keep=0):  # a score that prefers the busiest draft
+        seen.append(int(drums.hits.sum()))
+        return float(drums.hits.sum())
+
+    monkeypatch.setattr(decoding, "groove_score", busiest)
+    settings = GenerationSettings(drafts=4, drop_strays=False, seed=5)
+    out = decoding.generate(runtime, song.features, settings, reference=song.reference)
+    assert len(seen) == 4 and len(set(seen)) > 1  # four different drafts were drawn
+    assert int(out.hits.sum()) == max(seen)
+    again = decoding.generate(runtime, song.features, settings, reference=song.reference)
+    np.testing.assert_array_equal(out.hits, again.hits)
+    np.testing.assert_array_equal(out.velocity, again.velocity)
+    seen.clear()
+    decoding.generate(runtime, song.features, GenerationSettings(drafts=1, seed=5), reference=song.reference)
+    assert seen == []  # one draft: nothing to choose

@@ -38,11 +38,15 @@ def test_a_groove_scores_above_the_parts_a_drawn_drummer_falls_into():
     toms = _part(song, [(s, TOMS[0]) for s in range(16)] + [(s, SNARE) for s in range(0, 16, 4)])
     t = groove_measures(toms, song.features, names)
     assert t["kick_on_downbeats"] == 0.0 and t["backbeat"] == 0.5 and t["toms"] > 0.7 and t["line"] == 0.0
-    # one sound doing everything loses against the same groove with the hats as a line
+    # one sound doing everything, and no back beat at all, lose against the groove
     hats_only = _part(song, [(s, hat) for s in range(16)] + [(0, KICK)])
-    assert groove_measures(hats_only, song.features, names)["top_sound"] > 0.7
-    scores = [groove_score(p, song.features, names) for p in (rock, toms, hats_only)]
-    assert scores[0] > scores[2] > scores[1]
+    h = groove_measures(hats_only, song.features, names)
+    assert h["top_sound"] > 0.7 and h["backbeat"] == 0.0
+    four_on_the_floor = _part(song, [(s, KICK) for s in (0, 4, 8, 12)] + [(s, hat) for s in range(0, 16, 2)])
+    assert groove_measures(four_on_the_floor, song.features, names)["backbeat"] == 0.0
+    scores = [groove_score(p, song.features, names) for p in (rock, toms, hats_only, four_on_the_floor)]
+    assert scores[0] > max(scores[1:])
+    assert scores[3] > scores[2] > scores[1]
 
 
 def test_the_stepper_batches_drafts_and_splits_them_back(tiny_model):
@@ -93,3 +97,36 @@ def test_drafts_keep_the_best_scored_part_and_stay_reproducible(tiny_model, monk
     seen.clear()
     decoding.generate(runtime, song.features, GenerationSettings(drafts=1, seed=5), reference=song.reference)
     assert seen == []  # one draft: nothing to choose
+
+
+def test_every_second_draft_starts_from_the_basic_beat_where_the_bars_come_from_the_music(tiny_model, monkeypatch):
+    import neuraldrummer.generation.decoding as decoding
+    from neuraldrummer.generation.runtime import DrummerRuntime
+    from neuraldrummer.generation.settings import ALTERNATE_START, GenerationSettings
+
+    settings = GenerationSettings()
+    assert settings.for_song({"grid": "beats"}).alternate_start == ALTERNATE_START == "basic"
+    assert settings.for_song({"grid": "regridded"}).alternate_start == "basic"
+    assert settings.for_song({"grid": "file"}).alternate_start == "none"
+    assert GenerationSettings(alternate_start="none").for_song({"grid": "beats"}).alternate_start == "none"
+    # the patterns the drafts are primed with
+    primed = []
+    real = decoding.start_pattern
+
+    def spy(name, *args, **kwargs):
+        primed.append(name)
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(decoding, "start_pattern", spy)
+    runtime = DrummerRuntime.load(tiny_model)
+    song = encode_song(read_midi_bytes(midi_to_bytes(factory.song(bars=4))), runtime.config.steps_per_beat,
+                       runtime.config.feature_names)
+    decoding.generate(runtime, song.features, GenerationSettings(alternate_start="basic"), reference=song.reference)
+    assert primed == ["blank", "basic"]
+    primed.clear()
+    decoding.generate(runtime, song.features, GenerationSettings(alternate_start="none"), reference=song.reference)
+    assert primed == ["blank"]
+    primed.clear()
+    decoding.generate(runtime, song.features, GenerationSettings(alternate_start="basic", drafts=1),
+                      reference=song.reference)
+    assert primed == ["blank"]

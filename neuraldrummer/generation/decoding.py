@@ -103,12 +103,14 @@ def _generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generatio
     if controls and settings.temperature is None:
         raise ConfigError("controls need sampling: give a temperature (the default) rather than --cutoff alone")
 
-    # prime with the start pattern (not written); a prompt replaces it
-    state = stepper.initial_state(1)
-    prev = np.zeros((1, 3 * C), np.float32)
-    for t in range(pattern.num_steps):
-        _, state = stepper.step(t, prev, state)
-        prev = step_input(pattern, t)[None, :]
+    def primed(pattern: DrumArrays):
+        """The state and last step after the start pattern (not written); a prompt replaces it."""
+        state = stepper.initial_state(1)
+        prev = np.zeros((1, 3 * C), np.float32)
+        for t in range(pattern.num_steps):
+            _, state = stepper.step(t, prev, state)
+            prev = step_input(pattern, t)[None, :]
+        return state, prev
 
     # a sequenced song's velocities are drawn sharper (a part's few levels, not a level that wanders);
     # under a song played by hand, and with the model's own feel, at the model's own spread
@@ -120,7 +122,12 @@ def _generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generatio
     # whole-song drafts side by side in one batch; the one that keeps a groove is kept (.drafts)
     n_drafts = (settings.drafts if (prompt is None and redo is None and settings.temperature is not None
                                     and settings.style == "none") else 1)
-    drafts = [_Draft(DrumArrays.empty(T, C), state, prev) for _ in range(n_drafts)]
+    starts = [primed(pattern)]
+    alternate = settings.alternate_start
+    if n_drafts > 1 and str(settings.start) == "auto" and alternate not in ("auto", "none") and alternate != start:
+        # every second draft starts from another groove: draws from one start share its habits
+        starts.append(primed(start_pattern(alternate, config.steps_per_beat, settings.seed, settings.style)))
+    drafts = [_Draft(DrumArrays.empty(T, C), *starts[i % len(starts)]) for i in range(n_drafts)]
     bars = bar_index(features, config.feature_names)
     bar_starts = np.concatenate([[0], np.nonzero(np.diff(bars))[0] + 1, [T]])
     if redo is not None:

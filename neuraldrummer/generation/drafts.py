@@ -19,6 +19,8 @@ from ..analysis.drums import DrumArrays
 BACKBEAT_CLASSES: tuple[int, ...] = tuple(CLASS_NAMES.index(n) for n in ("snare", "side_stick", "clap"))
 #: a part in which one sound plays more than this share of the hits is not a groove
 TOP_SOUND_LIMIT = 0.7
+#: ... and from this share on a part starts to lose for it
+TOP_SOUND_EASY = 0.62
 
 
 def draft_seed(seed: int, draft: int) -> int:
@@ -29,8 +31,8 @@ def draft_seed(seed: int, draft: int) -> int:
 def groove_measures(drums: DrumArrays, features: np.ndarray, names: tuple[str, ...], keep: int = 0) -> dict:
     """Measures of a drawn part on the song's grid, over the bars where the song plays (from step
     ``keep`` on): ``kick_on_downbeats`` (share of bars with a kick on the first step),
-    ``backbeat`` (of the snare-like hits on a beat, the share on the bar's even beats; 1 where the bar
-    has an odd number of beats or no snare-like hit is on a beat), ``line`` (share of bars outside the
+    ``backbeat`` (of the snare-like hits on a beat in bars of an even number of beats, the share on
+    the back beats; 0 if there is none, 1 if no such bar plays), ``line`` (share of bars outside the
     fills with a time-keeping line), ``toms`` (share of the hits outside the fills on toms) and
     ``top_sound`` (share of all hits on the most used class)."""
     hits = drums.hits[keep:]
@@ -59,7 +61,10 @@ def groove_measures(drums: DrumArrays, features: np.ndarray, names: tuple[str, .
     snare = hits[:, list(BACKBEAT_CLASSES)].any(axis=1) & on_beat & playing[bar]
     even_meter = beats_per_bar[bar] % 2 == 0
     counted = snare & even_meter
-    backbeat = float((beat_in_bar[counted] % 2 == 1).mean()) if counted.any() else 1.0
+    if counted.any():
+        backbeat = float((beat_in_bar[counted] % 2 == 1).mean())
+    else:  # no snare-like hit on a beat: no back beat where the bars have one (even meters), else no matter
+        backbeat = 0.0 if (even_meter & playing[bar]).any() else 1.0
     groove_bars = playing & ~fill_bar
     per_bar_line = np.zeros((max(n_bars, 1), len(TIMEKEEPING_CLASSES)), np.int64)
     np.add.at(per_bar_line, bar, hits[:, list(TIMEKEEPING_CLASSES)].astype(np.int64))
@@ -76,8 +81,9 @@ def groove_measures(drums: DrumArrays, features: np.ndarray, names: tuple[str, .
 
 def groove_score(drums: DrumArrays, features: np.ndarray, names: tuple[str, ...], keep: int = 0) -> float:
     """How much a drawn part is a groove (higher is better): the shares of :func:`groove_measures`
-    that a groove has high, less those it has low, and a part where one sound plays more than
-    :data:`TOP_SOUND_LIMIT` of the hits loses one."""
+    that a groove has high, less those it has low, and less up to one as the share of the most used
+    sound rises from :data:`TOP_SOUND_EASY` to :data:`TOP_SOUND_LIMIT` (a hat line of eighths with a
+    kick and a snare on two beats each is already 0.67)."""
     m = groove_measures(drums, features, names, keep)
-    return (m["kick_on_downbeats"] + m["backbeat"] + m["line"] - m["toms"]
-            - float(m["top_sound"] > TOP_SOUND_LIMIT))
+    crowded = min(max((m["top_sound"] - TOP_SOUND_EASY) / (TOP_SOUND_LIMIT - TOP_SOUND_EASY), 0.0), 1.0)
+    return m["kick_on_downbeats"] + m["backbeat"] + m["line"] - m["toms"] - crowded

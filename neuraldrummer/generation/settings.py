@@ -21,9 +21,15 @@ DEFAULT_TEMPERATURE = 1.05
 #: over temperatures 1, 0.6, 0.4, 0.25; the validation rows in README)
 DEFAULT_VELOCITY_TEMPERATURE = 0.6
 #: whole-song takes drawn for each song. Under the 40 drumless songs played by hand, recorded without a
-#: click (benchmarks/check_handplayed.py --no-click), 4 drafts gave a groove in time in 0.825 / 0.850 of
+#: click (benchmarks/check_handplayed.py --no-click), 4 drafts gave a groove in time in 0.825 / 0.825 of
 #: the songs (seeds 0 / 1) against 0.775 / 0.725 for one; see README "Whole-song drafts"
 DEFAULT_DRAFTS = 4
+#: the start pattern of every second draft where the beats and bars were found in the music. Drafts drawn
+#: from one start share its habits: under recordings of the 40 drumless songs (benchmarks/check_audio.py)
+#: all four drafts of a song often lacked a back beat, and with every second draft primed with the basic
+#: rock beat a groove in time went 0.675 -> 0.800. Under sequenced songs it made the drums plainer
+#: (validation: fill ratio 3.2, human 1.8; 0.76 of the segments told apart, 0.59 without), so not there
+ALTERNATE_START = "basic"
 
 
 #: Control targets per quarter-note beat (density, cymbals) or as shares (syncopation,
@@ -82,6 +88,10 @@ class GenerationSettings:
     #: (:mod:`neuraldrummer.generation.drafts`); 1 = the first take. Only when sampling without a style
     #: (the cut-off draws the same take every time; a style's groove is the style's to decide)
     drafts: int = DEFAULT_DRAFTS
+    #: with the automatic start, every second draft is primed with this start pattern instead: "auto" is
+    #: "basic" where the beats and bars were found in the music (songs played by hand, recordings) and
+    #: "none" elsewhere (see :meth:`for_song`); "none": every draft starts as ``start`` says
+    alternate_start: str = "auto"
     #: whether the takes also follow the song's form: fills into the sections found in it, the drums of
     #: the bar its music repeats. None: yes on the file's own grid, no where the beats and bars were
     #: found in the music (songs played by hand), where they broke the groove (see :meth:`for_song`)
@@ -128,6 +138,8 @@ class GenerationSettings:
         out = self
         if self.follow_form is None:
             out = dataclasses.replace(out, follow_form=not from_music)
+        if self.alternate_start == "auto":
+            out = dataclasses.replace(out, alternate_start=ALTERNATE_START if from_music else "none")
         if self.played_by_hand is None and info.get("grid") == "beats":
             out = dataclasses.replace(out, played_by_hand=True)
         return out

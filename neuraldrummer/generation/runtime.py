@@ -216,12 +216,10 @@ class DrummerRuntime:
         if self.kernel_reference is not None and reference is not None:
             z = z + reference @ self.kernel_reference
         U = self.units
-        i = sigmoid(z[:, :U])
-        f = sigmoid(z[:, U:2 * U])
+        gates = sigmoid(z)  # input, forget and output gates in one call (the cell's slice is unused)
         g = np.tanh(z[:, 2 * U:3 * U])
-        o = sigmoid(z[:, 3 * U:])
-        c = f * c + i * g
-        h = o * np.tanh(c)
+        c = gates[:, U:2 * U] * c + gates[:, :U] * g
+        h = gates[:, 3 * U:] * np.tanh(c)
         y = h @ self.head_kernel + self.head_bias
         C = self.config.num_classes
         out = StepOutput(y[:, :C], sigmoid(y[:, C:2 * C]), 0.5 * np.tanh(y[:, 2 * C:3 * C]))

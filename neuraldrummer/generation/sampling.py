@@ -84,13 +84,13 @@ class GuidedStepper:
         ``reference`` (k, C): the hits of step ``t``'s reference step, for the song condition
         (the drums-alone conditions have no song and so no reference)."""
         k = prev.shape[0]
+        if self.conditions == 1:  # the song alone: its row is broadcast over the candidates
+            return self.runtime.step(self.statics[0][t % self.num_steps][None, :], prev, state, reference)
         static = np.concatenate([np.repeat(s[t % self.num_steps][None, :], k, axis=0) for s in self.statics])
         ref = None
         if reference is not None:
             ref = np.concatenate([reference] + [np.zeros_like(reference)] * (self.conditions - 1))
         out, state = self.runtime.step(static, np.tile(prev, (self.conditions, 1)), state, ref)
-        if self.conditions == 1:
-            return out, state
         g = self.guidance
 
         def combine(x):

@@ -176,3 +176,14 @@ def test_audio_without_a_name_goes_beside_the_drummed_song(tiny_model, tmp_path)
     proc = run([src, "--audio", "--cutoff", "0.2"], tmp_path, tiny_model)
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["song.mid", "song_drums.mid", "song_drums.wav"]
+
+
+def test_drafts_on_the_command_line(tiny_model, tmp_path, song_path):
+    one = run([song_path, "-o", tmp_path / "one.mid", "--drafts", "1"], tmp_path, tiny_model)
+    four = run([song_path, "-o", tmp_path / "four.mid", "--drafts", "4"], tmp_path, tiny_model)
+    again = run([song_path, "-o", tmp_path / "again.mid", "--drafts", "4"], tmp_path, tiny_model)
+    assert one.returncode == four.returncode == again.returncode == 0, one.stderr + four.stderr
+    assert (tmp_path / "four.mid").read_bytes() == (tmp_path / "again.mid").read_bytes()  # same seed, same drums
+    bad = run([song_path, "-o", tmp_path / "bad.mid", "--drafts", "0"], tmp_path, tiny_model)
+    assert bad.returncode == 1 and "--drafts must be 1-64" in bad.stderr and "Traceback" not in bad.stderr
+    assert not (tmp_path / "bad.mid").exists()

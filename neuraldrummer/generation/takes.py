@@ -62,7 +62,7 @@ def follow_scores(hits: np.ndarray, expected: np.ndarray, relative_density: floa
     * density: the bar's hits against the model's own expectation (mean over candidates of the
       expected hits, untempered) scaled by how busy the song is in this bar relative to the song's
       average bar (``relative_density ** density_exponent``, :data:`FOLLOW_DENSITY_EXPONENT` unless
-      given): drums get busier where the song does;
+      given; by default 0: the model's own expectation, which reads the song's density already);
     * fills: in the bar before a section start (``fill_bar``), bars that change more from the
       previous bar (1 - Jaccard) score higher, as human drummers play fills there; elsewhere a
       small pull toward the previous bar keeps the groove steady between the fills (``steadiness``);

@@ -23,11 +23,6 @@ TOP_SOUND_LIMIT = 0.7
 TOP_SOUND_EASY = 0.62
 
 
-def draft_seed(seed: int, draft: int) -> int:
-    """The sampling seed of draft ``draft`` (draft 0 is the user's seed, so one draft is the plain take)."""
-    return seed if draft == 0 else int(np.random.SeedSequence([seed, draft]).generate_state(1)[0])
-
-
 def groove_measures(drums: DrumArrays, features: np.ndarray, names: tuple[str, ...], keep: int = 0) -> dict:
     """Measures of a drawn part on the song's grid, over the bars where the song plays (from step
     ``keep`` on): ``kick_on_downbeats`` (share of bars with a kick on the first step),
@@ -37,18 +32,17 @@ def groove_measures(drums: DrumArrays, features: np.ndarray, names: tuple[str, .
     ``top_sound`` (share of all hits on the most used class)."""
     hits = drums.hits[keep:]
     f = features[keep:]
+    if len(f) == 0:
+        return {"kick_on_downbeats": 0.0, "backbeat": 0.0, "line": 0.0, "toms": 0.0, "top_sound": 1.0}
     down = f[:, names.index("downbeat")] > 0.5
     on_beat = f[:, names.index("on_beat")] > 0.5
     active = f[:, names.index("active")] > 0.5
     fill = f[:, names.index("pre_section")] > 0.5 if "pre_section" in names else np.zeros(len(f), bool)
     down[0] = True
     bar = np.cumsum(down) - 1
-    beat_in_bar = np.zeros(len(f), np.int64)
-    count = -1
-    for t in range(len(f)):  # the beat of the bar each step falls in
-        count = 0 if down[t] else count + (1 if on_beat[t] else 0)
-        beat_in_bar[t] = count
-    n_bars = int(bar[-1]) + 1 if len(f) else 0
+    beats = np.cumsum(on_beat & ~down)  # the beat of the bar each step falls in: beats since its downbeat
+    beat_in_bar = beats - beats[np.flatnonzero(down)[bar]]
+    n_bars = int(bar[-1]) + 1
     beats_per_bar = np.zeros(max(n_bars, 1), np.int64)
     np.maximum.at(beats_per_bar, bar, beat_in_bar + 1)
     playing = np.zeros(max(n_bars, 1), bool)

@@ -276,26 +276,3 @@ def test_the_beat_level_of_transcribed_notes_goes_by_the_tempo_alone():
         assert level == "half" and np.allclose(np.diff(chosen), 1.0)
     assert level_score(beats, onsets, every_onset_bass, LEVEL_COEFFICIENTS_TRANSCRIBED) == \
         level_score(beats, onsets, no_bass, LEVEL_COEFFICIENTS_TRANSCRIBED)
-
-
-def test_beats_at_two_thirds_of_the_tempo_are_found_out_by_the_straight_sixteenths():
-    from neuraldrummer.analysis.beat import off_beat_grid_share, off_straight_share, three_two_beats
-
-    rng = np.random.default_rng(3)
-    beat = 0.5  # 120 bpm, eighth-note onsets (some left out, every beat sounds), a little loose
-    grid8 = np.arange(0, 64 * 2) * beat / 2
-    keep = rng.random(grid8.size) < 0.7
-    keep[::2] = True
-    onsets = np.sort(grid8[keep] + rng.uniform(-0.005, 0.005, int(keep.sum())))
-    weights = np.ones_like(onsets)
-    true_beats = np.arange(0, 64) * beat
-    slow = np.arange(0, 64 * 2 // 3) * beat * 1.5  # a dotted quarter taken for the beat: 80 bpm
-    # the triplets of the slow beat hold the onsets, its straight 16ths do not
-    assert off_beat_grid_share(slow, onsets) < 0.05 < 0.3 < off_straight_share(slow, onsets)
-    assert off_straight_share(true_beats, onsets) < 0.05
-    found = three_two_beats(slow, onsets, weights, float(onsets.max()) + 1)
-    assert found is not None
-    assert 60 / np.median(np.diff(found)) == pytest.approx(120, rel=0.03)
-    assert off_straight_share(found, onsets) < 0.1
-    # beats that fit straight are left alone
-    assert three_two_beats(true_beats, onsets, weights, float(onsets.max()) + 1) is None

@@ -115,46 +115,6 @@ def off_beat_grid_share(beats: np.ndarray, onsets: np.ndarray, tolerance: float 
     return float((np.minimum(d16, d3) > tolerance).mean())
 
 
-def off_straight_share(beats: np.ndarray, onsets: np.ndarray, tolerance: float = 1 / 32) -> float:
-    """Share of ``onsets`` (between the first and last beat) further than ``tolerance`` (in beats) from
-    every straight 16th of the local beat: unlike :func:`off_beat_grid_share`, triplets do not fit."""
-    beats, onsets = np.asarray(beats, np.float64), np.asarray(onsets, np.float64)
-    onsets = onsets[(onsets >= beats[0]) & (onsets <= beats[-1])] if beats.size >= 2 else onsets[:0]
-    if onsets.size == 0:
-        return 1.0
-    idx = np.clip(np.searchsorted(beats, onsets, side="right") - 1, 0, beats.size - 2)
-    frac = (onsets - beats[idx]) / np.maximum(beats[idx + 1] - beats[idx], 1e-9)
-    return float((np.abs(frac * 4 - np.round(frac * 4)) / 4 > tolerance).mean())
-
-
-#: beats whose onsets are off their straight 16ths more than this share are suspect of a 3:2 error (a
-#: tracker that took a dotted quarter, or two thirds of one, for the beat: the onsets then sit on its
-#: triplets) ...
-STRAIGHT_SUSPECT = 0.3
-#: ... and beats tracked at 3:2 or 2:3 of their tempo replace them if off their straight 16ths this much less
-STRAIGHT_GAIN = 0.15
-
-
-def three_two_beats(beats: np.ndarray, onsets: np.ndarray, weights: np.ndarray, end_time: float) -> np.ndarray | None:
-    """Beats tracked at 3:2 or 2:3 of the tempo of ``beats``, where those fit the onsets on straight 16ths
-    clearly better (:data:`STRAIGHT_SUSPECT`, :data:`STRAIGHT_GAIN`; pop songs are played in straight
-    16ths, and a 3:2 error hides in the triplets that :func:`off_beat_grid_share` accepts); else ``None``.
-    Rendered recordings of the 40 drumless songs: two of the trackers' beats at 2:3 of the annotated tempo
-    (beat F 0.40 and 0.33) were off their straight 16ths 0.49 and 0.52; at 3:2, 0.19 and 0.19 (F 0.80, 0.70)."""
-    unique = np.unique(np.round(np.asarray(onsets, np.float64), 3))
-    now = off_straight_share(beats, unique)
-    if now <= STRAIGHT_SUSPECT or np.asarray(beats).size < 8:
-        return None
-    period = float(np.median(np.diff(beats)))
-    best, best_share = None, now - STRAIGHT_GAIN
-    for factor in (2 / 3, 3 / 2):
-        other = track_beats(onsets, weights, end_time, period_seconds=period * factor)
-        share = off_straight_share(other, unique)
-        if share < best_share:
-            best, best_share = other, share
-    return best
-
-
 def onset_envelope(onsets: np.ndarray, weights: np.ndarray, end_time: float, fps: int = FPS) -> np.ndarray:
     """``(N,)`` onset strength per frame: onset weights spread by a 20 ms Gaussian, unit variance."""
     n = int(np.ceil(end_time * fps)) + 1
@@ -178,18 +138,17 @@ def estimate_beat_period(env: np.ndarray, fps: int = FPS, bpm_range: tuple[float
 
 
 def track_beats(onsets: np.ndarray, weights: np.ndarray, end_time: float, fps: int = FPS,
-                tightness: float = TIGHTNESS, period_seconds: float | None = None) -> np.ndarray:
+                tightness: float = TIGHTNESS) -> np.ndarray:
     """Beat times (seconds) by dynamic programming over the notes' onset strength (Ellis 2007).
 
     Each frame's score is its onset strength plus the best score of a previous beat between half
     and twice the global beat period before it, less ``tightness`` times the squared log ratio of
     that spacing to the period. Backtracking from the best final beat gives beats that sit on
-    strong onsets and drift with the tempo (``period_seconds``: this beat period instead of the one
-    the envelope's autocorrelation gives). Beats are extended at the global period to cover
+    strong onsets and drift with the tempo. Beats are extended at the global period to cover
     0 s to ``end_time``, and moved to the 16th that carries the most onsets.
     """
     env = onset_envelope(onsets, weights, end_time, fps)
-    period = estimate_beat_period(env, fps) if period_seconds is None else float(period_seconds) * fps
+    period = estimate_beat_period(env, fps)
     k = np.arange(-int(period), int(period) + 1)
     local = np.convolve(env, np.exp(-0.5 * (k * 32.0 / period) ** 2), mode="same")
     window = np.arange(-int(round(2 * period)), -int(round(period / 2)) + 1)

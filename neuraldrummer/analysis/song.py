@@ -15,8 +15,7 @@ from .drums import DrumArrays, encode_drums
 from ..errors import EmptySongError, NoPitchedNotesError
 from .features import FEATURE_NAMES, analyse_song, onset_push, pitched_note_arrays
 from .beat import (LEVEL_COEFFICIENTS, LEVEL_COEFFICIENTS_TRANSCRIBED, choose_beat_level, constant_tempo_beats,
-                   mend_slips, off_beat_grid_share, onset_weights, shifted_tempo_map_beats, three_two_beats,
-                   track_beats)
+                   mend_slips, off_beat_grid_share, onset_weights, shifted_tempo_map_beats, track_beats)
 from .grid import (MISFIT_SHARE, Grid, build_grid, constant_tempo_grid, grid_from_beats,
                    off_grid_share)
 from .meter import estimate_bars
@@ -243,9 +242,6 @@ def _beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_f
         best = ("tracked", mended, off_beat_grid_share(mended, onsets))
     level = "as found"
     if best[0] != "tempo_map" or not trust_map:
-        other = three_two_beats(best[1], onsets, weights, end)
-        if other is not None:  # a 3:2 error of the tracker or the steady tempo, hidden in the triplets
-            best = ("tracked", other, off_beat_grid_share(other, onsets))
         level, beats = choose_beat_level(best[1], onsets, weights, notes["is_bass"], coefficients=(
             LEVEL_COEFFICIENTS_TRANSCRIBED if transcribed else LEVEL_COEFFICIENTS))
         if level != "as found":

@@ -43,7 +43,7 @@ def resolve_model(name: str | Path | None) -> Path:
 def _settings(args: argparse.Namespace):
     from ..generation.settings import GenerationSettings
 
-    from ..generation.settings import DEFAULT_TEMPERATURE
+    from ..generation.settings import DEFAULT_DRAFTS, DEFAULT_TEMPERATURE
 
     # --cutoff alone: the original design's deterministic threshold; otherwise sampling
     if args.temperature is None and args.cutoff is None:
@@ -56,7 +56,7 @@ def _settings(args: argparse.Namespace):
                               cymbals=args.cymbals, syncopation=args.syncopation, repetition=args.repetition,
                               feel=args.feel, regrid="off" if getattr(args, "keep_grid", False) else "auto",
                               beats_per_bar=parse_meter(getattr(args, "meter", None)),
-                              **({} if getattr(args, "drafts", None) is None else {"drafts": args.drafts}))
+                              drafts=getattr(args, "drafts", None) or DEFAULT_DRAFTS)
 
 
 def parse_meter(text: str | None) -> int | None:

@@ -149,9 +149,9 @@ def _generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generatio
         song_plays = bool(active[a:e].any())
         drawn: dict = {}
         pending = list(range(len(takes)))
+        bar_refs = [_reference_hits(take.out, reference, a, e) for take in takes]  # None without a reference
         for _ in range(1 + (settings.refill_silent_bars if settings.temperature is not None else 0)):
-            refs = None if reference is None else np.stack([_reference_hits(takes[i].out, reference, a, e)
-                                                            for i in pending])
+            refs = None if reference is None else np.stack([bar_refs[i] for i in pending])
             batch = sample_bar(stepper, stepper.join([takes[i].state for i in pending]),
                                np.concatenate([takes[i].prev for i in pending]), K, a, e, P, prompt, draw, rng, refs)
             states = stepper.split(batch[4], len(pending))

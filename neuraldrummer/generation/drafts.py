@@ -14,6 +14,7 @@ import numpy as np
 
 from ..analysis.drum_map import CLASS_NAMES, KICK, TIMEKEEPING_CLASSES, TIMEKEEPING_ONSETS, TOMS
 from ..analysis.drums import DrumArrays
+from ..analysis.features import bar_index
 
 #: the snare-like classes whose hits make the back beat
 BACKBEAT_CLASSES: tuple[int, ...] = tuple(CLASS_NAMES.index(n) for n in ("snare", "side_stick", "clap"))
@@ -34,12 +35,11 @@ def groove_measures(drums: DrumArrays, features: np.ndarray, names: tuple[str, .
     f = features[keep:]
     if len(f) == 0:
         return {"kick_on_downbeats": 0.0, "backbeat": 0.0, "line": 0.0, "toms": 0.0, "top_sound": 1.0}
-    down = f[:, names.index("downbeat")] > 0.5
+    bar = bar_index(f, names)
+    down = np.concatenate([[True], np.diff(bar) > 0])
     on_beat = f[:, names.index("on_beat")] > 0.5
     active = f[:, names.index("active")] > 0.5
     fill = f[:, names.index("pre_section")] > 0.5 if "pre_section" in names else np.zeros(len(f), bool)
-    down[0] = True
-    bar = np.cumsum(down) - 1
     beats = np.cumsum(on_beat & ~down)  # the beat of the bar each step falls in: beats since its downbeat
     beat_in_bar = beats - beats[np.flatnonzero(down)[bar]]
     n_bars = int(bar[-1]) + 1

@@ -28,7 +28,8 @@ DEFAULT_DRAFTS = 4
 #: from one start share its habits: under recordings of the 40 drumless songs (benchmarks/check_audio.py)
 #: all four drafts of a song often lacked a back beat, and with every second draft primed with the basic
 #: rock beat a groove in time went 0.675 -> 0.800. Under sequenced songs it made the drums plainer
-#: (validation: fill ratio 3.2, human 1.8; 0.76 of the segments told apart, 0.59 without), so not there
+#: (validation, a scratch run: fill ratio 3.2, human 1.8; 0.76 of the segments told apart, 0.60 without),
+#: so not there
 ALTERNATE_START = "basic"
 
 
@@ -96,8 +97,8 @@ class GenerationSettings:
     #: the bar its music repeats. None: yes on the file's own grid, no where the beats and bars were
     #: found in the music (songs played by hand), where they broke the groove (see :meth:`for_song`)
     follow_form: bool | None = None
-    #: whether the takes also follow the song's density (more hits where the song is busier, against
-    #: the model's own expectation)
+    #: whether the takes also follow the song's density: a take's hits near the model's own expectation
+    #: (which reads the song), scaled by the song's bar density to ``follow_density_exponent``
     follow_density: bool = True
     #: how closely: the density target is the model's own expectation times the bar's density relative
     #: to the song's average bar to this power (:data:`~neuraldrummer.generation.takes.FOLLOW_DENSITY_EXPONENT`)

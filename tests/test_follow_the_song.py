@@ -377,3 +377,70 @@ def test_the_density_exponent_sets_how_far_the_takes_chase_the_song_density():
     # the song twice as busy as its average bar: 0.7 takes the busy take, the default (0) keeps the model's
     assert best(2.0, 0.7) == 2 and best(2.0, None) == 1
     assert best(0.5, 1.0) == 0 and best(0.5, 0.0) == 1
+
+
+def test_the_sixteenths_term_prefers_the_share_of_odd_sixteenths_the_song_asks_for():
+    from neuraldrummer.analysis.drum_map import CLASS_NAMES, KICK, SNARE
+    from neuraldrummer.generation.takes import (ODD_SIXTEENTHS_SLOPE, follow_scores, odd_steps,
+                                                 sixteenths_target, song_odd_sixteenths)
+
+    L, C = 16, len(CLASS_NAMES)
+    eighths = np.zeros((L, C), bool)
+    eighths[::2, CLASS_NAMES.index("closed_hat")] = True
+    eighths[[0, 8], KICK] = eighths[[4, 12], SNARE] = True
+    sixteenths = eighths.copy()
+    sixteenths[1::2, CLASS_NAMES.index("closed_hat")] = True  # 8 of 20 onsets on the odd 16ths
+    hits = np.stack([eighths, sixteenths])
+    expected = np.full(2, 16.0)
+    plain = follow_scores(hits, expected, 1.0, False, None, density=False, groove=False)
+    assert plain[0] == plain[1] == 0.0
+    busy = follow_scores(hits, expected, 1.0, False, None, density=False, groove=False, odd_target=0.4)
+    still = follow_scores(hits, expected, 1.0, False, None, density=False, groove=False, odd_target=0.0)
+    assert busy[1] > busy[0] and still[0] > still[1]
+    assert busy[1] == 0.0  # exactly on the target: 8 / 20
+
+    # the song's target: its pitched steps on the odd 16ths of each bar, times the fitted slope
+    names = FEATURE_NAMES
+    T = 32  # two bars of 16 steps
+    f = np.zeros((T, len(names)), np.float32)
+    f[[0, 16], names.index("downbeat")] = 1.0
+    f[::4, names.index("on_beat")] = 1.0
+    f[[0, 2, 3, 5, 16, 17], names.index("intensity")] = 0.5  # 3 of 6 on odd steps of their bar
+    assert odd_steps(f, names).tolist() == [t % 2 == 1 for t in range(T)]
+    assert song_odd_sixteenths(f, names, 4) == pytest.approx(0.5)
+    assert sixteenths_target(f, names, 4) == pytest.approx(0.5 * ODD_SIXTEENTHS_SLOPE)
+    assert sixteenths_target(f, names, 2) is None  # eighth-note grid: no 16ths to count
+    f[:, names.index("intensity")] = 0.0
+    assert sixteenths_target(f, names, 4) is None  # nothing plays
+
+
+def test_the_sixteenths_are_followed_on_the_files_grid_only(tiny_model, monkeypatch):
+    import neuraldrummer.generation.decoding as decoding
+    from neuraldrummer.generation.runtime import DrummerRuntime
+    from neuraldrummer.generation.settings import GenerationSettings
+
+    assert GenerationSettings().for_song({"grid": "file"}).follow_sixteenths is True
+    assert GenerationSettings().for_song({"grid": "beats"}).follow_sixteenths is False
+    assert GenerationSettings().for_song({"grid": "regridded"}).follow_sixteenths is False
+    assert GenerationSettings(follow_sixteenths=True).for_song({"grid": "beats"}).follow_sixteenths is True
+
+    targets = []
+    real = decoding.follow_scores
+
+    def spy(*args, **kwargs):
+        targets.append(kwargs["odd_target"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(decoding, "follow_scores", spy)
+    monkeypatch.setattr(decoding, "sixteenths_target", lambda *args: 0.25)  # the tiny model's grid is 8ths
+    runtime = DrummerRuntime.load(tiny_model)
+    song = encode_song(load(factory.song(bars=4)), runtime.config.steps_per_beat, runtime.config.feature_names)
+    decoding.generate(runtime, song.features, GenerationSettings(follow_sixteenths=False), reference=song.reference)
+    assert targets and all(t is None for t in targets)
+    targets.clear()
+    decoding.generate(runtime, song.features, GenerationSettings(follow_sixteenths=True), reference=song.reference)
+    assert 0.25 in targets
+    targets.clear()  # a syncopation control sets the off-beat share itself
+    decoding.generate(runtime, song.features, GenerationSettings(follow_sixteenths=True, syncopation="high"),
+                      reference=song.reference)
+    assert targets and all(t is None for t in targets)

@@ -22,7 +22,7 @@ from .runtime import DrummerRuntime, one_blas_thread
 from .sampling import GuidedStepper, sample_bar, step_input
 from .settings import GenerationSettings
 from .strays import drop_strays
-from .takes import NO_SONG_STEADINESS, follow_scores, score_candidates
+from .takes import NO_SONG_STEADINESS, follow_scores, score_candidates, sixteenths_target
 
 
 def _reference_hits(out: DrumArrays, reference: np.ndarray | None, a: int, e: int) -> np.ndarray | None:
@@ -143,6 +143,8 @@ def _generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generatio
         bar_density = features[:, names.index("bar_onsets")]
         mean_density = float(bar_density[active].mean()) if active.any() else 0.0
         pre_section = features[:, names.index("pre_section")] > 0.5
+        odd_target = (sixteenths_target(features, names, spb) if settings.follow_sixteenths is not False
+                      and "density" not in controls and "syncopation" not in controls else None)
 
     def play_bar(bar_number: int, a: int, e: int, takes: list[_Draft]) -> None:
         """Draw bar ``a..e`` of each draft (takes chosen as set out above, all drafts in one batch)."""
@@ -192,7 +194,8 @@ def _generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generatio
                 steadiness="repetition" not in controls and loop_bar is None,
                 groove=(song_plays and settings.follow_groove and "density" not in controls
                         and "cymbals" not in controls and loop_bar is None),
-                density_exponent=settings.follow_density_exponent)
+                density_exponent=settings.follow_density_exponent,
+                odd_target=odd_target if song_plays and loop_bar is None else None)
         if song_plays and e > P:  # never keep a silent take while the song plays
             score = np.where(hits.any(axis=(1, 2)), score, -np.inf)
         if follow and not song_plays and prompt is not None and not controls and loop_bar is None:

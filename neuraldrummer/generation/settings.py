@@ -97,6 +97,11 @@ class GenerationSettings:
     #: the bar its music repeats. None: yes on the file's own grid, no where the beats and bars were
     #: found in the music (songs played by hand), where they broke the groove (see :meth:`for_song`)
     follow_form: bool | None = None
+    #: whether the takes also follow the song's sixteenths: a take's share of onsets on the odd 16ths
+    #: near the share the song's own 16ths ask for (:func:`~neuraldrummer.generation.takes.sixteenths_target`).
+    #: None: yes on the file's own grid, no where the beats and bars were found in the music, whose
+    #: loose onsets fall on the odd 16ths of any grid (there it cost backbeats: README "Sixteenths")
+    follow_sixteenths: bool | None = None
     #: whether the takes also follow the song's density: a take's hits near the model's own expectation
     #: (which reads the song), scaled by the song's bar density to ``follow_density_exponent``
     follow_density: bool = True
@@ -139,6 +144,8 @@ class GenerationSettings:
         out = self
         if self.follow_form is None:
             out = dataclasses.replace(out, follow_form=not from_music)
+        if self.follow_sixteenths is None:
+            out = dataclasses.replace(out, follow_sixteenths=not from_music)
         if self.alternate_start == "auto":
             out = dataclasses.replace(out, alternate_start=ALTERNATE_START if from_music else "none")
         if self.played_by_hand is None and info.get("grid") == "beats":

@@ -30,14 +30,15 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from neuraldrummer.analysis.features import pitched_note_arrays  # noqa: E402
 from neuraldrummer.analysis.grid import build_grid, off_grid_share  # noqa: E402
-from neuraldrummer.analysis.meter import bar_positions, beat_evidence, beat_features  # noqa: E402
+from neuraldrummer.analysis.meter import EVIDENCE_NAMES, bar_positions, beat_evidence, beat_features  # noqa: E402
 from neuraldrummer.errors import NeuralDrummerError  # noqa: E402
 from neuraldrummer.io.midi import load_midi, read_midi_bytes  # noqa: E402
 from neuraldrummer.training.augment import piano_reduction, played_by_hand, seed_of  # noqa: E402
 from neuraldrummer.training.sources import is_archive, iter_archive, iter_midi_files, split_for  # noqa: E402
 
-#: the hand-set weights of the tracker before this model (bass, length, bass change, change, onsets)
-HAND_SET = np.array([1.0, 1.0, 1.0, 0.5, 0.5] + [0.0] * 10)
+#: the hand-set weights of the tracker before this model (bass, length, bass change, change, onsets; none
+#: on the other evidence or the contrasts)
+HAND_SET = np.array([1.0, 1.0, 1.0, 0.5, 0.5] + [0.0] * (3 * len(EVIDENCE_NAMES) - 5))
 
 
 def songs(paths: list[str], limit: int):

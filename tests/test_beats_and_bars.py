@@ -247,6 +247,29 @@ def test_the_downbeat_model_scores_the_bar_line_highest():
     assert (bar_positions(transcribed)[4:] == np.tile(np.arange(4), 15)).all()
 
 
+def test_the_new_downbeat_evidence_reads_low_notes_half_bar_changes_rests_and_held_notes():
+    from neuraldrummer.analysis.meter import beat_evidence
+
+    beats = np.arange(8) * 0.5
+    # bar 1: C2 + C major held 2 beats on beat 1, a G4 stab on beat 3; a rest; bar 2 on beat 2 (0.5 s late):
+    # F2 + F major held through beats 3 and 4
+    start = np.array([0.0, 0.0, 0.0, 1.0, 2.5, 2.5, 2.5])
+    end = np.array([0.95, 0.95, 0.95, 1.1, 3.9, 3.9, 3.9])
+    pitch = np.array([36, 60, 64, 67, 41, 65, 69])
+    ev = beat_evidence(beats, start, end, pitch, np.full(7, 100.0), pitch < 48)
+    # low: the lowest note starting on each beat (negated; beats without notes get the mean of the others)
+    assert ev["low"][0] == -36 and ev["low"][2] == -67 and ev["low"][5] == -41
+    assert ev["low"][1] == pytest.approx(-(36 + 67 + 41) / 3)
+    # rest: beats since the last onset before the beat, on beats with onsets only (capped at 2)
+    assert ev["rest"][0] == 2.0 and ev["rest"][2] == 2.0 and ev["rest"][5] == 2.0 and ev["rest"][1] == 0.0
+    # held: the C chord sounds through beat 1 (ending before beat 2), the F chord through beats 6 and 7
+    assert ev["held"].tolist() == [0, 3, 0, 0, 0, 0, 3, 3]
+    # half-bar change: beats 2-3 (a G) against beats 0-1 (Cs and an E) share no pitch class; beats 4-5
+    # (the F chord) against beats 2-3 (the G) neither; beats 5-6 against 3-4 (nothing) count no change
+    assert ev["half_change"][2] == pytest.approx(1.0) and ev["half_change"][4] == pytest.approx(1.0)
+    assert ev["half_change"][5] == 0.0 and ev["half_change"][1] == 0.0
+
+
 def test_the_groove_table_counts_songs_by_each_threshold():
     from neuraldrummer.evaluation.groove import groove_table
 

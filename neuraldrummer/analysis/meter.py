@@ -6,7 +6,11 @@ Every beat gets *downbeat evidence* from what the pitched parts do there (:func:
 * length: how long the notes starting on it last, in beats (chords held over the bar);
 * harmonic change: the chroma of the notes on this beat against the previous beat's;
 * bass change: the same for the bass notes alone;
-* onsets: the weight of all notes starting on it.
+* onsets: the weight of all notes starting on it;
+* low: how low the lowest note starting on it is;
+* half-bar change: the chroma of the notes starting on it and the next beat against the two beats before;
+* rest: how long it has been, in beats, since the last onset before it (a phrase starting);
+* held: how many notes sound through it (started before it, still held after it).
 
 Each is standardised over the song; with its contrasts against the beats around it
 (:func:`beat_features`) a logistic regression fitted on songs whose bars are known, read as they
@@ -23,23 +27,27 @@ from __future__ import annotations
 import numpy as np
 
 #: the kinds of downbeat evidence of :func:`beat_evidence`, in the column order of :func:`beat_features`
-EVIDENCE_NAMES = ("bass", "length", "bass_change", "change", "onsets")
+EVIDENCE_NAMES = ("bass", "length", "bass_change", "change", "onsets", "low", "half_change", "rest", "held")
 #: the downbeat model: a logistic regression over :func:`beat_features`, fitted by
 #: ``python scripts/fit_downbeat.py`` (see there; its report is ``reports/fit_downbeat.json``)
-DOWNBEAT_COEFFICIENTS = (0.0219, -0.7264, -0.1593, -0.1622, 0.1262,  # bass, length, bass change, change, onsets
-                         0.0639, 0.1946,  # bass: against the beats two away, against the beats either side
-                         0.4695, 1.2287,  # length
-                         0.193, 0.3164,  # bass change
-                         0.1022, 0.4013,  # change
-                         0.1995, -0.425)  # onsets
-DOWNBEAT_INTERCEPT = -1.6147
+DOWNBEAT_COEFFICIENTS = (-0.001, -0.7499, -0.1206, -0.0606, 0.1262, 0.0183, -0.264, 0.108, 0.02,  # bass, length, bass_change, change, onsets, low, half_change, rest, held
+                         0.0472, 0.081,  # bass: against the beats two away, either side
+                         0.4132, 1.1927,  # length: against the beats two away, either side
+                         0.1564, 0.2724,  # bass_change: against the beats two away, either side
+                         -0.0245, 0.3774,  # change: against the beats two away, either side
+                         0.0616, -0.378,  # onsets: against the beats two away, either side
+                         0.0448, 0.1862,  # low: against the beats two away, either side
+                         0.2825, 0.1683,  # half_change: against the beats two away, either side
+                         0.1689, -0.1525,  # rest: against the beats two away, either side
+                         -0.2269, -0.0638)  # held: against the beats two away, either side
+DOWNBEAT_INTERCEPT = -1.6622
 #: the same model for notes transcribed from a recording (held lengths and bass come out differently),
 #: fitted on the annotated songs rendered to audio and transcribed by
 #: ``python scripts/fit_downbeat_transcribed.py`` (report: ``reports/fit_downbeat_transcribed.json``)
-DOWNBEAT_COEFFICIENTS_TRANSCRIBED = (-0.035, 0.001, -0.112, -0.195, 0.022,
-                                     -0.119, 0.233, -0.206, 0.394, 0.169,
-                                     -0.043, 0.242, 0.866, 0.348, -0.127)
-DOWNBEAT_INTERCEPT_TRANSCRIBED = -1.485
+DOWNBEAT_COEFFICIENTS_TRANSCRIBED = (0.048, 0.107, -0.068, -0.155, -0.137, 0.071, -0.329, -0.051, -0.244,
+                                     -0.021, -0.082, -0.131, 0.16, 0.146, -0.068, 0.222, 0.546, 0.377,
+                                     -0.27, -0.098, 0.426, 0.357, 0.379, 0.21, -0.075, 0.046, -0.504)
+DOWNBEAT_INTERCEPT_TRANSCRIBED = -1.757
 #: cost of a bar that ends before its full length (in log-odds)
 SHORT_BAR_COST = 5.0
 
@@ -72,6 +80,29 @@ def beat_evidence(beats: np.ndarray, start: np.ndarray, end: np.ndarray, pitch: 
         change = np.zeros(B)
         change[1:] = (1.0 - (unit[1:] * unit[:-1]).sum(axis=1)) * (norm[1:] > 0)
         out[name] = change
+    lowest = np.full(B, np.inf)
+    np.minimum.at(lowest, idx[near], np.asarray(pitch, np.float64)[near])
+    played = np.isfinite(lowest)
+    out["low"] = -np.where(played, lowest, lowest[played].mean() if played.any() else 0.0)
+    weight = np.zeros((B, 12))
+    np.add.at(weight, (idx[near], pc[near]), vel[near] * np.minimum((end - start)[near] / period[idx[near]], 4.0))
+    pair = weight + np.vstack([weight[1:], np.zeros((1, 12))])  # this beat and the next
+    before = np.vstack([np.zeros((2, 12)), pair[:-2]])  # the two beats before
+    norms = np.linalg.norm(pair, axis=1), np.linalg.norm(before, axis=1)
+    cosine = (pair * before).sum(axis=1) / np.maximum(norms[0] * norms[1], 1e-9)
+    out["half_change"] = (1.0 - cosine) * (norms[1] > 0)
+    onsets_sorted = np.sort(start)
+    last = np.searchsorted(onsets_sorted, beats - period / 8) - 1
+    since = np.where(last >= 0, (beats - onsets_sorted[np.maximum(last, 0)]) / period, 2.0)
+    out["rest"] = np.minimum(since, 2.0) * (np.bincount(idx[near], minlength=B) > 0)
+    # notes held through a beat: from the first beat after they start to the last before they end
+    first = np.searchsorted(beats - period / 8, start, side="right")
+    through = np.searchsorted(beats + period / 8, end, side="left")  # beats b with b + p/8 < end
+    count = np.zeros(B + 1)
+    ok = first < through
+    np.add.at(count, first[ok], 1.0)
+    np.add.at(count, through[ok], -1.0)
+    out["held"] = np.cumsum(count)[:B]
     return out
 
 

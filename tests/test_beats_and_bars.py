@@ -188,6 +188,24 @@ def test_the_steady_tempo_is_found_past_a_free_intro():
     assert abs(offset - round(offset)) < 0.1  # and its 16ths through the song's
 
 
+def test_of_two_beats_at_three_to_two_the_one_whose_bars_repeat_is_the_song_s():
+    from neuraldrummer.analysis.beat import bar_repetition, onset_weights
+
+    rng = np.random.default_rng(3)
+    beat = 0.5  # 120 bpm; each bar an eighth-note rhythm of 3 + 3 + 2 with its own accents, repeated
+    pattern = np.array([0, 3, 6, 8, 11, 14]) * beat / 2  # eighths 0, 3, 6 and (second half) 8, 11, 14
+    loud = np.array([110, 60, 90, 70, 50, 100], float)
+    bars = 32
+    onsets = (np.arange(bars)[:, None] * 4 * beat + pattern[None, :]).ravel()
+    onsets = onsets + rng.normal(0, 0.005, onsets.size)
+    weights = onset_weights(np.tile(loud, bars), np.zeros(onsets.size, bool))
+    end = bars * 4 * beat
+    song_beats = np.arange(0, end, beat)
+    dotted = np.arange(0, end, 1.5 * beat)  # the dotted quarters the 3 + 3 groups suggest
+    assert bar_repetition(onsets, weights, end, song_beats) > 0.8
+    assert bar_repetition(onsets, weights, end, song_beats) > bar_repetition(onsets, weights, end, dotted) + 0.3
+
+
 def test_bar_positions_restart_after_a_short_bar():
     evidence = np.zeros(24)
     evidence[[0, 4, 8, 10, 14, 18, 22]] = 3.0  # a two-beat bar at beat 8

@@ -14,7 +14,8 @@ from .drum_map import CLASS_NAMES
 from .drums import DrumArrays, encode_drums
 from ..errors import EmptySongError, NoPitchedNotesError
 from .features import FEATURE_NAMES, analyse_song, onset_push, pitched_note_arrays
-from .beat import (LEVEL_COEFFICIENTS, LEVEL_COEFFICIENTS_TRANSCRIBED, choose_beat_level, constant_tempo_beats,
+from .beat import (LEVEL_COEFFICIENTS, LEVEL_COEFFICIENTS_TRANSCRIBED, bar_repetition, choose_beat_level,
+                   constant_tempo_beats,
                    mend_slips, off_beat_grid_share, onset_weights, shifted_tempo_map_beats, track_beats)
 from .grid import (MISFIT_SHARE, Grid, build_grid, constant_tempo_grid, grid_from_beats,
                    off_grid_share)
@@ -235,7 +236,7 @@ def _beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_f
                 and share <= best[2] + SIMPLER_BEATS_MARGIN):
             best = ("tracked", tracked, share)
     if best[0] == "constant":
-        best = _beat_level(best, tracked, onsets)
+        best = _beat_level(best, tracked, onsets, weights, end)
     if best[0] == "tracked" and steady is not None:
         # the tracker's short slips onto the off-beat, mended from the steady grid (where it has one)
         mended = mend_slips(best[1], steady)
@@ -254,14 +255,18 @@ def _beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_f
     return source, beats, share, 60.0 / float(np.median(np.diff(beats))), level
 
 
-def _beat_level(constant: tuple, tracked: np.ndarray, onsets: np.ndarray) -> tuple:
-    """The constant tempo's beats, unless they are at 3:2 (or 2:3) to the tracker's and the tracker's
-    fit the onsets as well: a steady tempo found on the 16th grid alone can take a dotted quarter for the
-    beat (onsets every 0.6 s are on the 16ths of 150 bpm as of 100), where the tracker's tempo comes from
-    the onsets' periodicity at the beat."""
+def _beat_level(constant: tuple, tracked: np.ndarray, onsets: np.ndarray, weights: np.ndarray,
+                end: float) -> tuple:
+    """The constant tempo's beats, unless they are at 3:2 (or 2:3) to the tracker's, the tracker's fit
+    the onsets as well, and a bar of four of the tracker's beats repeats in the music more than a bar
+    of the constant tempo's (:func:`~neuraldrummer.analysis.beat.bar_repetition`). Either can take a
+    dotted quarter for the beat: a steady tempo found on the 16th grid alone (onsets every 0.6 s are on
+    the 16ths of 150 bpm as of 100), the tracker under a song whose rhythm groups its eighths in threes
+    (3 + 3 + 2); the beat whose bars repeat is the song's."""
     ratio = float(np.median(np.diff(constant[1]))) / float(np.median(np.diff(tracked)))
     share = off_beat_grid_share(tracked, onsets)
-    if min(abs(ratio - 1.5), abs(ratio - 2 / 3)) < 0.05 and share <= constant[2] + SIMPLER_BEATS_MARGIN:
+    if (min(abs(ratio - 1.5), abs(ratio - 2 / 3)) < 0.05 and share <= constant[2] + SIMPLER_BEATS_MARGIN
+            and bar_repetition(onsets, weights, end, tracked) > bar_repetition(onsets, weights, end, constant[1])):
         return ("tracked", tracked, share)
     return constant
 

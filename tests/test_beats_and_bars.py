@@ -206,6 +206,22 @@ def test_of_two_beats_at_three_to_two_the_one_whose_bars_repeat_is_the_song_s():
     assert bar_repetition(onsets, weights, end, song_beats) > bar_repetition(onsets, weights, end, dotted) + 0.3
 
 
+def test_halving_a_tracker_that_slipped_follows_the_strong_beats_past_the_slip():
+    from neuraldrummer.analysis.beat import half_beats
+
+    tracked = np.arange(80) * 0.25  # a tracker at twice the beat (240 bpm for a song at 120)
+    strength = np.where(np.arange(80) % 2 == 0, 1.0, 0.2)  # the beats are the even ones ...
+    strength[41::2], strength[40::2] = 1.0, 0.2  # ... and the odd ones after a slip at 40
+    halved = half_beats(tracked, strength)
+    assert np.allclose(halved[:20], tracked[0:40:2]) and np.allclose(halved[-19:], tracked[43::2])
+    assert np.allclose(halved[20:21], tracked[41:42])
+    assert np.diff(halved).max() <= 0.75 + 1e-9 and np.diff(halved).min() >= 0.25 - 1e-9
+    # one strong stray beat on the other phase does not move the halving
+    strength = np.where(np.arange(80) % 2 == 0, 1.0, 0.2)
+    strength[31] = 3.0
+    assert np.allclose(half_beats(tracked, strength), tracked[::2])
+
+
 def test_bar_positions_restart_after_a_short_bar():
     evidence = np.zeros(24)
     evidence[[0, 4, 8, 10, 14, 18, 22]] = 3.0  # a two-beat bar at beat 8

@@ -5,12 +5,13 @@ For every song of a 16th-grid corpus (``neuraldrummer tokenise --steps-per-beat 
 and drums: the share of the steps where the pitched parts play that are odd 16ths
 (:func:`~neuraldrummer.generation.takes.song_odd_sixteenths`, from the song's features as they are,
 not augmented) and the share of the drum onsets on the same odd 16ths. A least-squares line over the
-``train`` songs gives the slope; its intercept, the correlation and the mean absolute error of the
-line and of one constant (the training mean) on the ``validation`` songs are reported beside it.
+``train`` songs gives the slope and intercept; the slope of a line through 0, the correlation and the
+mean absolute error of the line through 0 and of one constant (the training mean) on the ``validation``
+songs are reported beside it.
 
     python scripts/fit_sixteenths.py ~/nd-work/corpus/sixteenths [--json reports/fit_sixteenths.json]
 
-Copy the printed slope into ``ODD_SIXTEENTHS_SLOPE``.
+Copy the printed line's slope and intercept into ``ODD_SIXTEENTHS_SLOPE`` and ``ODD_SIXTEENTHS_INTERCEPT``.
 """
 
 from __future__ import annotations

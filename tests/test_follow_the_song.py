@@ -381,8 +381,8 @@ def test_the_density_exponent_sets_how_far_the_takes_chase_the_song_density():
 
 def test_the_sixteenths_term_prefers_the_share_of_odd_sixteenths_the_song_asks_for():
     from neuraldrummer.analysis.drum_map import CLASS_NAMES, KICK, SNARE
-    from neuraldrummer.generation.takes import (ODD_SIXTEENTHS_SLOPE, follow_scores, odd_steps,
-                                                 sixteenths_target, song_odd_sixteenths)
+    from neuraldrummer.generation.takes import (ODD_SIXTEENTHS_INTERCEPT, ODD_SIXTEENTHS_SLOPE, ODD_TOLERANCE,
+                                                 follow_scores, odd_steps, sixteenths_target, song_odd_sixteenths)
 
     L, C = 16, len(CLASS_NAMES)
     eighths = np.zeros((L, C), bool)
@@ -398,6 +398,9 @@ def test_the_sixteenths_term_prefers_the_share_of_odd_sixteenths_the_song_asks_f
     still = follow_scores(hits, expected, 1.0, False, None, density=False, groove=False, odd_target=0.0)
     assert busy[1] > busy[0] and still[0] > still[1]
     assert busy[1] == 0.0  # exactly on the target: 8 / 20
+    near = follow_scores(hits, expected, 1.0, False, None, density=False, groove=False,
+                         odd_target=0.4 - ODD_TOLERANCE / 2)
+    assert near[1] == 0.0  # within the tolerance of the target
 
     # the song's target: its pitched steps on the odd 16ths of each bar, times the fitted slope
     names = FEATURE_NAMES
@@ -408,7 +411,7 @@ def test_the_sixteenths_term_prefers_the_share_of_odd_sixteenths_the_song_asks_f
     f[[0, 2, 3, 5, 16, 17], names.index("intensity")] = 0.5  # 3 of 6 on odd steps of their bar
     assert odd_steps(f, names).tolist() == [t % 2 == 1 for t in range(T)]
     assert song_odd_sixteenths(f, names, 4) == pytest.approx(0.5)
-    assert sixteenths_target(f, names, 4) == pytest.approx(0.5 * ODD_SIXTEENTHS_SLOPE)
+    assert sixteenths_target(f, names, 4) == pytest.approx(ODD_SIXTEENTHS_INTERCEPT + 0.5 * ODD_SIXTEENTHS_SLOPE)
     assert sixteenths_target(f, names, 2) is None  # eighth-note grid: no 16ths to count
     f[:, names.index("intensity")] = 0.0
     assert sixteenths_target(f, names, 4) is None  # nothing plays

@@ -189,7 +189,7 @@ def test_the_steady_tempo_is_found_past_a_free_intro():
 
 
 def test_of_two_beats_at_three_to_two_the_one_whose_bars_repeat_is_the_song_s():
-    from neuraldrummer.analysis.beat import bar_repetition, onset_weights
+    from neuraldrummer.analysis.beat import bar_repetition, onset_envelope, onset_weights
 
     rng = np.random.default_rng(3)
     beat = 0.5  # 120 bpm; each bar an eighth-note rhythm of 3 + 3 + 2 with its own accents, repeated
@@ -202,8 +202,9 @@ def test_of_two_beats_at_three_to_two_the_one_whose_bars_repeat_is_the_song_s():
     end = bars * 4 * beat
     song_beats = np.arange(0, end, beat)
     dotted = np.arange(0, end, 1.5 * beat)  # the dotted quarters the 3 + 3 groups suggest
-    assert bar_repetition(onsets, weights, end, song_beats) > 0.8
-    assert bar_repetition(onsets, weights, end, song_beats) > bar_repetition(onsets, weights, end, dotted) + 0.3
+    env = onset_envelope(onsets, weights, end)
+    assert bar_repetition(env, song_beats) > 0.8
+    assert bar_repetition(env, song_beats) > bar_repetition(env, dotted) + 0.3
 
 
 def test_halving_a_tracker_that_slipped_follows_the_strong_beats_past_the_slip():

@@ -137,13 +137,11 @@ def estimate_beat_period(env: np.ndarray, fps: int = FPS, bpm_range: tuple[float
     return float(lags[int(np.argmax(np.maximum(ac, 0) * prior))])
 
 
-def bar_repetition(onsets: np.ndarray, weights: np.ndarray, end_time: float, beats: np.ndarray,
-                   beats_per_bar: int = 4, fps: int = FPS) -> float:
+def bar_repetition(env: np.ndarray, beats: np.ndarray, beats_per_bar: int = 4, fps: int = FPS) -> float:
     """How much the music repeats a bar of ``beats_per_bar`` of ``beats`` later: the autocorrelation of
-    the onset envelope (:func:`onset_envelope`) at that lag (the best within 30 ms of it), over the
+    the onset envelope ``env`` (:func:`onset_envelope`) at that lag (the best within 30 ms of it), over the
     envelope's variance. Music repeats its bars, so the beat whose bar repeats is the song's; a dotted
     quarter's "bar" of four falls a beat and a half off the song's bars and repeats less."""
-    env = onset_envelope(onsets, weights, end_time, fps)
     x = env - env.mean()
     lag = int(round(beats_per_bar * float(np.median(np.diff(beats))) * fps))
     best = 0.0

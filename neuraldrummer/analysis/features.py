@@ -214,6 +214,12 @@ def bar_index(features: np.ndarray, names: tuple[str, ...] = FEATURE_NAMES) -> n
     return np.cumsum(down) - 1
 
 
+def step_in_bar(features: np.ndarray, names: tuple[str, ...] = FEATURE_NAMES) -> np.ndarray:
+    """``(T,)`` position of each step in its bar (0 on the downbeat), from the downbeat column."""
+    bars = bar_index(features, names)
+    return np.arange(features.shape[0]) - np.searchsorted(bars, bars)
+
+
 def onset_push(grid: Grid, times: np.ndarray) -> np.ndarray:
     """``(T,)`` float32: the median signed offset (in steps) of the onsets ``times`` (seconds) that
     fall nearest each step, NaN at steps with none: where the song's players push or lay back."""

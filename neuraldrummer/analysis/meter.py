@@ -30,7 +30,8 @@ import numpy as np
 EVIDENCE_NAMES = ("bass", "length", "bass_change", "change", "onsets", "low", "half_change", "rest", "held")
 #: the downbeat model: a logistic regression over :func:`beat_features`, fitted by
 #: ``python scripts/fit_downbeat.py`` (see there; its report is ``reports/fit_downbeat.json``)
-DOWNBEAT_COEFFICIENTS = (-0.001, -0.7499, -0.1206, -0.0606, 0.1262, 0.0183, -0.264, 0.108, 0.02,  # bass, length, bass_change, change, onsets, low, half_change, rest, held
+DOWNBEAT_COEFFICIENTS = (-0.001, -0.7499, -0.1206, -0.0606, 0.1262,  # bass, length, bass_change, change, onsets
+                         0.0183, -0.264, 0.108, 0.02,  # low, half_change, rest, held
                          0.0472, 0.081,  # bass: against the beats two away, either side
                          0.4132, 1.1927,  # length: against the beats two away, either side
                          0.1564, 0.2724,  # bass_change: against the beats two away, either side

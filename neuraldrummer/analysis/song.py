@@ -15,8 +15,8 @@ from .drums import DrumArrays, encode_drums
 from ..errors import EmptySongError, NoPitchedNotesError
 from .features import FEATURE_NAMES, analyse_song, onset_push, pitched_note_arrays
 from .beat import (LEVEL_COEFFICIENTS, LEVEL_COEFFICIENTS_TRANSCRIBED, bar_repetition, choose_beat_level,
-                   constant_tempo_beats,
-                   mend_slips, off_beat_grid_share, onset_weights, shifted_tempo_map_beats, track_beats)
+                   constant_tempo_beats, mend_slips, off_beat_grid_share, onset_envelope, onset_weights,
+                   shifted_tempo_map_beats, track_beats)
 from .grid import (MISFIT_SHARE, Grid, build_grid, constant_tempo_grid, grid_from_beats,
                    off_grid_share)
 from .meter import estimate_bars
@@ -265,9 +265,10 @@ def _beat_level(constant: tuple, tracked: np.ndarray, onsets: np.ndarray, weight
     (3 + 3 + 2); the beat whose bars repeat is the song's."""
     ratio = float(np.median(np.diff(constant[1]))) / float(np.median(np.diff(tracked)))
     share = off_beat_grid_share(tracked, onsets)
-    if (min(abs(ratio - 1.5), abs(ratio - 2 / 3)) < 0.05 and share <= constant[2] + SIMPLER_BEATS_MARGIN
-            and bar_repetition(onsets, weights, end, tracked) > bar_repetition(onsets, weights, end, constant[1])):
-        return ("tracked", tracked, share)
+    if min(abs(ratio - 1.5), abs(ratio - 2 / 3)) < 0.05 and share <= constant[2] + SIMPLER_BEATS_MARGIN:
+        env = onset_envelope(onsets, weights, end)
+        if bar_repetition(env, tracked) > bar_repetition(env, constant[1]):
+            return ("tracked", tracked, share)
     return constant
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..analysis.drums import DrumArrays
-from ..analysis.features import bar_index
+from ..analysis.features import step_in_bar
 
 #: no hit moves further than this from its 16th (in 16ths; 18 ms at 127 bpm, 32 ms at 70): a listener
 #: still hears it on the grid, with room for the grid's own error against the music (a quarter of a
@@ -97,8 +97,7 @@ def fit_feel_to_song(drums: DrumArrays, features: np.ndarray, names: tuple[str, 
         offset = _played_by_hand(offset, hits, per16, push, seed)
     if "song_present" not in names or float(features[:, names.index("song_present")].max()) > 0.5:
         if "downbeat" in names:
-            bars = bar_index(features, names)
-            position = np.arange(features.shape[0]) - np.searchsorted(bars, bars)
+            position = step_in_bar(features, names)
         else:
             position = np.arange(features.shape[0]) % (4 * steps_per_beat)
         velocity = sequenced_levels(drums.velocity, drums.hits, hits, position,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..analysis.drum_map import TIMEKEEPING_CLASSES, TIMEKEEPING_ONSETS, TOMS
-from ..analysis.features import bar_index
+from ..analysis.features import step_in_bar
 from .settings import CONTROL_TARGETS
 
 
@@ -109,8 +109,7 @@ def follow_scores(hits: np.ndarray, expected: np.ndarray, relative_density: floa
 def odd_steps(features: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
     """``(T,)`` bool: the steps an odd number of steps into their bar (on a 16th grid the odd 16ths,
     as :func:`follow_scores` and the evaluation count them)."""
-    bars = bar_index(features, names)
-    return (np.arange(features.shape[0]) - np.searchsorted(bars, bars)) % 2 == 1
+    return step_in_bar(features, names) % 2 == 1
 
 
 def song_odd_sixteenths(features: np.ndarray, names: tuple[str, ...], steps_per_beat: int) -> float | None:

@@ -1,13 +1,12 @@
-"""Fit ``ODD_SIXTEENTHS_SLOPE`` of ``neuraldrummer/generation/takes.py``: how much of the human drums'
-onsets fall on the odd 16ths per unit of the song's own odd 16ths.
+"""Fit ``ODD_SIXTEENTHS_SLOPE`` and ``..._INTERCEPT`` of ``neuraldrummer/generation/takes.py``: the human
+drums' share of onsets on the odd 16ths against the song's own.
 
 For every song of a 16th-grid corpus (``neuraldrummer tokenise --steps-per-beat 4``) with pitched parts
 and drums: the share of the steps where the pitched parts play that are odd 16ths
 (:func:`~neuraldrummer.generation.takes.song_odd_sixteenths`, from the song's features as they are,
 not augmented) and the share of the drum onsets on the same odd 16ths. A least-squares line over the
-``train`` songs gives the slope and intercept; the slope of a line through 0, the correlation and the
-mean absolute error of the line through 0 and of one constant (the training mean) on the ``validation``
-songs are reported beside it.
+``train`` songs gives the slope and intercept; the correlation and the mean absolute error of the line
+and of one constant (the training mean) on the ``validation`` songs are reported beside it.
 
     python scripts/fit_sixteenths.py ~/nd-work/corpus/sixteenths [--json reports/fit_sixteenths.json]
 
@@ -58,14 +57,12 @@ def main() -> None:
         sys.exit(f"{args.corpus}: a 16th-grid corpus is needed (it has {corpus.steps_per_beat} steps a beat)")
     train, val = shares(corpus, "train"), shares(corpus, "validation")
     slope, intercept = np.polyfit(train[:, 0], train[:, 1], 1)
-    through_origin = float(train[:, 0] @ train[:, 1] / (train[:, 0] @ train[:, 0]))
     report = {
         "songs": {"train": len(train), "validation": len(val)},
-        "slope": round(through_origin, 3),
-        "line": {"slope": round(float(slope), 3), "intercept": round(float(intercept), 4)},
+        "line": {"slope": round(float(slope), 3), "intercept": round(float(intercept), 3)},
         "correlation_train": round(float(np.corrcoef(train.T)[0, 1]), 3),
         "validation_mean_abs_error": {
-            "slope": round(float(np.abs(through_origin * val[:, 0] - val[:, 1]).mean()), 4),
+            "line": round(float(np.abs(intercept + slope * val[:, 0] - val[:, 1]).mean()), 4),
             "training_mean": round(float(np.abs(train[:, 1].mean() - val[:, 1]).mean()), 4),
         },
     }

@@ -156,11 +156,11 @@ FOLLOW_LINE_WEIGHT = 1.0
 FOLLOW_TOM_WEIGHT = 1.0
 #: ... per unit of distance of a bar's share of onsets on the odd 16ths from the song's target. The
 #: drawn drums alone put 16ths in other songs than the human drummers did (per song 0.12 from theirs
-#: on the validation songs, further than the 0.10 of their mean for every song); README "Sixteenths"
+#: on the validation songs, about as far as their own mean share for every song, 0.13); README "Sixteenths"
 FOLLOW_ODD_WEIGHT = 2.0
 #: the human drums' share of onsets on the odd 16ths against the song's (of the steps where its pitched
 #: parts play): share = INTERCEPT + SLOPE x song's, the least-squares line over the 10,129 training songs of
-#: the 16th corpus (correlation 0.68; on the corpus's validation songs 0.085 from the drums' share, a constant
+#: the 16th corpus (correlation 0.68; on the corpus's validation songs 0.087 from the drums' share, a constant
 #: 0.133), ``python scripts/fit_sixteenths.py`` (report: ``reports/fit_sixteenths.json``)
 ODD_SIXTEENTHS_SLOPE = 0.605
 ODD_SIXTEENTHS_INTERCEPT = 0.019

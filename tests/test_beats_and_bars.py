@@ -9,16 +9,16 @@ import pytest
 from neuraldrummer.analysis.beat import mend_slips, onset_weights, track_beats
 from neuraldrummer.analysis.grid import TempoMap, grid_from_beats
 from neuraldrummer.analysis.tempo import estimate_tempo
-from neuraldrummer.analysis.meter import bar_positions
-from neuraldrummer.analysis.song import encode_song
+from neuraldrummer.analysis.meter import METER_MIN_BEATS, bar_periodicity, bar_positions, choose_beats_per_bar
+from neuraldrummer.analysis.song import describe_grid, encode_song
 from neuraldrummer.evaluation.groove import beat_f, beat_scores, groove_measures
 
 
 def played_by_hand(path, beats: np.ndarray, qpm: float = 120.0, meter=(2, 4), seed: int = 0,
-                   melody_per_beat: int = 2) -> np.ndarray:
-    """A piano song played on ``beats`` (seconds), 4 beats a bar from the first: bass and a held chord on
-    beat 1, chords on 2-4, a melody of ``melody_per_beat`` notes a beat (eighths); onsets jittered by up
-    to 12 ms. The file says ``qpm`` and ``meter``. Returns the downbeat times."""
+                   melody_per_beat: int = 2, beats_per_bar: int = 4) -> np.ndarray:
+    """A piano song played on ``beats`` (seconds), ``beats_per_bar`` beats a bar from the first: bass and a
+    held chord on beat 1, chords on the others, a melody of ``melody_per_beat`` notes a beat (eighths);
+    onsets jittered by up to 12 ms. The file says ``qpm`` and ``meter``. Returns the downbeat times."""
     rng = np.random.default_rng(seed)
     pm = pretty_midi.PrettyMIDI(initial_tempo=qpm)
     pm.time_signature_changes.append(pretty_midi.TimeSignature(meter[0], meter[1], 0.0))
@@ -29,11 +29,11 @@ def played_by_hand(path, beats: np.ndarray, qpm: float = 120.0, meter=(2, 4), se
         return max(0.0, t + rng.uniform(-0.012, 0.012))
 
     for k in range(len(beats) - 1):
-        bar, pos = divmod(k, 4)
+        bar, pos = divmod(k, beats_per_bar)
         root = roots[bar % len(roots)]
         t, nxt = beats[k], beats[k + 1]
         if pos == 0:
-            end = beats[min(k + 4, len(beats) - 1)]
+            end = beats[min(k + beats_per_bar, len(beats) - 1)]
             piano.notes.append(pretty_midi.Note(90, 36 + root, jit(t), end))
             for p in (60, 64, 67):
                 piano.notes.append(pretty_midi.Note(70, p + root, jit(t), end))
@@ -46,7 +46,7 @@ def played_by_hand(path, beats: np.ndarray, qpm: float = 120.0, meter=(2, 4), se
                                                  s + 0.8 / melody_per_beat * (nxt - t)))
     pm.instruments += [piano, melody]
     pm.write(str(path))
-    return beats[:-1:4]
+    return beats[:-1:beats_per_bar]
 
 
 def grid_beats(song):
@@ -334,3 +334,28 @@ def test_the_beat_level_of_transcribed_notes_goes_by_the_tempo_alone():
         assert level == "half" and np.allclose(np.diff(chosen), 1.0)
     assert level_score(beats, onsets, every_onset_bass, LEVEL_COEFFICIENTS_TRANSCRIBED) == \
         level_score(beats, onsets, no_bass, LEVEL_COEFFICIENTS_TRANSCRIBED)
+
+
+def test_bar_periodicity_tells_three_from_four():
+    rng = np.random.default_rng(0)
+    for n in (3, 4):
+        score = np.where(np.arange(120) % n == 0, 2.0, -2.0) + rng.normal(0, 0.5, 120)
+        assert choose_beats_per_bar(bar_periodicity(score)) == n, n
+    # too short to tell: four
+    assert bar_periodicity(np.where(np.arange(METER_MIN_BEATS - 1) % 3 == 0, 2.0, -2.0)) == 0.0
+    # a file in three is believed where the music leans that way a little
+    assert choose_beats_per_bar(0.3) == 4 and choose_beats_per_bar(0.3, declared_three=True) == 3
+
+
+@pytest.mark.parametrize("beats_per_bar", [3, 4])
+def test_a_song_played_by_hand_in_three_gets_bars_of_three(tmp_path, beats_per_bar):
+    # 96 bpm drifting to 104, 30 bars, saved at 120 bpm in 1/4: the bar comes from the music
+    ibi = np.linspace(60 / 96, 60 / 104, 30 * beats_per_bar)
+    beats = 0.37 + np.concatenate([[0.0], np.cumsum(ibi)])
+    downbeats = played_by_hand(tmp_path / "s.mid", beats, qpm=120.0, meter=(1, 4), seed=3,
+                               beats_per_bar=beats_per_bar)
+    song = encode_song(tmp_path / "s.mid", 4)
+    assert song.info["grid"] in ("beats", "regridded") and song.info["beats_per_bar"] == beats_per_bar, song.info
+    assert ("bars of three" in describe_grid(song.info)) == (beats_per_bar == 3)
+    est_beats, est_down = grid_beats(song)
+    assert beat_scores(est_beats, est_down, beats[:-1], downbeats)["downbeat_f"] >= 0.9

@@ -82,6 +82,12 @@ def _declares_short_bars(grid: Grid) -> bool:
     return bool(np.mean(quarters < 3) > 0.5)
 
 
+def _declares_three(grid: Grid) -> bool:
+    """Does the file declare bars of three quarter notes (3/4, 6/8) for most of the song?"""
+    quarters = grid.meters[:, 0] * 4.0 / np.maximum(grid.meters[:, 1], 1)
+    return bool(np.mean(quarters == 3) > 0.5)
+
+
 def fit_grid(loaded: LoadedMidi, steps_per_beat: int, regrid: str = "auto",
              beats_per_bar: int | None = None) -> tuple[Grid, dict]:
     """The song's grid, and how it was found.
@@ -95,8 +101,9 @@ def fit_grid(loaded: LoadedMidi, steps_per_beat: int, regrid: str = "auto",
       constant tempo, or the dynamic-programming beat tracker whose beats follow the tempo as it
       drifts, the simplest that fits (``info["beat_source"]``); a grid on them is used if at most
       :data:`REGRID_ACCEPT_SHARE` of the onsets are off it;
-    * bars: ``beats_per_bar`` (default 4) by the Viterbi of :mod:`~neuraldrummer.analysis.meter`
-      over the downbeat evidence of the bass, held notes and harmonic changes.
+    * bars: ``beats_per_bar`` (None: three or four, as the downbeat evidence repeats) by the Viterbi of
+      :mod:`~neuraldrummer.analysis.meter` over the downbeat evidence of the bass, held notes and harmonic
+      changes.
 
     ``info["grid"]`` is then ``"beats"`` (``"regridded"`` for one constant tempo). If no beats
     fit, the file's grid is kept (``"misfit"`` if it does not fit either). Drum-only files get one
@@ -142,12 +149,12 @@ def fit_grid(loaded: LoadedMidi, steps_per_beat: int, regrid: str = "auto",
                                                                transcribed=regrid == "music", tracked=tracked)
     accept = beat_share <= REGRID_ACCEPT_SHARE and (fits or beat_share <= judged - REGRID_MIN_GAIN)
     if accept or regrid == "music":
-        n = int(beats_per_bar or 4)
-        positions = estimate_bars(beats, notes, n, transcribed=regrid == "music")
+        n, positions, periodicity = estimate_bars(beats, notes, beats_per_bar, transcribed=regrid == "music",
+                                                  declared_three=_declares_three(grid))
         new = grid_from_beats(grid.tempo_map, beats, positions, end, steps_per_beat)
         info.update(grid="regridded" if source == "constant" else "beats", beat_source=source, beat_level=level,
                     beats_off_grid_share=round(beat_share, 4), estimated_qpm=round(qpm, 3), beats_per_bar=n,
-                    beats_per_bar_forced=beats_per_bar is not None,
+                    beats_per_bar_forced=beats_per_bar is not None, bar_periodicity=round(periodicity, 2),
                     file_meters=sorted({f"{a}/{b}" for a, b in grid.meters.tolist()}))
         return new, info
     if not fits:
@@ -283,6 +290,13 @@ def grid_reason(info: dict) -> str:
     return f"the file's meter ({meters}) has bars shorter than the music's"
 
 
+def _three(info: dict) -> str:
+    """", in bars of three: ..." where the music's bars were found to have three beats, else ""."""
+    if info.get("beats_per_bar") != 3 or info.get("beats_per_bar_forced"):
+        return ""
+    return f", in bars of three: the music repeats every 3 beats more than every 4 ({info['bar_periodicity']:+.1f})"
+
+
 def describe_grid(info: dict) -> str:
     """Which grid a song is drummed on, and why, in one line."""
     share = 100 * info.get("off_grid_share", 0.0)
@@ -292,9 +306,9 @@ def describe_grid(info: dict) -> str:
         how = ("the file's tempo map, shifted to the notes" if info.get("beat_source") == "tempo_map"
                else "beats tracked in the notes (following the tempo as it drifts)") + level
         return (f"beats and {info['beats_per_bar']}-beat bars from the music ({how}, "
-                f"{info['estimated_qpm']:.0f} bpm), because {grid_reason(info)}")
+                f"{info['estimated_qpm']:.0f} bpm{_three(info)}), because {grid_reason(info)}")
     if info.get("grid") == "regridded":
-        return (f"a constant {info['estimated_qpm']:.1f} bpm re-estimated from the notes{level} "
+        return (f"a constant {info['estimated_qpm']:.1f} bpm re-estimated from the notes{level}{_three(info)} "
                 f"({share:.0f}% of onsets off the file's)")
     if info.get("grid") == "misfit":
         return f"the file's own, though {share:.0f}% of onsets are off it (no better grid found)"

@@ -298,9 +298,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                         "the default model when sampling, it finds its own groove; basic for the eighths model, "
                         "a style, or --cutoff alone)")
     p.add_argument("--keep-drums", action="store_true", help="keep the song's own drums beside the new ones")
-    p.add_argument("--meter", metavar="N/4", help="beats per bar where the bars come from the music (default: 4/4 "
-                   "for songs whose file meter is 1/4 or 2/4 or whose tempo map does not fit; with --redo give the "
-                   "same as when drumming)")
+    p.add_argument("--meter", metavar="N/4", help="beats per bar where the bars come from the music (songs whose "
+                   "file meter is 1/4 or 2/4 or whose tempo map does not fit, recordings); default: 3 or 4, as the "
+                   "music repeats; with --redo give the same as when drumming")
     p.add_argument("--keep-grid", action="store_true",
                    help="keep the file's own tempo map and meter even where they do not fit the music")
     p.set_defaults(func=cmd_drum)

@@ -1,8 +1,8 @@
 """Check the choice of three or four beats a bar (``neuraldrummer/analysis/meter.py``) on songs whose bars are known.
 
 The songs are sequenced songs whose own grid fits their notes and whose meter is the same throughout:
-3/4 and 6/8 (three quarter notes a bar) and 4/4 (one in ``--four-every`` of those, as they are many
-more). Each is read as it is and as played by hand (``neuraldrummer.training.augment.played_by_hand``),
+3/4 and 6/8 (three quarter notes a bar) and 4/4 (one in ``--four-every`` of the fitting ones, as they
+are many more). Each is read as it is and as played by hand (``neuraldrummer.training.augment.played_by_hand``),
 its quarter-note beats and pitched notes give the downbeat log-odds, and
 :func:`~neuraldrummer.analysis.meter.bar_periodicity` of those chooses the bar
 (:func:`~neuraldrummer.analysis.meter.choose_beats_per_bar`, the file's meter not told). Reported per
@@ -45,21 +45,16 @@ from neuraldrummer.training.augment import played_by_hand, seed_of  # noqa: E402
 from neuraldrummer.training.sources import split_for  # noqa: E402
 
 
-def song_meter(loaded, four_seen: int, four_every: int) -> tuple[int, np.ndarray, dict, object] | None:
+def song_meter(loaded) -> tuple[int, np.ndarray, dict, object] | None:
     """(beats a bar, quarter-note beat times, pitched notes, grid) of a fitting song in one meter of three or
-    four quarter notes, else None (4/4 songs but one in ``four_every``)."""
-    notes = pitched_note_arrays(loaded.pm)
-    if notes["start"].size < 64:
-        return None
+    four quarter notes, else None."""
     grid = build_grid(loaded.pm, 4)
     meters = set(map(tuple, grid.meters.tolist()))
-    if meters in ({(3, 4)}, {(6, 8)}):
-        n = 3
-    elif meters == {(4, 4)} and four_seen % four_every == 0:
-        n = 4
-    else:
+    n = 3 if meters in ({(3, 4)}, {(6, 8)}) else 4 if meters == {(4, 4)} else None
+    if n is None:
         return None
-    if off_grid_share(grid, notes["start"]) > 0.1:
+    notes = pitched_note_arrays(loaded.pm)
+    if notes["start"].size < 64 or off_grid_share(grid, notes["start"]) > 0.1:
         return None
     first, last = notes["start"].min(), notes["start"].max()
     keep = (grid.step_in_bar % 4 == 0) & (grid.starts >= first - 0.05) & (grid.starts <= last + 0.05)
@@ -119,16 +114,18 @@ def main() -> None:
     args = ap.parse_args()
     logging.disable(logging.WARNING)
     rows: dict[str, list[tuple[int, float]]] = {}
-    four_seen = 0
+    fours = 0
     for name, loaded in songs(args.paths, args.limit):
         try:
-            meters = set(map(tuple, build_grid(loaded.pm, 4).meters.tolist()))
+            found = song_meter(loaded)
         except (ValueError, IndexError):
             continue
-        four_seen += meters == {(4, 4)}
-        found = song_meter(loaded, four_seen, args.four_every)
         if found is None:
             continue
+        if found[0] == 4:
+            fours += 1
+            if fours % args.four_every:
+                continue
         md5 = hashlib.md5(loaded.data).hexdigest()
         split = split_for(md5)
         if split == "test":

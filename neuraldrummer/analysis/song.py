@@ -75,17 +75,20 @@ def marker_times(loaded: LoadedMidi, grid: Grid) -> np.ndarray:
     return grid.tempo_map.tick_to_time(np.asarray(ticks, np.float64)) if ticks else np.zeros(0)
 
 
+def _bar_quarters(grid: Grid) -> np.ndarray:
+    """The quarter notes in a bar of each of the file's meters."""
+    return grid.meters[:, 0] * 4.0 / np.maximum(grid.meters[:, 1], 1)
+
+
 def _declares_short_bars(grid: Grid) -> bool:
     """Does the file declare bars of fewer than three quarter notes (1/4, 2/4) for most of the song?
     Songs played in by hand are saved so; a groove needs the music's own bar."""
-    quarters = grid.meters[:, 0] * 4.0 / np.maximum(grid.meters[:, 1], 1)
-    return bool(np.mean(quarters < 3) > 0.5)
+    return bool(np.mean(_bar_quarters(grid) < 3) > 0.5)
 
 
 def _declares_three(grid: Grid) -> bool:
     """Does the file declare bars of three quarter notes (3/4, 6/8) for most of the song?"""
-    quarters = grid.meters[:, 0] * 4.0 / np.maximum(grid.meters[:, 1], 1)
-    return bool(np.mean(quarters == 3) > 0.5)
+    return bool(np.mean(_bar_quarters(grid) == 3) > 0.5)
 
 
 def fit_grid(loaded: LoadedMidi, steps_per_beat: int, regrid: str = "auto",
@@ -291,7 +294,7 @@ def grid_reason(info: dict) -> str:
 
 
 def _three(info: dict) -> str:
-    """", in bars of three: ..." where the music's bars were found to have three beats, else ""."""
+    """The words for :func:`describe_grid` where the music's bars were found to have three beats, else ''."""
     if info.get("beats_per_bar") != 3 or info.get("beats_per_bar_forced"):
         return ""
     return f", in bars of three: the music repeats every 3 beats more than every 4 ({info['bar_periodicity']:+.1f})"

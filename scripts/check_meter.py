@@ -7,7 +7,8 @@ its quarter-note beats and pitched notes give the downbeat log-odds, and
 :func:`~neuraldrummer.analysis.meter.bar_periodicity` of those chooses the bar
 (:func:`~neuraldrummer.analysis.meter.choose_beats_per_bar`, the file's meter not told). Reported per
 split (the corpus's md5 split; test songs are left out), for both together, and per meter: songs, the share read right, and
-percentiles of the periodicity, so that the margin can be judged.
+percentiles of the periodicity and the share read right at other margins (:data:`MARGINS`), so that
+the margin can be judged.
 
 With ``--drummed FOLDER``, also the songs of that folder's validation split whose beats and bars
 ``encode_song`` finds in the music (their file's grid does not fit): the bar it chooses beside the
@@ -61,6 +62,8 @@ def song_meter(loaded) -> tuple[int, np.ndarray, dict, object] | None:
     return n, grid.starts[keep], notes, grid
 
 
+#: the margins at which the share read right is also reported
+MARGINS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5)
 #: the human drums are clearly in three above this periodicity, clearly in four below minus this
 CLEAR = 0.5
 
@@ -146,6 +149,7 @@ def main() -> None:
             right = np.mean([choose_beats_per_bar(x) == n for x in p])
             report["read"][f"{key}, in {n}"] = {
                 "songs": int(p.size), "read_right": round(float(right), 3),
+                "read_right_at_margin": {str(m): round(float(np.mean((p > m) == (n == 3))), 3) for m in MARGINS},
                 "periodicity_percentiles_1_5_50_95_99": [round(float(v), 2) for v in
                                                          np.percentile(p, [1, 5, 50, 95, 99])]}
     if args.drummed:

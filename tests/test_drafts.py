@@ -130,17 +130,3 @@ def test_every_second_draft_starts_from_the_basic_beat_where_the_bars_come_from_
     decoding.generate(runtime, song.features, GenerationSettings(alternate_start="basic", drafts=1),
                       reference=song.reference)
     assert primed == ["blank"]
-
-
-def test_in_bars_of_three_a_snare_after_the_first_beat_makes_the_back_beat():
-    song = encode_song(read_midi_bytes(midi_to_bytes(factory.song(bars=8, meters=((0, 3, 4),)))), 4)
-    assert set(song.grid.bar_length.tolist()) == {12}
-    names = FEATURE_NAMES
-    hat = CLASS_NAMES.index("closed_hat")
-    eighths = [(s, hat) for s in range(0, 12, 2)]
-    waltz = _part(song, [(0, KICK), (4, SNARE), (8, SNARE)] + eighths)
-    six_eight = _part(song, [(0, KICK), (6, SNARE)] + eighths)
-    hats_only = _part(song, [(0, KICK)] + eighths)
-    backbeats = [groove_measures(p, song.features, names)["backbeat"] for p in (waltz, six_eight, hats_only)]
-    assert backbeats == [1.0, 1.0, 0.0]
-    assert groove_score(waltz, song.features, names) > groove_score(hats_only, song.features, names)

@@ -28,8 +28,7 @@ def groove_measures(drums: DrumArrays, features: np.ndarray, names: tuple[str, .
     """Measures of a drawn part on the song's grid, over the bars where the song plays (from step
     ``keep`` on): ``kick_on_downbeats`` (share of bars with a kick on the first step),
     ``backbeat`` (of the snare-like hits on a beat in bars of an even number of beats, the share on
-    the back beats; 0 if there is none, 1 if no such bar plays; where most bars that play have an odd
-    number of beats, the share of those outside the fills with a snare-like hit after the first beat), ``line`` (share of bars outside the
+    the back beats; 0 if there is none, 1 if no such bar plays), ``line`` (share of bars outside the
     fills with a time-keeping line), ``toms`` (share of the hits outside the fills on toms) and
     ``top_sound`` (share of all hits on the most used class)."""
     hits = drums.hits[keep:]
@@ -56,14 +55,7 @@ def groove_measures(drums: DrumArrays, features: np.ndarray, names: tuple[str, .
     snare = hits[:, list(BACKBEAT_CLASSES)].any(axis=1) & on_beat & playing[bar]
     even_meter = beats_per_bar[bar] % 2 == 0
     counted = snare & even_meter
-    odd_bars = playing & ~fill_bar & (beats_per_bar % 2 == 1)
-    if odd_bars.sum() > (playing & (beats_per_bar % 2 == 0)).sum():
-        # a song in three: its drummers put a snare-like hit after the first beat of most bars (beat 2 or 3,
-        # or the 6/8 back beat between them), so a bar counts that has one
-        after_one = np.zeros(max(n_bars, 1), bool)
-        after_one[bar[hits[:, list(BACKBEAT_CLASSES)].any(axis=1) & (beat_in_bar >= 1)]] = True
-        backbeat = float(after_one[odd_bars].mean())
-    elif counted.any():
+    if counted.any():
         backbeat = float((beat_in_bar[counted] % 2 == 1).mean())
     else:  # no snare-like hit on a beat: no back beat where the bars have one (even meters), else no matter
         backbeat = 0.0 if (even_meter & playing[bar]).any() else 1.0

@@ -179,9 +179,9 @@ def bar_positions(score: np.ndarray, beats_per_bar: int = 4, short_bar_cost: flo
 def bar_periodicity(score: np.ndarray) -> float:
     """How much more the downbeat log-odds ``score`` ``(B,)`` repeat every three beats than every four:
     the autocorrelation of the standardised score at lags 3 and 6, less that at lags 4 and 8. On the
-    annotated beats of the 40 drumless songs in four: -0.85 to -2.5 (their transcriptions -0.5 to
-    -1.6); the one in three (bars of six): 2.6 (1.1); on sequenced songs read as played by hand see
-    ``scripts/check_meter.py``. 0 for fewer than :data:`METER_MIN_BEATS` beats."""
+    annotated beats of the 40 drumless songs in four -0.85 to -2.5 (their transcriptions -0.5 to -1.6),
+    the one in three (bars of six) 2.6 (1.1), in a scratch count; on sequenced songs read as they are and
+    as played by hand see ``scripts/check_meter.py``. 0 for fewer than :data:`METER_MIN_BEATS` beats."""
     s = np.asarray(score, np.float64)
     if s.size < METER_MIN_BEATS:
         return 0.0

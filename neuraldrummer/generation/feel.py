@@ -30,6 +30,9 @@ HAND_MAX_OFFSET_16THS = 0.2
 #: how far a drum hit follows the pitched onsets on its own step (the band playing together): the
 #: drum lands this share of the way from the grid to the notes' median onset
 FOLLOW_NOTES = 0.5
+#: ... where those notes sit within this distance of the 16th (in 16ths): further off they play
+#: another subdivision (triplets, a shuffle's late eighth), and a drum half way there is on neither
+FOLLOW_NOTES_WITHIN_16THS = 0.25
 #: a sequenced song's drums get a sequenced part's velocities: each sound plays one main level (the
 #: median of its hits), and a position of the bar where the sound's hits are drawn at least this much
 #: louder or softer (median, velocity / 127; 5 MIDI units) gets an accent or a ghost level ...
@@ -140,7 +143,8 @@ def _played_by_hand(offset: np.ndarray, hits: np.ndarray, per16: float, push: np
                     seed: int | None) -> np.ndarray:
     """The offsets (steps) of ``hits`` moved toward the song's onsets and given a drummer's spread."""
     if push is not None and push.shape[0] == offset.shape[0]:
-        with_notes = hits & np.isfinite(push)[:, None]
+        near = np.abs(np.nan_to_num(push, nan=np.inf)) * per16 <= FOLLOW_NOTES_WITHIN_16THS
+        with_notes = hits & near[:, None]
         offset[with_notes] = ((1 - FOLLOW_NOTES) * offset + FOLLOW_NOTES * np.nan_to_num(push)[:, None])[with_notes]
     sd = float(np.std(offset[hits] * per16)) if hits.sum() > 1 else 0.0
     extra = np.sqrt(max(HAND_TIMING_SD_16THS ** 2 - sd ** 2, 0.0)) / per16

@@ -82,6 +82,24 @@ def test_a_tempo_map_that_follows_the_playing_but_starts_off_phase_is_shifted(tm
     assert beat_scores(est_beats, est_down, beats[:-1], downbeats)["downbeat_f"] >= 0.95
 
 
+def test_the_grid_s_phase_is_where_most_notes_sit_not_pulled_by_triplets():
+    from neuraldrummer.analysis.beat import constant_tempo_beats
+    from neuraldrummer.analysis.tempo import circular_fit, modal_phase
+
+    rng = np.random.default_rng(2)
+    period = 0.125  # 16ths at 120 bpm, the grid through 0.04 s
+    straight = 0.04 + period * rng.choice(512, 600) + rng.normal(0, 0.003, 600)
+    triplets = 0.04 + period * (rng.choice(128, 400) * 4 + 8 / 3)  # a shuffle's late eighths
+    onsets = np.sort(np.concatenate([straight, triplets]))
+    weights = np.ones(onsets.size)
+    _, mean_phase = circular_fit(onsets, weights, np.array([period]))
+    assert abs(mean_phase[0] - 0.04) > 0.1 * period  # the mean of every onset's phase is pulled off
+    assert abs(modal_phase(onsets, weights, period) - 0.04) < 0.03 * period
+    beats = constant_tempo_beats(120.0, onsets, weights, 70.0)
+    off = (beats - 0.04) / period
+    assert np.abs(off - np.round(off)).max() < 0.03
+
+
 def test_a_ballad_in_sixteenths_under_a_default_tempo_map_is_drummed_at_its_own_beat(tmp_path):
     # 60 bpm, a 16th-note melody: its 16ths are the eighths of the file's 120 bpm, which fits them (shifted),
     # but a listener taps 60: the beat level is halved
@@ -95,12 +113,13 @@ def test_a_ballad_in_sixteenths_under_a_default_tempo_map_is_drummed_at_its_own_
 
 
 def test_a_default_tempo_map_at_three_to_four_to_the_music_does_not_fit_by_accident(tmp_path):
-    # 16ths at 90 bpm sit on the triplet eighths of 120 bpm, so the file's shifted map fits them all: the
-    # tracked beats, at 90, fit as well and are taken
+    # 16ths at 90 bpm sit on the triplet eighths of 120 bpm, so the file's shifted map can fit them all:
+    # beats at 90 found in the music (one constant tempo or the tracker's) fit as well and are taken
     beats = 0.52 + np.arange(129) * 60 / 90.0
     downbeats = played_by_hand(tmp_path / "ninety.mid", beats, seed=2, melody_per_beat=4)
     song = encode_song(tmp_path / "ninety.mid", 4)
-    assert song.info["beat_source"] == "tracked" and song.info["beat_level"] == "as found", song.info
+    assert song.info["beat_source"] in ("constant", "tracked") and song.info["beat_level"] == "as found", song.info
+    assert song.info["estimated_qpm"] == pytest.approx(90.0, rel=0.01)
     est_beats, est_down = grid_beats(song)
     assert beat_scores(est_beats, est_down, beats[:-1], downbeats)["beat_f"] >= 0.95
 

@@ -5,8 +5,9 @@ Three ways to the beats, tried in this order by :func:`neuraldrummer.analysis.so
 * **the file's tempo map, shifted** (:func:`shifted_tempo_map_beats`). Many songs played in by
   hand were saved with a tempo map that follows the playing but starts at an arbitrary phase: the
   music starts a fraction of a beat after tick 0, so every onset is off the file's own grid. In
-  the file's ticks the onsets are then periodic; the circular mean of the onset ticks on the 16th
-  note period gives the shift, and the 16th that carries the most onsets is the beat.
+  the file's ticks the onsets are then periodic; the phase on the 16th note period where most onset
+  ticks sit gives the shift (:func:`~neuraldrummer.analysis.tempo.modal_phase`), and the 16th that
+  carries the most onsets is the beat.
 * **one constant tempo** (:func:`constant_tempo_beats`, from
   :func:`~neuraldrummer.analysis.tempo.estimate_tempo`), for music played to a click whose file
   says another tempo;
@@ -26,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from .grid import TempoMap
-from .tempo import circular_fit
+from .tempo import modal_phase
 
 #: frames per second of the onset-strength envelope
 FPS = 100
@@ -83,20 +84,18 @@ def shifted_tempo_map_beats(tempo: TempoMap, onsets: np.ndarray, weights: np.nda
     """
     ticks = tempo.time_to_tick(np.asarray(onsets, np.float64))
     sixteenth = tempo.resolution / 4.0
-    _, phases = circular_fit(ticks, np.asarray(weights, np.float64), np.array([sixteenth]))
-    phase = float(phases[0])
+    phase = modal_phase(ticks, np.asarray(weights, np.float64), sixteenth)
     beat = phase + strongest_sixteenth((ticks - phase) / sixteenth, weights) * sixteenth
     beat -= np.ceil(beat / tempo.resolution) * tempo.resolution  # the last beat at or before tick 0
     end_tick = float(tempo.time_to_tick(end_time)) + tempo.resolution
     return tempo.tick_to_time(np.arange(beat, end_tick + 1e-9, tempo.resolution))
 
 
-def constant_tempo_beats(qpm: float, phase: float, onsets: np.ndarray, weights: np.ndarray,
-                         end_time: float) -> np.ndarray:
-    """Beats at one constant tempo whose 16ths pass through ``phase`` (seconds), on the 16th that
-    carries the most onsets, from the last beat at or before 0 s to the first after ``end_time``."""
+def constant_tempo_beats(qpm: float, onsets: np.ndarray, weights: np.ndarray, end_time: float) -> np.ndarray:
+    """Beats at one constant tempo whose 16ths pass where most onsets sit (:func:`modal_phase`), on the
+    16th that carries the most onsets, from the last beat at or before 0 s to the first after ``end_time``."""
     beat = 60.0 / qpm
-    first = phase % (beat / 4)
+    first = modal_phase(onsets, weights, beat / 4)
     first += strongest_sixteenth((np.asarray(onsets) - first) / (beat / 4), weights) * beat / 4
     first -= np.ceil(first / beat) * beat
     return first + beat * np.arange(int(np.ceil((end_time - first) / beat)) + 2)

@@ -220,8 +220,8 @@ def _beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_f
         if source == "tempo_map":
             beats = shifted_tempo_map_beats(tempo, onsets, weights, end)
         elif source == "constant":
-            qpm, phase = estimate_tempo(np.unique(np.round(onsets, 3)))
-            beats = steady = constant_tempo_beats(qpm, phase, onsets, weights, end)
+            qpm, _ = estimate_tempo(np.unique(np.round(onsets, 3)))
+            beats = steady = constant_tempo_beats(qpm, onsets, weights, end)
             file_qpm = 60.0 / float(np.median(np.diff(best[1])))
             if abs(qpm / file_qpm - 1.0) < 0.01:
                 # the steadiest tempo in the notes is the file's own: its map is right and the notes are

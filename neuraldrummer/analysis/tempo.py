@@ -1,7 +1,7 @@
 """The steady tempo of a song's onsets: the 16th-note period and phase that line them up best.
 
 Used for music played to a click whose file says another tempo (:func:`estimate_tempo`), and by
-:mod:`.beat` for the phase of onsets on a known period (:func:`circular_fit`).
+:mod:`.beat` for the phase of onsets on a known period (:func:`modal_phase`).
 """
 
 from __future__ import annotations
@@ -21,6 +21,34 @@ def circular_fit(times: np.ndarray, weights: np.ndarray, periods: np.ndarray) ->
         out_r[a:a + 256] = np.abs(z)
         out_phase[a:a + 256] = (np.angle(z) / (2 * np.pi)) % 1.0 * p
     return out_r, out_phase
+
+
+#: :func:`modal_phase`: the onsets' concentration around each candidate phase (von Mises, about 0.04 of a
+#: period wide) ...
+MODE_KAPPA = 20.0
+#: ... and the share of a period around the mode whose onsets' mean gives the phase
+MODE_WITHIN = 0.12
+
+
+def modal_phase(times: np.ndarray, weights: np.ndarray, period: float, candidates: int = 64) -> float:
+    """The phase (in ``[0, period)``) of a grid of ``period`` on which most of the onsets' weight sits: the
+    densest phase, then the weighted mean offset of the onsets within :data:`MODE_WITHIN` of it.
+    :func:`circular_fit`'s phase is the mean of every onset's, so a song whose notes also fall on another
+    subdivision (triplets, a shuffle's late eighths, a third of a 16th either side) pulls it off the notes
+    that sit on the grid."""
+    times, weights = np.asarray(times, np.float64), np.asarray(weights, np.float64)
+    if times.size == 0:
+        return 0.0
+    frac = (times / period) % 1.0
+    grid = np.arange(candidates) / candidates
+    density = (weights[None, :] * np.exp(MODE_KAPPA * (np.cos(2 * np.pi * (frac[None, :] - grid[:, None])) - 1))).sum(1)
+    mode = float(grid[int(np.argmax(density))])
+    off = frac - mode
+    off -= np.round(off)
+    near = np.abs(off) <= MODE_WITHIN
+    if near.any() and weights[near].sum() > 0:
+        mode += float(np.average(off[near], weights=weights[near]))
+    return (mode % 1.0) * period
 
 
 #: seconds of music in each window of the coarse tempo search (:func:`estimate_tempo`) ...

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import logging
 import sys
 from pathlib import Path
@@ -34,6 +33,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fit_downbeat import songs  # noqa: E402
+from report import write_report  # noqa: E402
 
 from neuraldrummer.analysis.drum_map import KICK, SNARE  # noqa: E402
 from neuraldrummer.analysis.features import pitched_note_arrays  # noqa: E402
@@ -154,10 +154,7 @@ def main() -> None:
                                                          np.percentile(p, [1, 5, 50, 95, 99])]}
     if args.drummed:
         report["drummed_validation_songs"] = drummed_songs(args.drummed)
-    text = json.dumps(report, indent=2)
-    sys.stdout.write(text + "\n")
-    if args.json:
-        args.json.write_text(text + "\n")
+    write_report(report, args.json)
 
 
 if __name__ == "__main__":

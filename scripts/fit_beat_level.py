@@ -16,13 +16,14 @@ Copy the printed coefficients into ``LEVEL_COEFFICIENTS``.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from report import write_report  # noqa: E402
 from neuraldrummer.analysis.beat import beat_levels, level_features, onset_weights  # noqa: E402
 from neuraldrummer.analysis.features import pitched_note_arrays  # noqa: E402
 from neuraldrummer.evaluation.groove import read_beat_annotation  # noqa: E402
@@ -73,10 +74,7 @@ def main() -> None:
     result = {"songs": len(X), "C": C, "coefficients": [round(float(c), 2) for c in coef],
               "in_sample_accuracy": round(in_sample, 3),
               "leave_one_out_accuracy": round(1 - len(wrong) / len(X), 3), "leave_one_out_wrong": wrong}
-    text = json.dumps(result, indent=2)
-    sys.stdout.write(text + "\n")
-    if args.json:
-        args.json.write_text(text + "\n")
+    write_report(result, args.json)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import logging
 import sys
 from pathlib import Path
@@ -28,6 +27,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from report import write_report  # noqa: E402
 from neuraldrummer.analysis.features import pitched_note_arrays  # noqa: E402
 from neuraldrummer.analysis.grid import build_grid, off_grid_share  # noqa: E402
 from neuraldrummer.analysis.meter import EVIDENCE_NAMES, bar_positions, beat_evidence, beat_features  # noqa: E402
@@ -138,9 +139,7 @@ def main() -> None:
         "validation_fitted": phase_accuracy(data["validation"], coef, intercept),
         "validation_hand_set": phase_accuracy(data["validation"], HAND_SET, 0.0),
     }
-    print(json.dumps(report, indent=2))
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    write_report(report, args.json)
 
 
 if __name__ == "__main__":

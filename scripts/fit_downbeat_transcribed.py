@@ -22,7 +22,6 @@ beats tracked in the recordings, see ``meter.py``); the sequenced model is then 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 from pathlib import Path
@@ -30,6 +29,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from report import write_report  # noqa: E402
 from neuraldrummer.analysis.features import pitched_note_arrays  # noqa: E402
 from neuraldrummer.analysis.meter import (DOWNBEAT_COEFFICIENTS, DOWNBEAT_INTERCEPT, EVIDENCE_NAMES,  # noqa: E402
                                           bar_positions, beat_evidence, beat_features)
@@ -120,10 +121,7 @@ def main() -> None:
                                     "refit_leave_one_out": round(float(np.mean(np.array(loo) >= 0.8)), 3)},
         "per_song": {n: [round(a, 3), round(b, 3)] for n, a, b in zip(names, shipped, loo)},
     }
-    text = json.dumps(result, indent=2)
-    sys.stdout.write(text + "\n")
-    if args.json:
-        args.json.write_text(text + "\n")
+    write_report(result, args.json)
 
 
 if __name__ == "__main__":

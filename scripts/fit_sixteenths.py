@@ -16,13 +16,14 @@ Copy the printed line's slope and intercept into ``ODD_SIXTEENTHS_SLOPE`` and ``
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from report import write_report  # noqa: E402
 from neuraldrummer.generation.takes import odd_steps, song_odd_sixteenths  # noqa: E402
 from neuraldrummer.training.corpus import Corpus  # noqa: E402
 
@@ -66,10 +67,7 @@ def main() -> None:
             "training_mean": round(float(np.abs(train[:, 1].mean() - val[:, 1]).mean()), 4),
         },
     }
-    text = json.dumps(report, indent=2)
-    sys.stdout.write(text + "\n")
-    if args.json:
-        args.json.write_text(text + "\n")
+    write_report(report, args.json)
 
 
 if __name__ == "__main__":

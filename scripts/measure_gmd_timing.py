@@ -12,11 +12,11 @@ of the dataset's one-bar fills) are left out.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
 import pretty_midi
+from report import write_report
 
 
 def timing_spread(path: Path, min_notes: int) -> tuple[float, float] | None:
@@ -49,9 +49,7 @@ def main() -> None:
     result = {"performances": len(rows), "sd_16ths_median": round(float(np.median(sd)), 4),
               "sd_16ths_quartiles": [round(float(q), 4) for q in np.percentile(sd, [25, 75])],
               "off_eighth_of_16th_median": round(float(np.median(off)), 4)}
-    print(json.dumps(result))
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    write_report(result, args.json)
 
 
 if __name__ == "__main__":

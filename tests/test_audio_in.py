@@ -141,3 +141,20 @@ def test_a_folder_of_recordings_and_songs_is_drummed_and_bad_files_counted(recor
     assert "drummed 2 of 3 files" in proc.stdout and "bad_recording 1" in proc.stdout
     out = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert out == ["song_drums.mid", "take1_drums.mid", "take1_drums.wav"]
+
+
+def test_transcribed_bass_is_the_lowest_tenth_of_the_notes_as_heard():
+    # basic-pitch hears a piano's bass an octave or so high: no transcribed note under C3, yet the lowest
+    # notes are still the bass line, and they go on the bass track (whose onsets the drummer reads)
+    from neuraldrummer.io.transcribe import BASS_SPLIT_RANGE, bass_split_pitch, notes_to_midi
+
+    rng = np.random.default_rng(0)
+    chords = [(i * 0.5, i * 0.5 + 0.4, int(p), 0.6, []) for i in range(64) for p in rng.integers(62, 80, 6)]
+    bass = [(i * 1.0, i * 1.0 + 0.9, 55 + i % 3, 0.8, []) for i in range(32)]
+    pm = notes_to_midi(chords + bass)
+    tracks = {i.name: i for i in pm.instruments}
+    assert sorted(n.pitch for n in tracks["bass (transcribed)"].notes) == sorted(e[2] for e in bass)
+    assert min(n.pitch for n in tracks["piano (transcribed)"].notes) >= 62
+    assert bass_split_pitch([30, 35, 40] * 10 + [70] * 50) == BASS_SPLIT_RANGE[0]  # a real bass: C3 as before
+    assert bass_split_pitch([80] * 100) == BASS_SPLIT_RANGE[1]  # never the melody
+    assert bass_split_pitch([]) == BASS_SPLIT_RANGE[0]

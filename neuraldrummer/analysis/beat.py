@@ -43,12 +43,12 @@ TIGHTNESS = 100.0
 #: onsets per beat ...
 LEVEL_CENTRES = (80.0, 0.4)
 #: ... and the weights of log2(input / centre) and its square for each, fitted on the annotated songs
-#: played by hand by ``python scripts/fit_beat_level.py`` (report: ``reports/fit_beat_level.json``)
+#: played by hand by ``python scripts/fit_beat_level.py`` (report: ``reports/fit_beat_level.json``). Notes
+#: transcribed from a recording are read the same way since their bass is the lowest tenth of the notes
+#: (:data:`neuraldrummer.io.transcribe.BASS_SHARE`; at the annotated beats of the 40 songs rendered and
+#: transcribed, their annotated level scores best in 34, by the tempo's weights alone in 33, and with the
+#: bass below C3, which basic-pitch hears an octave high, in 18: scratch counts)
 LEVEL_COEFFICIENTS = (-0.05, -1.84, 0.04, -0.81)
-#: for notes transcribed from a recording, the tempo's weights alone: transcribed bass notes come split
-#: and doubled, so their rate per beat misleads (in a scratch count, with it 18 of the 40 songs rendered
-#: and transcribed score their annotated level best; without it, 33)
-LEVEL_COEFFICIENTS_TRANSCRIBED = LEVEL_COEFFICIENTS[:2] + (0.0, 0.0)
 
 
 def onset_weights(velocity: np.ndarray, is_bass: np.ndarray) -> np.ndarray:

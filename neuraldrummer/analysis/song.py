@@ -14,7 +14,7 @@ from .drum_map import CLASS_NAMES
 from .drums import DrumArrays, encode_drums
 from ..errors import EmptySongError, NoPitchedNotesError
 from .features import FEATURE_NAMES, analyse_song, onset_push, pitched_note_arrays
-from .beat import (LEVEL_COEFFICIENTS, LEVEL_COEFFICIENTS_TRANSCRIBED, bar_repetition, choose_beat_level,
+from .beat import (bar_repetition, choose_beat_level,
                    constant_tempo_beats, mend_slips, off_beat_grid_share, onset_envelope, onset_weights,
                    shifted_tempo_map_beats, track_beats)
 from .grid import (MISFIT_SHARE, Grid, build_grid, constant_tempo_grid, grid_from_beats,
@@ -149,7 +149,7 @@ def fit_grid(loaded: LoadedMidi, steps_per_beat: int, regrid: str = "auto",
                                                                          steps_per_beat, onsets, onsets)
         return grid, info
     source, beats, beat_share, qpm, level = _beats_from_music(grid.tempo_map, notes, weights, end, fits,
-                                                               transcribed=regrid == "music", tracked=tracked)
+                                                               tracked=tracked)
     accept = beat_share <= REGRID_ACCEPT_SHARE and (fits or beat_share <= judged - REGRID_MIN_GAIN)
     if accept or regrid == "music":
         n, positions, periodicity = estimate_bars(beats, notes, beats_per_bar, transcribed=regrid == "music",
@@ -198,8 +198,7 @@ def _octave_related(a: float, b: float, tolerance: float = 0.04) -> bool:
 
 
 def _beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_fits: bool,
-                      transcribed: bool = False, tracked: np.ndarray | None = None
-                      ) -> tuple[str, np.ndarray, float, float, str]:
+                      tracked: np.ndarray | None = None) -> tuple[str, np.ndarray, float, float, str]:
     """The beats that fit the onsets, from the simplest source that fits: the file's tempo map
     shifted (taken whenever it fits), else the better of one constant tempo and the
     dynamic-programming tracker (the tracker only if clearly better).
@@ -208,8 +207,7 @@ def _beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_f
     ``map_fits``) fits by accident if it is at 3:2 or 4:3 to the tracker's beat (onsets at 90 bpm sit
     on the triplets of 120): the tracker's beats are taken if they fit as well. The beat level of
     beats found in the music or on such a map is then chosen (:func:`choose_beat_level`): a tracker
-    or a map can run at twice or half the beat (for notes ``transcribed`` from a recording, by the tempo
-    alone). A map with the song's own tempo keeps its level. Returns (source, beats, share of onsets off
+    or a map can run at twice or half the beat. A map with the song's own tempo keeps its level. Returns (source, beats, share of onsets off
     their 16ths and triplets, see :func:`~neuraldrummer.analysis.beat.off_beat_grid_share`, median
     bpm, level: ``"as found"``, ``"double"`` or ``"half"``). ``tracked``: the tracker's beats if already
     run (the tracker runs at most once)."""
@@ -253,8 +251,7 @@ def _beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_f
         best = ("tracked", mended, off_beat_grid_share(mended, onsets))
     level = "as found"
     if best[0] != "tempo_map" or not trust_map:
-        level, beats = choose_beat_level(best[1], onsets, weights, notes["is_bass"], coefficients=(
-            LEVEL_COEFFICIENTS_TRANSCRIBED if transcribed else LEVEL_COEFFICIENTS))
+        level, beats = choose_beat_level(best[1], onsets, weights, notes["is_bass"])
         if level != "as found":
             share = off_beat_grid_share(beats, onsets)
             if share <= best[2] + SIMPLER_BEATS_MARGIN:  # a slower level must still hold the onsets on its 16ths

@@ -53,10 +53,10 @@ DOWNBEAT_INTERCEPT = -1.6622
 #: in the recordings cost two grooves in time (``benchmarks/check_audio.py``: 0.750 against 0.800).
 #: Refitted the same way after the transcription's bass split moved to the lowest tenth of the notes
 #: (:data:`neuraldrummer.io.transcribe.BASS_SHARE`): leave one song out 0.774 (0.770 before the split)
-DOWNBEAT_COEFFICIENTS_TRANSCRIBED = (-0.156, 0.014, -0.172, -0.212, 0.023,  # bass, length, bass change, change, onsets
+DOWNBEAT_COEFFICIENTS_TRANSCRIBED = (-0.154, 0.012, -0.174, -0.213, 0.023,  # bass, length, bass change, change, onsets
                                      0.0, 0.0, 0.0, 0.0,  # low, half-bar change, rest, held: not used
-                                     -0.17, 0.37, -0.165, 0.332, 0.054,  # contrasts of the first five
-                                     0.337, 0.321, 0.717, 0.381, -0.231,
+                                     -0.171, 0.369, -0.162, 0.332, 0.054,  # contrasts of the first five
+                                     0.339, 0.322, 0.718, 0.378, -0.23,
                                      0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)  # ... and of the other four
 DOWNBEAT_INTERCEPT_TRANSCRIBED = -1.549
 #: cost of a bar that ends before its full length (in log-odds)

@@ -207,9 +207,10 @@ def _beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_f
     ``map_fits``) fits by accident if it is at 3:2 or 4:3 to the tracker's beat (onsets at 90 bpm sit
     on the triplets of 120): the tracker's beats are taken if they fit as well. The beat level of
     beats found in the music or on such a map is then chosen (:func:`choose_beat_level`): a tracker
-    or a map can run at twice or half the beat. A map with the song's own tempo keeps its level. Returns (source, beats, share of onsets off
-    their 16ths and triplets, see :func:`~neuraldrummer.analysis.beat.off_beat_grid_share`, median
-    bpm, level: ``"as found"``, ``"double"`` or ``"half"``). ``tracked``: the tracker's beats if already
+    or a map can run at twice or half the beat. A map with the song's own tempo keeps its level.
+    Returns (source, beats, share of onsets off their 16ths and triplets, see
+    :func:`~neuraldrummer.analysis.beat.off_beat_grid_share`, median bpm, level: ``"as found"``,
+    ``"double"`` or ``"half"``). ``tracked``: the tracker's beats if already
     run (the tracker runs at most once)."""
     onsets = notes["start"]
     trust_map = map_fits or not _default_tempo_map(tempo)

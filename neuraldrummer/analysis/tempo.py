@@ -41,7 +41,11 @@ def modal_phase(times: np.ndarray, weights: np.ndarray, period: float, candidate
         return 0.0
     frac = (times / period) % 1.0
     grid = np.arange(candidates) / candidates
-    density = (weights[None, :] * np.exp(MODE_KAPPA * (np.cos(2 * np.pi * (frac[None, :] - grid[:, None])) - 1))).sum(1)
+    density = np.zeros(candidates)
+    for a in range(0, frac.size, 4096):  # chunks keep memory small
+        f, w = frac[a:a + 4096], weights[a:a + 4096]
+        near = np.exp(MODE_KAPPA * (np.cos(2 * np.pi * (f[None, :] - grid[:, None])) - 1))
+        density += (w[None, :] * near).sum(1)
     mode = float(grid[int(np.argmax(density))])
     off = frac - mode
     off -= np.round(off)

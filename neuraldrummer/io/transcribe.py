@@ -31,7 +31,7 @@ MAX_AUDIO_SECONDS = 15 * 60.0
 SILENCE_PEAK = 1e-3
 #: transcribed notes go on the bass track below the pitch that this share of them is under (basic-pitch
 #: hears a piano's bass notes an octave or so high: of the 40 drumless songs rendered and transcribed, a
-#: median 0.3% of the notes are below C3 where the MIDI has 5-18%; below the tenth percentile, B3 to C4 in
+#: median 0.3% of the notes are below C3 where the MIDI has 5-18%; below the tenth percentile, G3 to C4 in
 #: these songs, the transcribed bass onsets number about the MIDI's below C3 (median ratio 1.07) and fall on
 #: the same 16ths, F 0.52 against 0.17: a scratch count, ``bass_onsets`` a drummer reads)
 BASS_SHARE = 0.10

@@ -143,7 +143,7 @@ def _played_by_hand(offset: np.ndarray, hits: np.ndarray, per16: float, push: np
                     seed: int | None) -> np.ndarray:
     """The offsets (steps) of ``hits`` moved toward the song's onsets and given a drummer's spread."""
     if push is not None and push.shape[0] == offset.shape[0]:
-        near = np.abs(np.nan_to_num(push, nan=np.inf)) * per16 <= FOLLOW_NOTES_WITHIN_16THS
+        near = np.abs(push) * per16 <= FOLLOW_NOTES_WITHIN_16THS  # False where no notes (NaN)
         with_notes = hits & near[:, None]
         offset[with_notes] = ((1 - FOLLOW_NOTES) * offset + FOLLOW_NOTES * np.nan_to_num(push)[:, None])[with_notes]
     sd = float(np.std(offset[hits] * per16)) if hits.sum() > 1 else 0.0

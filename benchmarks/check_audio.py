@@ -9,7 +9,9 @@ the annotated beats and downbeats like ``check_handplayed.py``; also the F-measu
 beats and downbeats the drummer used. Reports the time per minute of audio of the whole job.
 
     python benchmarks/check_audio.py ../shared/data/drumless [--json reports/audio.json] [--only 001 017]
-        [--seed N] [--follow-density on|off]
+        [--seed N] [--follow-density on|off] [--soundfont FluidR3_GM.sf2]
+
+The hidden check renders with another soundfont than ours: ``--soundfont`` renders with a given one.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--follow-density", choices=("on", "off"), default=None,
                     help="choose takes for following the song's density: on, off; default as drum does")
+    ap.add_argument("--soundfont", type=Path, default=None,
+                    help="a General MIDI .sf2 to render the songs with (default: the one neuraldrummer renders with)")
     ap.add_argument("--only", nargs="*", help="song names (e.g. 001 017) to check; default all")
     args = ap.parse_args()
     ann_dir = args.annotations or args.songs / "annotations"
@@ -56,7 +60,7 @@ def main() -> None:
                 continue
             ref_beats, ref_down = read_beat_annotation(ann)
             wav = Path(tmp) / f"{path.stem}.wav"
-            write_audio(path, wav)
+            write_audio(path, wav, soundfont=args.soundfont)
             started = time.perf_counter()
             result = drum_recording(wav, Path(tmp) / f"{path.stem}_drums.mid", runtime,
                                     GenerationSettings(seed=args.seed, **density), mix_path=Path(tmp) / f"{path.stem}_mix.wav")

@@ -61,6 +61,28 @@ def test_drum_writes_audio_of_the_songs_length_with_the_drums_audible(tiny_model
     assert diff > 0.2 * np.sqrt(np.mean(alone[:n] ** 2))
 
 
+def test_rendered_notes_sound_at_their_pitch():
+    """The synthesizer plays each note at its pitch: the lowest strong peak of a piano note's spectrum is its
+    fundamental (symusic 0.5.9 sounded the A at 110 Hz at 233 Hz)."""
+    import io
+
+    rate = 44100
+    for pitch in (40, 45, 57, 69):
+        pm = pretty_midi.PrettyMIDI()
+        piano = pretty_midi.Instrument(program=0)
+        piano.notes.append(pretty_midi.Note(100, pitch, 0.1, 1.5))
+        pm.instruments.append(piano)
+        buf = io.BytesIO()
+        pm.write(buf)
+        audio = render_audio(buf.getvalue(), rate)[int(0.2 * rate):int(1.4 * rate), 0]
+        magnitude = np.abs(np.fft.rfft(audio * np.hanning(audio.size)))
+        freqs = np.fft.rfftfreq(audio.size, 1 / rate)
+        strong = (magnitude > 0.2 * magnitude.max()) & (magnitude >= np.roll(magnitude, 1)) & (
+            magnitude >= np.roll(magnitude, -1))
+        lowest = float(freqs[strong & (freqs > 20)].min())
+        assert abs(12 * np.log2(lowest / pretty_midi.note_number_to_hz(pitch))) < 0.5, (pitch, lowest)
+
+
 def test_audio_formats(tiny_model, tmp_path, song_path):
     import soundfile
 

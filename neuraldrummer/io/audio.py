@@ -4,9 +4,11 @@ Two engines, the first that is there:
 
 * **FluidSynth** (``fluidsynth`` on the PATH and a General MIDI soundfont in a usual system
   place), the reference synthesizer, when the user has installed it;
-* **symusic**'s soundfont synthesizer (a PyPI wheel, no system library) with the small General
-  MIDI soundfont that pretty_midi's wheel ships (``TimGM6mb.sf2``). It is the one that runs
-  after ``pip install -r requirements.txt``.
+* **TinySoundFont** (the ``tinysoundfont`` wheel, no system library) with the small General MIDI
+  soundfont that pretty_midi's wheel ships (``TimGM6mb.sf2``). It is the one that runs after
+  README's set-up (``requirements-audio.txt``). symusic's synthesizer, used before, renders many
+  notes out of tune (0.5.9: an A at 110 Hz sounded at 233 Hz with this soundfont, at 49 Hz with
+  FluidR3; its issue #55), which mattered most where recordings rendered here were transcribed.
 
 Audio is float32 ``(samples, 2)`` in [-1, 1]. Files are written atomically: 16-bit WAV with the
 standard library, FLAC, Ogg Vorbis and MP3 with soundfile (libsndfile inside its wheel).
@@ -31,6 +33,11 @@ logger = logging.getLogger(__name__)
 SOUNDFONTS = ("/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/soundfonts/FluidR3_GM.sf2",
               "/usr/share/sounds/sf2/default-GM.sf2", "/usr/share/soundfonts/default.sf2")
 DEFAULT_SAMPLE_RATE = 44100
+#: the General MIDI drum channel (10, counted from 0) and the soundfont bank of its kits
+DRUM_CHANNEL = 9
+DRUM_BANK = 128
+#: rendered beyond the song's last note off, for the notes to die away
+RELEASE_SECONDS = 0.5
 #: file suffixes that :func:`write_audio` writes, and their soundfile format and subtype
 AUDIO_FORMATS = {".wav": ("WAV", "PCM_16"), ".flac": ("FLAC", "PCM_16"), ".ogg": ("OGG", "VORBIS"),
                  ".mp3": ("MP3", "MPEG_LAYER_III")}
@@ -52,10 +59,10 @@ def bundled_soundfont() -> Path:
 
 
 def engine() -> str:
-    """``fluidsynth`` when it and a system soundfont are installed, else ``symusic``."""
+    """``fluidsynth`` when it and a system soundfont are installed, else ``tinysoundfont``."""
     if shutil.which("fluidsynth") is not None and find_system_soundfont() is not None:
         return "fluidsynth"
-    return "symusic"
+    return "tinysoundfont"
 
 
 def _midi_bytes(midi: str | Path | bytes) -> bytes:
@@ -64,19 +71,30 @@ def _midi_bytes(midi: str | Path | bytes) -> bytes:
     return Path(midi).read_bytes()
 
 
-def _render_symusic(data: bytes, sample_rate: int) -> np.ndarray:
-    import symusic
+def _render_tinysoundfont(data: bytes, sample_rate: int, soundfont: Path | None = None) -> np.ndarray:
+    try:
+        import tinysoundfont
+        from tinysoundfont.midi import load_memory
+    except ImportError as exc:
+        raise AudioError("rendering audio needs tinysoundfont: pip install --no-deps -r requirements-audio.txt") from exc
+    import pretty_midi
 
-    sf = bundled_soundfont()
-    if not sf.is_file():  # pragma: no cover - pretty_midi always ships it
+    sf = soundfont or bundled_soundfont()
+    if not sf.is_file():
         raise AudioError(f"no General MIDI soundfont at {sf}")
-    score = symusic.Score.from_midi(data)
-    synth = symusic.Synthesizer(sf_path=str(sf), sample_rate=int(sample_rate))
-    return np.ascontiguousarray(np.asarray(synth.render(score, stereo=True), np.float32).T)
+    synth = tinysoundfont.Synth(samplerate=int(sample_rate))
+    sfid = synth.sfload(str(sf))
+    for channel in range(16):  # piano everywhere and the drum kit on channel 10 until the song says otherwise
+        synth.program_select(channel, sfid, DRUM_BANK if channel == DRUM_CHANNEL else 0, 0, channel == DRUM_CHANNEL)
+    sequencer = tinysoundfont.Sequencer(synth)
+    sequencer.add(load_memory(data))
+    end = pretty_midi.PrettyMIDI(io.BytesIO(data)).get_end_time() + RELEASE_SECONDS
+    audio = np.frombuffer(synth.generate(int(np.ceil(end * sample_rate))), np.float32).reshape(-1, 2)
+    return np.ascontiguousarray(audio)
 
 
-def _render_fluidsynth(data: bytes, sample_rate: int) -> np.ndarray:
-    sf = find_system_soundfont()
+def _render_fluidsynth(data: bytes, sample_rate: int, soundfont: Path | None = None) -> np.ndarray:
+    sf = soundfont or find_system_soundfont()
     with tempfile.TemporaryDirectory(prefix="neuraldrummer-audio-") as tmp:
         mid, wav = Path(tmp) / "song.mid", Path(tmp) / "song.wav"
         mid.write_bytes(data)
@@ -86,15 +104,18 @@ def _render_fluidsynth(data: bytes, sample_rate: int) -> np.ndarray:
 
 
 def render_audio(midi: str | Path | bytes, sample_rate: int = DEFAULT_SAMPLE_RATE,
-                 use: str | None = None) -> np.ndarray:
+                 use: str | None = None, soundfont: str | Path | None = None) -> np.ndarray:
     """The song as float32 stereo samples ``(n, 2)``, peak-limited to 0.99.
 
-    ``use``: ``"fluidsynth"`` or ``"symusic"``; default :func:`engine`.
+    ``use``: ``"fluidsynth"`` or ``"tinysoundfont"``; default :func:`engine`, or tinysoundfont where a
+    ``soundfont`` (an ``.sf2`` file) is given.
     """
     data = _midi_bytes(midi)
-    name = use or engine()
+    sf = None if soundfont is None else Path(soundfont)
+    name = use or ("tinysoundfont" if sf is not None else engine())
+    render = _render_fluidsynth if name == "fluidsynth" else _render_tinysoundfont
     try:
-        audio = _render_fluidsynth(data, sample_rate) if name == "fluidsynth" else _render_symusic(data, sample_rate)
+        audio = render(data, sample_rate, sf)
     except AudioError:
         raise
     except Exception as exc:  # the synthesizers raise their own types
@@ -142,15 +163,17 @@ def read_wav(path: str | Path) -> tuple[np.ndarray, int]:
         return (pcm.astype(np.float32) / 32768.0), w.getframerate()
 
 
-def write_audio(midi: str | Path | bytes, out_path: str | Path, sample_rate: int = DEFAULT_SAMPLE_RATE) -> Path:
-    """Render ``midi`` and write it to ``out_path`` (``.wav``, ``.flac``, ``.ogg`` or ``.mp3``), atomically."""
+def write_audio(midi: str | Path | bytes, out_path: str | Path, sample_rate: int = DEFAULT_SAMPLE_RATE,
+                soundfont: str | Path | None = None) -> Path:
+    """Render ``midi`` and write it to ``out_path`` (``.wav``, ``.flac``, ``.ogg`` or ``.mp3``), atomically;
+    ``soundfont``: an ``.sf2`` file to render with instead of the default (:func:`render_audio`)."""
     from .midi import atomic_write_bytes
 
     out_path = Path(out_path)
     if out_path.suffix.lower() not in AUDIO_SUFFIXES:
         raise AudioError(f"audio files are written as {', '.join(AUDIO_SUFFIXES)}, not '{out_path.suffix}'",
                          out_path)
-    audio = render_audio(midi, sample_rate)
+    audio = render_audio(midi, sample_rate, soundfont=soundfont)
     atomic_write_bytes(out_path, audio_bytes(audio, sample_rate, out_path.suffix))
     logger.info("wrote %s (%.1f s of audio)", out_path, audio.shape[0] / sample_rate)
     return out_path

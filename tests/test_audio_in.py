@@ -143,18 +143,38 @@ def test_a_folder_of_recordings_and_songs_is_drummed_and_bad_files_counted(recor
     assert out == ["song_drums.mid", "take1_drums.mid", "take1_drums.wav"]
 
 
-def test_transcribed_bass_is_the_lowest_tenth_of_the_notes_as_heard():
-    # basic-pitch hears a piano's bass an octave or so high: no transcribed note under C3, yet the lowest
-    # notes are still the bass line, and they go on the bass track (whose onsets the drummer reads)
-    from neuraldrummer.io.transcribe import BASS_SPLIT_RANGE, bass_split_pitch, notes_to_midi
+def test_transcribed_notes_below_c3_are_the_bass_as_in_a_midi_file():
+    from neuraldrummer.analysis.features import BASS_PITCH, pitched_note_arrays
+    from neuraldrummer.io import transcribe
+    from neuraldrummer.io.transcribe import notes_to_midi
 
+    assert transcribe.BASS_PITCH == BASS_PITCH  # the bass of a recording is read as a MIDI file's
     rng = np.random.default_rng(0)
-    chords = [(i * 0.5, i * 0.5 + 0.4, int(p), 0.6, []) for i in range(64) for p in rng.integers(62, 80, 6)]
-    bass = [(i * 1.0, i * 1.0 + 0.9, 55 + i % 3, 0.8, []) for i in range(32)]
+    chords = [(i * 0.5, i * 0.5 + 0.4, int(p), 0.6, []) for i in range(64) for p in rng.integers(50, 80, 6)]
+    bass = [(i * 1.0, i * 1.0 + 0.9, 36 + i % 7, 0.8, []) for i in range(32)]
     pm = notes_to_midi(chords + bass)
     tracks = {i.name: i for i in pm.instruments}
     assert sorted(n.pitch for n in tracks["bass (transcribed)"].notes) == sorted(e[2] for e in bass)
-    assert min(n.pitch for n in tracks["piano (transcribed)"].notes) >= 62
-    assert bass_split_pitch([30, 35, 40] * 10 + [70] * 50) == BASS_SPLIT_RANGE[0]  # a real bass: C3 as before
-    assert bass_split_pitch([80] * 100) == BASS_SPLIT_RANGE[1]  # never the melody
-    assert bass_split_pitch([]) == BASS_SPLIT_RANGE[0]
+    assert min(n.pitch for n in tracks["piano (transcribed)"].notes) >= BASS_PITCH
+    notes = pitched_note_arrays(pm)
+    assert notes["is_bass"].sum() == len(bass) and (notes["pitch"][notes["is_bass"]] < BASS_PITCH).all()
+
+
+def test_made_up_bass_notes_are_dropped_from_a_transcription():
+    # basic-pitch hears the sub-octave of a left-hand note and faint low notes that were never played; a real
+    # bass note is loud, and louder than the octave above it that it makes ring
+    from neuraldrummer.io.transcribe import BASS_MIN_AMPLITUDE, ONSET_LAG_SECONDS, notes_to_midi, spurious_bass
+
+    loud = BASS_MIN_AMPLITUDE + 0.2
+    events = [(0.0, 0.9, 40, loud, []), (0.01, 0.5, 52, loud - 0.3, []),  # bass note and its quieter octave: kept
+              (1.0, 1.4, 43, loud - 0.1, []), (1.02, 1.4, 55, loud, []),  # sub-octave of a louder note: dropped
+              (2.0, 2.4, 38, BASS_MIN_AMPLITUDE - 0.1, []),  # faint: dropped
+              (3.0, 3.4, 43, loud - 0.1, []), (3.2, 3.6, 55, loud, [])]  # octave far apart in time: kept
+    assert spurious_bass(events).tolist() == [False, False, True, False, True, False, False]
+    pm = notes_to_midi(events)
+    bass = {i.name: sorted(n.pitch for n in i.notes) for i in pm.instruments}["bass (transcribed)"]
+    assert bass == [40, 43]
+    # and every note starts where the music's did, before basic-pitch heard it
+    starts = sorted(n.start for i in pm.instruments for n in i.notes)
+    assert starts[0] == 0.0 and abs(starts[-1] - (3.2 - ONSET_LAG_SECONDS)) < 1e-6
+    assert spurious_bass([]).shape == (0,)

@@ -44,10 +44,9 @@ TIGHTNESS = 100.0
 LEVEL_CENTRES = (80.0, 0.4)
 #: ... and the weights of log2(input / centre) and its square for each, fitted on the annotated songs
 #: played by hand by ``python scripts/fit_beat_level.py`` (report: ``reports/fit_beat_level.json``). Notes
-#: transcribed from a recording are read the same way since their bass is the lowest tenth of the notes
-#: (:data:`neuraldrummer.io.transcribe.BASS_SHARE`; at the annotated beats of the 40 songs rendered and
-#: transcribed, their annotated level scores best in 34, by the tempo's weights alone in 33, and with the
-#: bass below C3, which basic-pitch hears an octave high, in 18: scratch counts)
+#: transcribed from a recording are read the same way, their bass below C3 without what basic-pitch makes up
+#: there (:func:`neuraldrummer.io.transcribe.spurious_bass`; at the annotated beats of the 40 songs rendered
+#: in tune with two soundfonts and transcribed, their annotated level scores best in 38 and 37: scratch counts)
 LEVEL_COEFFICIENTS = (-0.05, -1.84, 0.04, -0.81)
 
 

@@ -29,14 +29,25 @@ AUDIO_INPUT_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aif", ".aiff")
 MAX_AUDIO_SECONDS = 15 * 60.0
 #: a recording whose peak is below this (-60 dBFS) is silent
 SILENCE_PEAK = 1e-3
-#: transcribed notes go on the bass track below the pitch that this share of them is under (basic-pitch
-#: hears a piano's bass notes an octave or so high: of the 40 drumless songs rendered and transcribed, a
-#: median 0.3% of the notes are below C3 where the MIDI has 5-18%; below the tenth percentile, G3 to C4 in
-#: these songs, the transcribed bass onsets number about the MIDI's below C3 (median ratio 1.07) and fall on
-#: the same 16ths, F 0.52 against 0.17: a scratch count, ``bass_onsets`` a drummer reads)
-BASS_SHARE = 0.10
-#: ... and never below this pitch (C3, the bass of the MIDI features) or from this one up (C4)
-BASS_SPLIT_RANGE = (48, 60)
+#: transcribed notes below this pitch (C3) go on the bass track, as a MIDI file's notes are read as bass
+#: (:data:`neuraldrummer.analysis.features.BASS_PITCH`): of the 40 drumless songs rendered in tune and
+#: transcribed, 0.73-1.00 (median 0.94) of the MIDI's bass notes come back at their pitch (a scratch count;
+#: the renderer used before, symusic, played notes out of tune, and a bass rule fitted to it is gone)
+BASS_PITCH = 48
+#: ... except what basic-pitch makes up down there: a note quieter than this (its amplitude, 0-1) or one heard
+#: an octave below a louder note that starts within GHOST_WITHIN_SECONDS of it (the sub-octave of a left-hand
+#: note). Of the 40 drumless songs rendered with pretty_midi's soundfont and with FluidR3 and transcribed,
+#: about half the notes below C3 were such, doubling the bass onsets a drummer reads; real bass notes were
+#: the louder of an octave pair in 90% of cases and mostly above 0.6 (scratch counts). Without them the
+#: beat-level model prefers the annotated level at the annotated beats in 38 and 36 of the 40
+#: transcriptions (with the octave rule alone 34 and 24, with all notes below C3 26 and 24; the MIDI files: 36)
+BASS_MIN_AMPLITUDE = 0.6
+GHOST_WITHIN_SECONDS = 0.05
+#: basic-pitch places a note's onset this much after the note starts (a piano's attack): of the 40 drumless
+#: songs rendered with pretty_midi's soundfont and with FluidR3, the median lag of each song's transcribed
+#: onsets behind its MIDI onsets was 9-30 ms, median 17 and 18 ms (a scratch count). The notes are moved
+#: back by it, so that the beats, and the drums on them, fall where the music's notes begin
+ONSET_LAG_SECONDS = 0.017
 INSTALL_HINT = "pip install --no-deps -r requirements-audio.txt"
 #: windows of audio per call of the transcription model
 BATCH_WINDOWS = 4
@@ -190,26 +201,38 @@ def transcribe(audio: np.ndarray, rate: int, progress: bool = False, threads: in
     return notes_to_midi(events)
 
 
-def bass_split_pitch(pitches) -> int:
-    """The pitch below which transcribed notes are the bass: under :data:`BASS_SHARE` of them, within
-    :data:`BASS_SPLIT_RANGE`."""
-    if len(pitches) == 0:
-        return BASS_SPLIT_RANGE[0]
-    return int(np.clip(np.ceil(np.percentile(np.asarray(pitches, np.float64), 100 * BASS_SHARE)), *BASS_SPLIT_RANGE))
+def spurious_bass(events) -> np.ndarray:
+    """``(N,)`` bool: the notes below :data:`BASS_PITCH` quieter than :data:`BASS_MIN_AMPLITUDE` or with a
+    louder note an octave above starting within :data:`GHOST_WITHIN_SECONDS` (events as
+    :func:`notes_to_midi` takes them)."""
+    if len(events) == 0:
+        return np.zeros(0, bool)
+    start = np.array([e[0] for e in events], np.float64)
+    pitch = np.array([e[2] for e in events], np.int64)
+    amplitude = np.array([e[3] for e in events], np.float64)
+    spurious = np.zeros(start.size, bool)
+    for i in np.flatnonzero(pitch < BASS_PITCH):
+        above = (pitch == pitch[i] + 12) & (np.abs(start - start[i]) < GHOST_WITHIN_SECONDS)
+        spurious[i] = amplitude[i] < BASS_MIN_AMPLITUDE or bool((amplitude[above] > amplitude[i]).any())
+    return spurious
 
 
 def notes_to_midi(events):
     """basic-pitch note events ``(start, end, pitch, amplitude, bends)`` as a ``pretty_midi.PrettyMIDI``
-    with a bass and a piano track."""
+    with a bass and a piano track, without the :func:`spurious_bass`, moved :data:`ONSET_LAG_SECONDS` earlier."""
     import pretty_midi
 
+    spurious = spurious_bass(events)
     pm = pretty_midi.PrettyMIDI()
     bass = pretty_midi.Instrument(program=33, name="bass (transcribed)")
     keys = pretty_midi.Instrument(program=0, name="piano (transcribed)")
-    split = bass_split_pitch([e[2] for e in events])
-    for start, end, pitch, amplitude, _ in sorted(events, key=lambda e: (e[0], e[2])):
+    for i in sorted(range(len(events)), key=lambda i: (events[i][0], events[i][2])):
+        if spurious[i]:
+            continue
+        start, end, pitch, amplitude, _ = events[i]
+        start, end = max(float(start) - ONSET_LAG_SECONDS, 0.0), max(float(end) - ONSET_LAG_SECONDS, 0.0)
         velocity = int(np.clip(round(127 * float(amplitude)), 1, 127))
         note = pretty_midi.Note(velocity, int(pitch), float(start), float(max(end, start + 0.01)))
-        (bass if pitch < split else keys).notes.append(note)
+        (bass if pitch < BASS_PITCH else keys).notes.append(note)
     pm.instruments = [i for i in (keys, bass) if i.notes]
     return pm

@@ -31,8 +31,9 @@ MAX_AUDIO_SECONDS = 15 * 60.0
 SILENCE_PEAK = 1e-3
 #: transcribed notes below this pitch (C3) go on the bass track, as a MIDI file's notes are read as bass
 #: (:data:`neuraldrummer.analysis.features.BASS_PITCH`): of the 40 drumless songs rendered in tune and
-#: transcribed, 0.73-1.00 (median 0.94) of the MIDI's bass notes come back at their pitch (a scratch count;
-#: the renderer used before, symusic, played notes out of tune, and a bass rule fitted to it is gone)
+#: transcribed, a median 0.94 (pretty_midi's soundfont) and 0.89 (FluidR3) of the MIDI's bass notes come
+#: back at their pitch (a scratch count; the renderer used before, symusic, played notes out of tune, and a
+#: bass rule fitted to it is gone)
 BASS_PITCH = 48
 #: ... except what basic-pitch makes up down there: a note quieter than this (its amplitude, 0-1) or one heard
 #: an octave below a louder note that starts within GHOST_WITHIN_SECONDS of it (the sub-octave of a left-hand

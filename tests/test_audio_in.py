@@ -106,6 +106,21 @@ def test_audio_without_the_transcription_packages_names_what_to_install(monkeypa
     assert not list(tmp_path.iterdir())
 
 
+def test_rendering_without_the_synthesizer_names_what_to_install(monkeypatch, tmp_path):
+    from neuraldrummer.io import audio
+    from neuraldrummer.io.audio import render_audio
+
+    monkeypatch.setitem(sys.modules, "tinysoundfont", None)
+    monkeypatch.setattr(audio, "engine", lambda: "tinysoundfont")  # not FluidSynth, where a machine has it
+    song = factory.save(factory.song(bars=2, drums=False), tmp_path / "song.mid")
+    with pytest.raises(AudioError) as info:
+        render_audio(song, use="tinysoundfont")
+    assert "tinysoundfont" in str(info.value) and "requirements-audio.txt" in str(info.value)
+    with pytest.raises(AudioError):
+        write_audio(song, tmp_path / "song.wav")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["song.mid"]
+
+
 def test_the_drums_midi_follows_beats_that_drift():
     beats = np.cumsum(np.concatenate([[0.37], np.linspace(0.5, 0.62, 40)]))  # slowing down
     positions = np.arange(beats.size) % 4

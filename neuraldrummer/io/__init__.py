@@ -5,6 +5,6 @@ The first stage and the last: reading a file into a :class:`~neuraldrummer.io.mi
 their target, rendering a song to audio. Nothing here knows about grids, drums or models.
 
 * :mod:`.midi` -- load, parse, serialise and atomically write MIDI;
-* :mod:`.audio` -- render a song to WAV/FLAC/Ogg/MP3 (symusic or FluidSynth);
+* :mod:`.audio` -- render a song to WAV/FLAC/Ogg/MP3 (TinySoundFont or FluidSynth);
 * :mod:`.demo` -- the bundled demo song.
 """

@@ -83,6 +83,25 @@ def test_rendered_notes_sound_at_their_pitch():
         assert abs(12 * np.log2(lowest / pretty_midi.note_number_to_hz(pitch))) < 0.5, (pitch, lowest)
 
 
+def test_rendered_notes_sound_on_time_to_the_end_of_a_long_song():
+    """Thousands of events do not push the audio late: a note after 3,000 others sounds at its time."""
+    import io
+
+    rate = 44100
+    pm = pretty_midi.PrettyMIDI()
+    piano = pretty_midi.Instrument(program=0)
+    piano.notes += [pretty_midi.Note(90, 60 + i % 12, 0.05 * i, 0.05 * i + 0.02) for i in range(3000)]
+    last = 0.05 * 3000 + 3.0
+    piano.notes.append(pretty_midi.Note(120, 48, last, last + 0.5))
+    pm.instruments.append(piano)
+    buf = io.BytesIO()
+    pm.write(buf)
+    audio = np.abs(render_audio(buf.getvalue(), rate)[:, 0])
+    window = audio[int((last - 0.5) * rate):int((last + 0.5) * rate)]
+    onset = last - 0.5 + np.argmax(window > 0.1 * window.max()) / rate
+    assert abs(onset - last) < 0.003, onset - last
+
+
 def test_audio_formats(tiny_model, tmp_path, song_path):
     import soundfile
 

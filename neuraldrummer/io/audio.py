@@ -86,10 +86,22 @@ def _render_tinysoundfont(data: bytes, sample_rate: int, soundfont: Path | None 
     sfid = synth.sfload(str(sf))
     for channel in range(16):  # piano everywhere and the drum kit on channel 10 until the song says otherwise
         synth.program_select(channel, sfid, DRUM_BANK if channel == DRUM_CHANNEL else 0, 0, channel == DRUM_CHANNEL)
-    sequencer = tinysoundfont.Sequencer(synth)
-    sequencer.add(load_memory(data))
+    sender = tinysoundfont.Sequencer(synth)  # only to send each event to the synthesizer
     end = pretty_midi.PrettyMIDI(io.BytesIO(data)).get_end_time() + RELEASE_SECONDS
-    audio = np.frombuffer(synth.generate(int(np.ceil(end * sample_rate))), np.float32).reshape(-1, 2)
+    total = int(np.ceil(end * sample_rate))
+    buffer = memoryview(bytearray(total * 2 * 4))  # stereo float32
+    done = 0
+    # each event at its own sample, rendered up to it: TinySoundFont's Sequencer rounds every stretch between
+    # two events up to a whole sample, so a song of thousands of notes came out tens of milliseconds late by its end
+    for event in sorted(load_memory(data), key=lambda e: e.t):
+        at = min(int(round(event.t * sample_rate)), total)
+        if at > done:
+            synth.generate_simple(at - done, buffer=buffer[done * 8:at * 8])
+            done = at
+        sender.send(event)
+    if total > done:
+        synth.generate_simple(total - done, buffer=buffer[done * 8:])
+    audio = np.frombuffer(buffer, np.float32).reshape(-1, 2)
     return np.ascontiguousarray(audio)
 
 

@@ -178,7 +178,7 @@ def test_transcribed_notes_below_c3_are_the_bass_as_in_a_midi_file():
 def test_made_up_bass_notes_are_dropped_from_a_transcription():
     # basic-pitch hears the sub-octave of a left-hand note and faint low notes that were never played; a real
     # bass note is loud, and louder than the octave above it that it makes ring
-    from neuraldrummer.io.transcribe import BASS_MIN_AMPLITUDE, ONSET_LAG_SECONDS, notes_to_midi, spurious_bass
+    from neuraldrummer.io.transcribe import BASS_MIN_AMPLITUDE, notes_to_midi, spurious_bass
 
     loud = BASS_MIN_AMPLITUDE + 0.2
     events = [(0.0, 0.9, 40, loud, []), (0.01, 0.5, 52, loud - 0.3, []),  # bass note and its quieter octave: kept
@@ -189,7 +189,4 @@ def test_made_up_bass_notes_are_dropped_from_a_transcription():
     pm = notes_to_midi(events)
     bass = {i.name: sorted(n.pitch for n in i.notes) for i in pm.instruments}["bass (transcribed)"]
     assert bass == [40, 43]
-    # and every note starts where the music's did, before basic-pitch heard it
-    starts = sorted(n.start for i in pm.instruments for n in i.notes)
-    assert starts[0] == 0.0 and abs(starts[-1] - (3.2 - ONSET_LAG_SECONDS)) < 1e-6
     assert spurious_bass([]).shape == (0,)

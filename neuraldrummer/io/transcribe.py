@@ -44,11 +44,6 @@ BASS_PITCH = 48
 #: transcriptions (with the octave rule alone 34 and 24, with all notes below C3 26 and 24; the MIDI files: 36)
 BASS_MIN_AMPLITUDE = 0.6
 GHOST_WITHIN_SECONDS = 0.05
-#: basic-pitch places a note's onset this much after the note starts (a piano's attack): of the 40 drumless
-#: songs rendered with pretty_midi's soundfont and with FluidR3, the median lag of each song's transcribed
-#: onsets behind its MIDI onsets was 9-30 ms, median 17 and 18 ms (a scratch count). The notes are moved
-#: back by it, so that the beats, and the drums on them, fall where the music's notes begin
-ONSET_LAG_SECONDS = 0.017
 INSTALL_HINT = "pip install --no-deps -r requirements-audio.txt"
 #: windows of audio per call of the transcription model
 BATCH_WINDOWS = 4
@@ -220,7 +215,7 @@ def spurious_bass(events) -> np.ndarray:
 
 def notes_to_midi(events):
     """basic-pitch note events ``(start, end, pitch, amplitude, bends)`` as a ``pretty_midi.PrettyMIDI``
-    with a bass and a piano track, without the :func:`spurious_bass`, moved :data:`ONSET_LAG_SECONDS` earlier."""
+    with a bass and a piano track, without the :func:`spurious_bass`."""
     import pretty_midi
 
     spurious = spurious_bass(events)
@@ -231,7 +226,6 @@ def notes_to_midi(events):
         if spurious[i]:
             continue
         start, end, pitch, amplitude, _ = events[i]
-        start, end = max(float(start) - ONSET_LAG_SECONDS, 0.0), max(float(end) - ONSET_LAG_SECONDS, 0.0)
         velocity = int(np.clip(round(127 * float(amplitude)), 1, 127))
         note = pretty_midi.Note(velocity, int(pitch), float(start), float(max(end, start + 0.01)))
         (bass if pitch < BASS_PITCH else keys).notes.append(note)

@@ -51,15 +51,15 @@ DOWNBEAT_INTERCEPT = -1.6622
 #: first five kinds of evidence only: refitted with all nine it put more bar lines on the annotated
 #: downbeats at the annotated beats (leave one song out: 0.788 against 0.770) but on the beats tracked
 #: in the recordings cost two grooves in time (``benchmarks/check_audio.py``: 0.750 against 0.800).
-#: Refitted the same way on recordings rendered in tune (TinySoundFont) with their bass and onsets as
-#: :func:`neuraldrummer.io.transcribe.notes_to_midi` now reads them: leave one song out 0.730 (the model of
-#: sequenced songs on the same five 0.681; on all nine kinds of evidence, before the onset shift, 0.737)
-DOWNBEAT_COEFFICIENTS_TRANSCRIBED = (0.011, -0.166, -0.564, -0.263, 0.141,  # bass, length, bass change, change, onsets
+#: Refitted the same way on recordings rendered in tune and on time (TinySoundFont) with their bass as
+#: :func:`neuraldrummer.io.transcribe.notes_to_midi` now reads it: leave one song out 0.729 (the model of
+#: sequenced songs on the same five kinds of evidence 0.709)
+DOWNBEAT_COEFFICIENTS_TRANSCRIBED = (-0.004, -0.153, -0.548, -0.274, 0.131,  # bass, length, bass change, change, onsets
                                      0.0, 0.0, 0.0, 0.0,  # low, half-bar change, rest, held: not used
-                                     -0.279, 0.208, -0.125, 0.547, 0.503,  # contrasts of the first five
-                                     0.511, 0.324, 0.622, 0.294, -0.329,
+                                     -0.268, 0.182, -0.117, 0.537, 0.502,  # contrasts of the first five
+                                     0.522, 0.322, 0.642, 0.265, -0.324,
                                      0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)  # ... and of the other four
-DOWNBEAT_INTERCEPT_TRANSCRIBED = -1.675
+DOWNBEAT_INTERCEPT_TRANSCRIBED = -1.67
 #: cost of a bar that ends before its full length (in log-odds)
 SHORT_BAR_COST = 5.0
 #: bars of three beats where :func:`bar_periodicity` is above this ...

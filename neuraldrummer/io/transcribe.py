@@ -30,18 +30,17 @@ MAX_AUDIO_SECONDS = 15 * 60.0
 #: a recording whose peak is below this (-60 dBFS) is silent
 SILENCE_PEAK = 1e-3
 #: transcribed notes below this pitch (C3) go on the bass track, as a MIDI file's notes are read as bass
-#: (:data:`neuraldrummer.analysis.features.BASS_PITCH`): of the 40 drumless songs rendered in tune and
-#: transcribed, a median 0.94 (pretty_midi's soundfont) and 0.89 (FluidR3) of the MIDI's bass notes come
-#: back at their pitch (a scratch count; the renderer used before, symusic, played notes out of tune, and a
-#: bass rule fitted to it is gone)
+#: (:data:`neuraldrummer.analysis.features.BASS_PITCH`) ...
 BASS_PITCH = 48
 #: ... except what basic-pitch makes up down there: a note quieter than this (its amplitude, 0-1) or one heard
 #: an octave below a louder note that starts within GHOST_WITHIN_SECONDS of it (the sub-octave of a left-hand
 #: note). Of the 40 drumless songs rendered with pretty_midi's soundfont and with FluidR3 and transcribed,
 #: about half the notes below C3 were such, doubling the bass onsets a drummer reads; real bass notes were
-#: the louder of an octave pair in 90% of cases and mostly above 0.6 (scratch counts). Without them the
-#: beat-level model prefers the annotated level at the annotated beats in 38 and 36 of the 40
-#: transcriptions (with the octave rule alone 34 and 24, with all notes below C3 26 and 24; the MIDI files: 36)
+#: the louder of an octave pair in 90% of cases and mostly above 0.6. Without them, a median 0.86 / 0.90 of
+#: the MIDI's bass notes have a transcribed note at their pitch as the lowest within 50 ms, and the beat-level
+#: model prefers the annotated level at the annotated beats in 37 / 37 of the 40 transcriptions (with all
+#: notes below C3: 26 / 24; the MIDI files: 36). Scratch counts; the renderer used before, symusic, played
+#: notes out of tune, and the bass rule fitted to it (the lowest tenth of the notes) is gone
 BASS_MIN_AMPLITUDE = 0.6
 GHOST_WITHIN_SECONDS = 0.05
 INSTALL_HINT = "pip install --no-deps -r requirements-audio.txt"

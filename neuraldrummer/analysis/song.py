@@ -309,7 +309,8 @@ def describe_grid(info: dict) -> str:
         return (f"beats and {info['beats_per_bar']}-beat bars from the music ({how}, "
                 f"{info['estimated_qpm']:.0f} bpm{_three(info)}), because {grid_reason(info)}")
     if info.get("grid") == "regridded":
-        return (f"a constant {info['estimated_qpm']:.1f} bpm re-estimated from the notes{level}{_three(info)} "
+        bars = f", {info['beats_per_bar']}-beat bars from the music" if "beats_per_bar" in info else ""
+        return (f"a constant {info['estimated_qpm']:.1f} bpm re-estimated from the notes{level}{bars}{_three(info)} "
                 f"({share:.0f}% of onsets off the file's)")
     if info.get("grid") == "misfit":
         return f"the file's own, though {share:.0f}% of onsets are off it (no better grid found)"

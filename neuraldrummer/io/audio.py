@@ -76,7 +76,8 @@ def _render_tinysoundfont(data: bytes, sample_rate: int, soundfont: Path | None 
         import tinysoundfont
         from tinysoundfont.midi import load_memory
     except ImportError as exc:
-        raise AudioError("rendering audio needs tinysoundfont: pip install --no-deps -r requirements-audio.txt") from exc
+        raise AudioError("rendering audio needs tinysoundfont: "
+                         "pip install --no-deps -r requirements-audio.txt") from exc
     import pretty_midi
 
     sf = soundfont or bundled_soundfont()

@@ -61,20 +61,25 @@ def test_drum_writes_audio_of_the_songs_length_with_the_drums_audible(tiny_model
     assert diff > 0.2 * np.sqrt(np.mean(alone[:n] ** 2))
 
 
+def piano_bytes(notes) -> bytes:
+    """A MIDI file of ``notes`` on a piano, as bytes."""
+    import io
+
+    pm = pretty_midi.PrettyMIDI()
+    pm.instruments.append(pretty_midi.Instrument(program=0))
+    pm.instruments[0].notes += notes
+    buf = io.BytesIO()
+    pm.write(buf)
+    return buf.getvalue()
+
+
 def test_rendered_notes_sound_at_their_pitch():
     """The synthesizer plays each note at its pitch: the lowest strong peak of a piano note's spectrum is its
     fundamental (symusic 0.5.9 sounded the A at 110 Hz at 233 Hz)."""
-    import io
-
     rate = 44100
     for pitch in (40, 45, 57, 69):
-        pm = pretty_midi.PrettyMIDI()
-        piano = pretty_midi.Instrument(program=0)
-        piano.notes.append(pretty_midi.Note(100, pitch, 0.1, 1.5))
-        pm.instruments.append(piano)
-        buf = io.BytesIO()
-        pm.write(buf)
-        audio = render_audio(buf.getvalue(), rate)[int(0.2 * rate):int(1.4 * rate), 0]
+        audio = render_audio(piano_bytes([pretty_midi.Note(100, pitch, 0.1, 1.5)]), rate)
+        audio = audio[int(0.2 * rate):int(1.4 * rate), 0]
         magnitude = np.abs(np.fft.rfft(audio * np.hanning(audio.size)))
         freqs = np.fft.rfftfreq(audio.size, 1 / rate)
         strong = (magnitude > 0.2 * magnitude.max()) & (magnitude >= np.roll(magnitude, 1)) & (
@@ -85,18 +90,10 @@ def test_rendered_notes_sound_at_their_pitch():
 
 def test_rendered_notes_sound_on_time_to_the_end_of_a_long_song():
     """Thousands of events do not push the audio late: a note after 3,000 others sounds at its time."""
-    import io
-
     rate = 44100
-    pm = pretty_midi.PrettyMIDI()
-    piano = pretty_midi.Instrument(program=0)
-    piano.notes += [pretty_midi.Note(90, 60 + i % 12, 0.05 * i, 0.05 * i + 0.02) for i in range(3000)]
+    notes = [pretty_midi.Note(90, 60 + i % 12, 0.05 * i, 0.05 * i + 0.02) for i in range(3000)]
     last = 0.05 * 3000 + 3.0
-    piano.notes.append(pretty_midi.Note(120, 48, last, last + 0.5))
-    pm.instruments.append(piano)
-    buf = io.BytesIO()
-    pm.write(buf)
-    audio = np.abs(render_audio(buf.getvalue(), rate)[:, 0])
+    audio = np.abs(render_audio(piano_bytes(notes + [pretty_midi.Note(120, 48, last, last + 0.5)]), rate)[:, 0])
     window = audio[int((last - 0.5) * rate):int((last + 0.5) * rate)]
     onset = last - 0.5 + np.argmax(window > 0.1 * window.max()) / rate
     assert abs(onset - last) < 0.003, onset - last

@@ -78,7 +78,6 @@ def _render_tinysoundfont(data: bytes, sample_rate: int, soundfont: Path | None 
     except ImportError as exc:
         raise AudioError("rendering audio needs tinysoundfont: "
                          "pip install --no-deps -r requirements-audio.txt") from exc
-    import pretty_midi
 
     sf = soundfont or bundled_soundfont()
     if not sf.is_file():
@@ -88,13 +87,13 @@ def _render_tinysoundfont(data: bytes, sample_rate: int, soundfont: Path | None 
     for channel in range(16):  # piano everywhere and the drum kit on channel 10 until the song says otherwise
         synth.program_select(channel, sfid, DRUM_BANK if channel == DRUM_CHANNEL else 0, 0, channel == DRUM_CHANNEL)
     sender = tinysoundfont.Sequencer(synth)  # only to send each event to the synthesizer
-    end = pretty_midi.PrettyMIDI(io.BytesIO(data)).get_end_time() + RELEASE_SECONDS
-    total = int(np.ceil(end * sample_rate))
+    events = sorted(load_memory(data), key=lambda e: e.t)
+    total = int(np.ceil(((events[-1].t if events else 0.0) + RELEASE_SECONDS) * sample_rate))
     buffer = memoryview(bytearray(total * 2 * 4))  # stereo float32
     done = 0
     # each event at its own sample, rendered up to it: TinySoundFont's Sequencer rounds every stretch between
     # two events up to a whole sample, so a song of thousands of notes came out tens of milliseconds late by its end
-    for event in sorted(load_memory(data), key=lambda e: e.t):
+    for event in events:
         at = min(int(round(event.t * sample_rate)), total)
         if at > done:
             synth.generate_simple(at - done, buffer=buffer[done * 8:at * 8])

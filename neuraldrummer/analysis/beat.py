@@ -46,7 +46,8 @@ LEVEL_CENTRES = (80.0, 0.4)
 #: played by hand by ``python scripts/fit_beat_level.py`` (report: ``reports/fit_beat_level.json``). Notes
 #: transcribed from a recording are read the same way, their bass below C3 without what basic-pitch makes up
 #: there (:func:`neuraldrummer.io.transcribe.spurious_bass`; at the annotated beats of the 40 songs rendered
-#: in tune with two soundfonts and transcribed, their annotated level scores best in 37 and 37: scratch counts)
+#: in tune with TimGM6mb, FluidR3 and MuseScore_General_Lite and transcribed, their annotated level scores best
+#: in 37, 38 and 35: scratch counts)
 LEVEL_COEFFICIENTS = (-0.05, -1.84, 0.04, -0.81)
 
 

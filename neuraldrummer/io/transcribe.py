@@ -32,16 +32,20 @@ SILENCE_PEAK = 1e-3
 #: transcribed notes below this pitch (C3) go on the bass track, as a MIDI file's notes are read as bass
 #: (:data:`neuraldrummer.analysis.features.BASS_PITCH`) ...
 BASS_PITCH = 48
-#: ... except what basic-pitch makes up down there: a note quieter than this (its amplitude, 0-1) or one heard
-#: an octave below a louder note that starts within GHOST_WITHIN_SECONDS of it (the sub-octave of a left-hand
-#: note). Of the 40 drumless songs rendered with pretty_midi's soundfont and with FluidR3 and transcribed,
+#: ... except what basic-pitch makes up down there: a note heard an octave below a louder note that starts within
+#: GHOST_WITHIN_SECONDS of it (the sub-octave of a left-hand note), or one quieter than BASS_FLOOR_SHARE times the
+#: BASS_FLOOR_PERCENTILE-th percentile of the amplitudes (0-1) of the song's other notes down there (a faint note
+#: never played). Of the 40 drumless songs rendered with pretty_midi's soundfont and with FluidR3 and transcribed,
 #: about half the notes below C3 were such, doubling the bass onsets a drummer reads; real bass notes were
-#: the louder of an octave pair in 90% of cases and mostly above 0.6. Without them, a median 0.86 / 0.90 of
-#: the MIDI's bass notes have a transcribed note at their pitch as the lowest within 50 ms, and the beat-level
-#: model prefers the annotated level at the annotated beats in 37 / 37 of the 40 transcriptions (with all
-#: notes below C3: 26 / 24; the MIDI files: 36). Scratch counts; the renderer used before, symusic, played
-#: notes out of tune, and the bass rule fitted to it (the lowest tenth of the notes) is gone
-BASS_MIN_AMPLITUDE = 0.6
+#: the louder of an octave pair in 90% of cases. The floor is the song's own because soundfonts differ most down
+#: there: with MuseScore_General_Lite the low piano notes came out at a median amplitude of 0.52, and a fixed floor
+#: of 0.6 (until 2026-12-06's seventh session) kept 42% of the MIDI's bass notes. Kept of the MIDI's bass notes
+#: (a transcribed note at its pitch within 50 ms), TimGM6mb / FluidR3 / MuseScore: 88% / 86% / 74% with this
+#: floor, 80% / 83% / 42% with 0.6; of the notes kept, that many are the MIDI's: 0.78 / 0.66 / 0.83 and 0.82 /
+#: 0.70 / 0.88 (scratch counts). The renderer used before, symusic, played notes out of tune, and the bass rule
+#: fitted to it (the lowest tenth of the notes) is gone
+BASS_FLOOR_SHARE = 0.8
+BASS_FLOOR_PERCENTILE = 75
 GHOST_WITHIN_SECONDS = 0.05
 INSTALL_HINT = "pip install --no-deps -r requirements-audio.txt"
 #: windows of audio per call of the transcription model
@@ -197,18 +201,24 @@ def transcribe(audio: np.ndarray, rate: int, progress: bool = False, threads: in
 
 
 def spurious_bass(events) -> np.ndarray:
-    """``(N,)`` bool: the notes below :data:`BASS_PITCH` quieter than :data:`BASS_MIN_AMPLITUDE` or with a
-    louder note an octave above starting within :data:`GHOST_WITHIN_SECONDS` (events as
+    """``(N,)`` bool: the notes below :data:`BASS_PITCH` with a louder note an octave above starting within
+    :data:`GHOST_WITHIN_SECONDS`, or quieter than :data:`BASS_FLOOR_SHARE` times the
+    :data:`BASS_FLOOR_PERCENTILE`-th percentile of the amplitudes of the other notes down there (events as
     :func:`notes_to_midi` takes them)."""
     if len(events) == 0:
         return np.zeros(0, bool)
     start = np.array([e[0] for e in events], np.float64)
     pitch = np.array([e[2] for e in events], np.int64)
     amplitude = np.array([e[3] for e in events], np.float64)
+    low = pitch < BASS_PITCH
     spurious = np.zeros(start.size, bool)
-    for i in np.flatnonzero(pitch < BASS_PITCH):
+    for i in np.flatnonzero(low):
         above = (pitch == pitch[i] + 12) & (np.abs(start - start[i]) < GHOST_WITHIN_SECONDS)
-        spurious[i] = amplitude[i] < BASS_MIN_AMPLITUDE or bool((amplitude[above] > amplitude[i]).any())
+        spurious[i] = bool((amplitude[above] > amplitude[i]).any())
+    played = low & ~spurious
+    if played.any():
+        floor = BASS_FLOOR_SHARE * float(np.percentile(amplitude[played], BASS_FLOOR_PERCENTILE))
+        spurious |= played & (amplitude < floor)
     return spurious
 
 

@@ -116,6 +116,43 @@ def test_audio_gets_a_clear_error_before_anything_is_written(tiny_model, tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["song.mid"]
 
 
+def test_the_audio_is_rendered_with_the_soundfont_asked_for(tiny_model, tmp_path, monkeypatch):
+    """``--soundfont`` renders a song's audio, alone and in a batch, with that soundfont; a missing one, one that
+    is no soundfont, or one given where no audio is written gets one line before anything is written."""
+    import shutil
+
+    from neuraldrummer.app.cli import main
+    from neuraldrummer.io import audio
+
+    src = factory.save(factory.song(bars=4, drums=False), tmp_path / "song.mid")
+    other = factory.save(factory.song(bars=3, drums=False), tmp_path / "other.mid")
+    mine = tmp_path / "mine.sf2"
+    shutil.copy(audio.bundled_soundfont(), mine)
+    used = []
+    render = audio._render_tinysoundfont
+    monkeypatch.setattr(audio, "engine", lambda: "tinysoundfont")
+    monkeypatch.setattr(audio, "_render_tinysoundfont",
+                        lambda data, rate, sf=None: used.append(sf) or render(data, rate, sf))
+    monkeypatch.setenv("NEURALDRUMMER_MODEL", str(tiny_model))
+    out = tmp_path / "out"
+    out.mkdir()
+    assert main(["drum", str(src), "-o", str(out / "one.mid"), "--audio", str(out / "one.wav"),
+                 "--soundfont", str(mine), "--cutoff", "0.2"]) == 0
+    assert main(["drum", str(src), str(other), "-o", str(out / "many"), "--audio", "--workers", "1", "--no-progress",
+                 "--soundfont", str(mine), "--cutoff", "0.2"]) == 0
+    assert used == [mine] * 3 and read_wav(out / "one.wav")[0].shape[0] > 0
+    assert len(list((out / "many").glob("*.wav"))) == 2
+
+    (tmp_path / "bad.sf2").write_bytes(b"not a soundfont")
+    for sf, extra, words in (("missing.sf2", ["--audio"], "no such soundfont"),
+                             ("bad.sf2", ["--audio"], "not a soundfont"),
+                             (str(mine), [], "add --audio")):
+        before = sorted(p.name for p in tmp_path.iterdir())
+        proc = run("drum", [src, "-o", tmp_path / "x.mid", "--soundfont", sf, *extra], tmp_path, tiny_model)
+        assert proc.returncode == 1 and words in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+        assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
 @pytest.mark.parametrize("extra", [[], ["--density", "high"]])
 def test_redo_draws_only_the_bars_asked_for(tiny_model, tmp_path, extra):
     src = factory.save(factory.song(bars=10, drums=False), tmp_path / "song.mid")

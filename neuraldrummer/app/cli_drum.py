@@ -133,6 +133,7 @@ def cmd_drum(args: argparse.Namespace) -> int:
     recording = bool(inputs) and is_audio_path(source)
     if args.audio == "each" or (args.audio is None and recording):
         args.audio = str(Path(output).with_suffix(".wav"))  # beside the drummed MIDI
+    _check_soundfont(args, bool(args.audio))
     model = resolve_model(args.model)
     if recording:
         return _drum_recording(args, source, output, model, started)
@@ -144,7 +145,7 @@ def cmd_drum(args: argparse.Namespace) -> int:
     if args.audio:
         from ..io.audio import write_audio
 
-        write_audio(result.output, args.audio)
+        write_audio(result.output, args.audio, soundfont=args.soundfont)
         audio = f" and {args.audio}"
     grid = result.song.grid
     tempos = "/".join(f"{t:g}" for t in result.song.info["tempos"])
@@ -152,6 +153,18 @@ def cmd_drum(args: argparse.Namespace) -> int:
     _out(f"wrote {result.output}{audio}: {grid.num_bars} bars at {tempos} bpm, {what}, "
          f"{time.perf_counter() - started:.2f} s")
     return 0
+
+
+def _check_soundfont(args: argparse.Namespace, renders: bool) -> None:
+    """``--soundfont``: only where audio is written, and a soundfont that loads, before any work."""
+    from ..errors import ConfigError
+    from ..io.audio import check_soundfont
+
+    if args.soundfont is None:
+        return
+    if not renders:
+        raise ConfigError("--soundfont renders audio: add --audio to write the drummed song as audio", args.soundfont)
+    check_soundfont(args.soundfont)
 
 
 def _drum_recording(args: argparse.Namespace, source: Path, output: Path, model: Path, started: float) -> int:
@@ -170,7 +183,7 @@ def _drum_recording(args: argparse.Namespace, source: Path, output: Path, model:
     result = drum_recording(source, output, model, _settings(args), mix_path=Path(args.audio),
                             with_transcription=args.with_transcription,
                             max_seconds=None if args.max_minutes is None else 60.0 * args.max_minutes,
-                            progress=not args.no_progress and sys.stderr.isatty())
+                            progress=not args.no_progress and sys.stderr.isatty(), soundfont=args.soundfont)
     info, grid = result.song.info, result.song.grid
     _out(f"wrote {result.output} and {args.audio}: {result.info['transcribed_notes']} notes transcribed, "
          f"{grid.num_bars} bars of {info.get('beats_per_bar', 4)} beats found at about "
@@ -193,11 +206,14 @@ def _drum_batch(args: argparse.Namespace, inputs: list[str]) -> int:
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
         raise ConfigError("-o must be a folder when drumming many songs", out_dir)
     pairs = plan_outputs(inputs, out_dir)
+    from ..io.transcribe import is_audio_path
+
+    _check_soundfont(args, args.audio == "each" or any(is_audio_path(src) for src, _ in pairs))
     if not pairs:
         raise ConfigError("no MIDI files (.mid, .midi) or recordings found in " + ", ".join(inputs))
     model = resolve_model(args.model)
     report = drum_many(pairs, model, _settings(args), keep_drums=args.keep_drums, workers=args.workers,
-                       progress=not args.no_progress, audio=args.audio == "each")
+                       progress=not args.no_progress, audio=args.audio == "each", soundfont=args.soundfont)
     log = logging.getLogger("neuraldrummer")
     for _, message in report.failures:
         log.warning("skipped %s", message)
@@ -286,6 +302,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--audio", nargs="?", const="each", metavar="OUT",
                    help="also write the drummed song as audio: OUT.wav, .flac, .ogg or .mp3 (pip-only synthesizer; "
                         "FluidSynth when installed). Without a name: a WAV beside each drummed MIDI")
+    p.add_argument("--soundfont", metavar="SF2", default=None,
+                   help="a General MIDI soundfont (.sf2, .sf3) to render the audio with (default: the small one "
+                        "pretty_midi ships, or FluidSynth's system soundfont where FluidSynth is installed)")
     p.add_argument("--with-transcription", action="store_true",
                    help="for a recording: add the transcribed parts to the drums' MIDI as muted tracks")
     p.add_argument("--max-minutes", type=float, default=None,

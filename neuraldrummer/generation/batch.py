@@ -104,22 +104,22 @@ def _init_worker(model_dir: str) -> None:
     _RUNTIME = DrummerRuntime.load(model_dir)
 
 
-def _drum_one(job: tuple[str, str, GenerationSettings, bool, bool]) -> tuple[str, str | None, str | None]:
+def _drum_one(job: tuple[str, str, GenerationSettings, bool, bool, str | None]) -> tuple[str, str | None, str | None]:
     """``(input, error reason or None, message)``; never raises for a bad song."""
-    src, out, settings, keep_drums, audio = job
+    src, out, settings, keep_drums, audio, soundfont = job
     try:
         from ..io.transcribe import is_audio_path
 
         if is_audio_path(src):  # a recording: its drums as MIDI, and always its mix beside them
             from .drumming import drum_recording
 
-            drum_recording(src, out, _RUNTIME, settings, mix_path=Path(out).with_suffix(".wav"))
+            drum_recording(src, out, _RUNTIME, settings, mix_path=Path(out).with_suffix(".wav"), soundfont=soundfont)
             return src, None, None
         drum_song(src, out, _RUNTIME, settings, keep_drums=keep_drums)
         if audio:
             from ..io.audio import write_audio
 
-            write_audio(out, Path(out).with_suffix(".wav"))
+            write_audio(out, Path(out).with_suffix(".wav"), soundfont=soundfont)
         return src, None, None
     except NeuralDrummerError as exc:
         return src, exc.reason, str(exc)
@@ -130,14 +130,16 @@ def _drum_one(job: tuple[str, str, GenerationSettings, bool, bool]) -> tuple[str
 
 def drum_many(pairs: list[tuple[Path, Path]], model_dir: str | Path, settings: GenerationSettings,
               keep_drums: bool = False, workers: int | None = None, progress: bool = True,
-              audio: bool = False) -> BatchReport:
-    """Drum every ``(song, output)`` pair on ``workers`` processes (default: all cores)."""
+              audio: bool = False, soundfont: str | Path | None = None) -> BatchReport:
+    """Drum every ``(song, output)`` pair on ``workers`` processes (default: all cores); with ``audio``, each
+    song's audio beside its MIDI, rendered with ``soundfont`` (default the renderer's own)."""
     from tqdm import tqdm
 
     started = time.perf_counter()
     report = BatchReport()
     outputs = dict(pairs)
-    jobs = [(str(src), str(out), settings, keep_drums, audio) for src, out in pairs]
+    sf = None if soundfont is None else str(soundfont)
+    jobs = [(str(src), str(out), settings, keep_drums, audio, sf) for src, out in pairs]
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
     bar = tqdm(total=len(jobs), unit="song", desc="drumming", disable=not progress, leave=False)
     try:

@@ -150,15 +150,17 @@ def read_recording_song(input_path: str | Path, runtime: DrummerRuntime, beats_p
     return Recording(audio, rate, notes, song)
 
 
-def recording_mix(recording: Recording, drums: DrumArrays, quantized: bool = False, sample_rate: int | None = None):
-    """The recording mixed with its rendered drums: float32 ``(samples, 2)`` at ``sample_rate``
-    (default the recording's own)."""
+def recording_mix(recording: Recording, drums: DrumArrays, quantized: bool = False, sample_rate: int | None = None,
+                  soundfont: str | Path | None = None):
+    """The recording mixed with its rendered drums (with ``soundfont``, default the renderer's own): float32
+    ``(samples, 2)`` at ``sample_rate`` (default the recording's own)."""
     from ..analysis.writing import beat_aligned_midi
     from ..io.audio import DEFAULT_SAMPLE_RATE, mix_with_recording, render_audio
     from ..io.midi import midi_to_bytes
     from ..io.transcribe import resample
 
-    rendered = render_audio(midi_to_bytes(beat_aligned_midi(drums, recording.song.grid, quantized)))
+    rendered = render_audio(midi_to_bytes(beat_aligned_midi(drums, recording.song.grid, quantized)),
+                            soundfont=soundfont)
     mix = mix_with_recording(recording.audio, recording.rate, rendered, DEFAULT_SAMPLE_RATE)
     return mix if sample_rate is None else resample(mix, recording.rate, sample_rate)
 
@@ -166,10 +168,11 @@ def recording_mix(recording: Recording, drums: DrumArrays, quantized: bool = Fal
 def drum_recording(input_path: str | Path, output_path: str | Path | None, model: str | Path | DrummerRuntime,
                    settings: GenerationSettings | None = None, mix_path: str | Path | None = None,
                    with_transcription: bool = False, max_seconds: float | None = None,
-                   progress: bool = False) -> DrumResult:
+                   progress: bool = False, soundfont: str | Path | None = None) -> DrumResult:
     """Drum a recording: transcribe it, find its beats and bars, drum it, write the drums as MIDI with a
     tempo map that follows the recording (:func:`~neuraldrummer.analysis.writing.beat_aligned_midi`) and,
-    with ``mix_path``, the recording mixed with the rendered drums. Nothing is written on failure."""
+    with ``mix_path``, the recording mixed with the drums rendered with ``soundfont`` (default the renderer's
+    own). Nothing is written on failure."""
     from ..analysis.writing import beat_aligned_midi
     from ..io.audio import audio_bytes
     from ..io.midi import atomic_write_bytes, write_midi
@@ -186,7 +189,8 @@ def drum_recording(input_path: str | Path, output_path: str | Path | None, model
     midi = beat_aligned_midi(drums, song.grid, settings.quantized, rec.notes if with_transcription else None)
     mix = None
     if mix_path is not None:
-        mix = audio_bytes(recording_mix(rec, drums, settings.quantized), rec.rate, Path(mix_path).suffix)
+        mix = audio_bytes(recording_mix(rec, drums, settings.quantized, soundfont=soundfont), rec.rate,
+                          Path(mix_path).suffix)
     out = write_midi(midi, output_path, input_path) if output_path is not None else None
     if mix is not None:
         atomic_write_bytes(mix_path, mix)

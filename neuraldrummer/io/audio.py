@@ -58,6 +58,24 @@ def bundled_soundfont() -> Path:
     return Path(pretty_midi.__file__).resolve().parent / "TimGM6mb.sf2"
 
 
+def check_soundfont(path: str | Path) -> Path:
+    """``path`` if it is a soundfont TinySoundFont can load (``.sf2``, ``.sf3``), else :class:`AudioError`
+    naming the file and the reason: checked before any work, so that nothing is written for a bad one."""
+    sf = Path(path)
+    if not sf.is_file():
+        raise AudioError("no such soundfont", sf)
+    try:
+        import tinysoundfont
+    except ImportError as exc:
+        raise AudioError("rendering audio needs tinysoundfont: "
+                         "pip install --no-deps -r requirements-audio.txt") from exc
+    try:
+        tinysoundfont.Synth().sfload(str(sf))
+    except Exception as exc:  # TinySoundFont raises its own type for a file it cannot read
+        raise AudioError(f"not a soundfont that can be read ({exc})", sf) from exc
+    return sf
+
+
 def engine() -> str:
     """``fluidsynth`` when it and a system soundfont are installed, else ``tinysoundfont``."""
     if shutil.which("fluidsynth") is not None and find_system_soundfont() is not None:

@@ -49,6 +49,30 @@ def test_a_groove_scores_above_the_parts_a_drawn_drummer_falls_into():
     assert scores[3] > scores[2] > scores[1]
 
 
+def test_drafts_are_scored_as_they_will_be_written_without_their_stray_hits():
+    from neuraldrummer.generation.drafts import keep_best
+    from neuraldrummer.generation.strays import drop_strays
+
+    song = _song()
+    names = FEATURE_NAMES
+    hat, ride = CLASS_NAMES.index("closed_hat"), CLASS_NAMES.index("ride")
+    # kick, hat and ride whose only snare is one lone hit on a back beat (a stray), against a rock beat
+    # whose hats are two thirds of its hits (a crowded part loses some of its score)
+    lone = _part(song, [(0, KICK), (8, KICK)] + [(s, hat) for s in (0, 4, 8, 12)] + [(s, ride) for s in (2, 6, 10, 14)])
+    lone.hits[int(np.flatnonzero(song.grid.step_in_bar == 4)[2]), SNARE] = True
+    rock = _part(song, [(0, KICK), (8, KICK), (4, SNARE), (12, SNARE)] + [(s, hat) for s in range(0, 16, 2)])
+    bar_starts = np.concatenate([np.flatnonzero(song.grid.step_in_bar == 0), [song.features.shape[0]]])
+
+    def clean(part):
+        return drop_strays(part, bar_starts)
+
+    assert groove_score(lone, song.features, names) > groove_score(rock, song.features, names)
+    assert keep_best([lone, rock], song.features, names).hits.tolist() == lone.hits.tolist()
+    kept = keep_best([lone, rock], song.features, names, clean=clean)
+    assert kept.hits.tolist() == rock.hits.tolist()  # without its stray snare the first has no back beat
+    assert not clean(lone).hits[:, SNARE].any()
+
+
 def test_the_stepper_batches_drafts_and_splits_them_back(tiny_model):
     from neuraldrummer.generation.runtime import DrummerRuntime
     from neuraldrummer.generation.sampling import GuidedStepper
@@ -74,6 +98,7 @@ def test_the_stepper_batches_drafts_and_splits_them_back(tiny_model):
 
 def test_drafts_keep_the_best_scored_part_and_stay_reproducible(tiny_model, monkeypatch):
     import neuraldrummer.generation.decoding as decoding
+    import neuraldrummer.generation.drafts as drafts
     from neuraldrummer.generation.runtime import DrummerRuntime
     from neuraldrummer.generation.settings import GenerationSettings
 
@@ -86,7 +111,7 @@ def test_drafts_keep_the_best_scored_part_and_stay_reproducible(tiny_model, monk
         seen.append(int(drums.hits.sum()))
         return float(drums.hits.sum())
 
-    monkeypatch.setattr(decoding, "groove_score", busiest)
+    monkeypatch.setattr(drafts, "groove_score", busiest)
     settings = GenerationSettings(drafts=4, drop_strays=False, seed=5)
     out = decoding.generate(runtime, song.features, settings, reference=song.reference)
     assert len(seen) == 4 and len(set(seen)) > 1  # four different drafts were drawn

@@ -3,8 +3,8 @@
 Each bar is sampled as several takes from the same state (:mod:`.sampling`) and one is kept
 (:mod:`.takes`): by the user's controls, by how it follows the song, or, when re-rolling a range,
 by how the range leads into the kept bar after it. The whole song is drawn as several drafts side by
-side in one batch, and the draft that keeps a groove best is kept (:mod:`.drafts`). Then stray hits are taken out (:mod:`.strays`),
-the feel is fitted to the song (:mod:`.feel`), swing and quantisation applied.
+side in one batch; each loses its stray hits (:mod:`.strays`) and the one that keeps a groove best is
+kept (:mod:`.drafts`). Then the feel is fitted to the song (:mod:`.feel`), swing and quantisation applied.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import numpy as np
 
 from ..analysis.drums import DrumArrays
 from ..errors import ConfigError
-from .drafts import groove_score
+from .drafts import keep_best
 from .feel import fit_feel_to_song, song_played_by_hand
 from .patterns import START_PATTERNS, cut_into_bars, start_pattern
 from .runtime import DrummerRuntime, one_blas_thread
@@ -228,10 +228,13 @@ def _generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generatio
                 prompt.offset[r1:]
             break
         play_bar(bar_number, a, e, drafts)
-    out = max(drafts, key=lambda d: groove_score(d.out, features, names, P)).out if n_drafts > 1 else drafts[0].out
+    clean = None
     if settings.drop_strays:
         spare = features[:, names.index("pre_section")] > 0.5 if "pre_section" in names else None
-        out = drop_strays(out, bar_starts, spare, P, None if redo is None else r1)
+
+        def clean(part: DrumArrays) -> DrumArrays:
+            return drop_strays(part, bar_starts, spare, P, None if redo is None else r1)
+    out = keep_best([d.out for d in drafts], features, names, P, clean)
     if settings.feel == "song" and settings.swing is None and not config.blank_song_features:
         out = fit_feel_to_song(out, features, config.feature_names, config.steps_per_beat, P,
                                None if redo is None else r1, push, settings.seed, settings.played_by_hand)

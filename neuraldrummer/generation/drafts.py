@@ -81,3 +81,15 @@ def groove_score(drums: DrumArrays, features: np.ndarray, names: tuple[str, ...]
     m = groove_measures(drums, features, names, keep)
     crowded = min(max((m["top_sound"] - TOP_SOUND_EASY) / (TOP_SOUND_LIMIT - TOP_SOUND_EASY), 0.0), 1.0)
     return m["kick_on_downbeats"] + m["backbeat"] + m["line"] - m["toms"] - crowded
+
+
+def keep_best(parts: list[DrumArrays], features: np.ndarray, names: tuple[str, ...], keep: int = 0,
+              clean=None) -> DrumArrays:
+    """The part of ``parts`` with the highest :func:`groove_score`, each scored as it will be written:
+    after ``clean`` (the decoder's taking out of stray hits). Scored before, a draft whose only snares were
+    two stray hits on back beats had a back beat of 1.0 and won over a draft with a real one, and was
+    written with no snare at all (song 018 of the drumless songs as a recording, FluidR3, seed 0)."""
+    cleaned = [clean(p) for p in parts] if clean is not None else list(parts)
+    if len(cleaned) == 1:
+        return cleaned[0]
+    return max(cleaned, key=lambda p: groove_score(p, features, names, keep))

@@ -206,11 +206,11 @@ def _drum_batch(args: argparse.Namespace, inputs: list[str]) -> int:
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
         raise ConfigError("-o must be a folder when drumming many songs", out_dir)
     pairs = plan_outputs(inputs, out_dir)
+    if not pairs:
+        raise ConfigError("no MIDI files (.mid, .midi) or recordings found in " + ", ".join(inputs))
     from ..io.transcribe import is_audio_path
 
     _check_soundfont(args, args.audio == "each" or any(is_audio_path(src) for src, _ in pairs))
-    if not pairs:
-        raise ConfigError("no MIDI files (.mid, .midi) or recordings found in " + ", ".join(inputs))
     model = resolve_model(args.model)
     report = drum_many(pairs, model, _settings(args), keep_drums=args.keep_drums, workers=args.workers,
                        progress=not args.no_progress, audio=args.audio == "each", soundfont=args.soundfont)

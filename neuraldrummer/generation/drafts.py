@@ -10,6 +10,8 @@ back beats, a time-keeping line, toms kept for the fills, no one sound playing e
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from ..analysis.drum_map import CLASS_NAMES, KICK, TIMEKEEPING_CLASSES, TIMEKEEPING_ONSETS, TOMS
@@ -84,7 +86,7 @@ def groove_score(drums: DrumArrays, features: np.ndarray, names: tuple[str, ...]
 
 
 def keep_best(parts: list[DrumArrays], features: np.ndarray, names: tuple[str, ...], keep: int = 0,
-              clean=None) -> DrumArrays:
+              clean: Callable[[DrumArrays], DrumArrays] | None = None) -> DrumArrays:
     """The part of ``parts`` with the highest :func:`groove_score`, each scored as it will be written:
     after ``clean`` (the decoder's taking out of stray hits). Scored before, a draft whose only snares were
     two stray hits on back beats had a back beat of 1.0 and won over a draft with a real one, and was

@@ -197,6 +197,7 @@ def _drum_batch(args: argparse.Namespace, inputs: list[str]) -> int:
 
     from ..generation.batch import drum_many, plan_outputs
     from ..errors import ConfigError
+    from ..io.transcribe import is_audio_path
 
     if args.redo:
         raise ConfigError("--redo works on one drummed song at a time")
@@ -208,8 +209,6 @@ def _drum_batch(args: argparse.Namespace, inputs: list[str]) -> int:
     pairs = plan_outputs(inputs, out_dir)
     if not pairs:
         raise ConfigError("no MIDI files (.mid, .midi) or recordings found in " + ", ".join(inputs))
-    from ..io.transcribe import is_audio_path
-
     _check_soundfont(args, args.audio == "each" or any(is_audio_path(src) for src, _ in pairs))
     model = resolve_model(args.model)
     report = drum_many(pairs, model, _settings(args), keep_drums=args.keep_drums, workers=args.workers,

@@ -7,7 +7,7 @@ from neuraldrummer.analysis.drum_map import CLASS_NAMES, KICK, SNARE, TOMS
 from neuraldrummer.analysis.drums import DrumArrays
 from neuraldrummer.analysis.features import FEATURE_NAMES
 from neuraldrummer.analysis.song import encode_song
-from neuraldrummer.generation.drafts import groove_measures, groove_score
+from neuraldrummer.generation.drafts import groove_measures, groove_score, is_groove
 from neuraldrummer.io.midi import midi_to_bytes, read_midi_bytes
 
 
@@ -47,6 +47,15 @@ def test_a_groove_scores_above_the_parts_a_drawn_drummer_falls_into():
     scores = [groove_score(p, song.features, names) for p in (rock, toms, hats_only, four_on_the_floor)]
     assert scores[0] > max(scores[1:])
     assert scores[3] > scores[2] > scores[1]
+    assert [is_groove(p, song.features, names) for p in (rock, toms, hats_only, four_on_the_floor)] == [
+        True, False, False, False]
+    # a back beat in one bar of eight: every snare on a back beat, but no back beat
+    sparse = _part(song, [(0, KICK), (8, KICK)] + [(s, hat) for s in range(0, 16, 2)])
+    sparse.hits[np.flatnonzero(song.grid.step_in_bar == 4)[:1], SNARE] = True
+    s = groove_measures(sparse, song.features, names)
+    assert s["backbeat"] == 1.0 and s["backbeat_bars"] == 1 / 8 and m["backbeat_bars"] == 1.0
+    assert not is_groove(sparse, song.features, names)
+    assert groove_score(sparse, song.features, names) < scores[0] - 0.5
 
 
 def test_drafts_are_scored_as_they_will_be_written_without_their_stray_hits():
@@ -56,10 +65,10 @@ def test_drafts_are_scored_as_they_will_be_written_without_their_stray_hits():
     song = _song()
     names = FEATURE_NAMES
     hat, ride = CLASS_NAMES.index("closed_hat"), CLASS_NAMES.index("ride")
-    # kick, hat and ride whose only snare is one lone hit on a back beat (a stray), against a rock beat
+    # kick, hat and ride whose only snares are lone hits on back beats (strays), against a rock beat
     # whose hats are two thirds of its hits (a crowded part loses some of its score)
     lone = _part(song, [(0, KICK), (8, KICK)] + [(s, hat) for s in (0, 4, 8, 12)] + [(s, ride) for s in (2, 6, 10, 14)])
-    lone.hits[int(np.flatnonzero(song.grid.step_in_bar == 4)[2]), SNARE] = True
+    lone.hits[np.flatnonzero(song.grid.step_in_bar == 4)[::2], SNARE] = True  # every second bar: strays
     rock = _part(song, [(0, KICK), (8, KICK), (4, SNARE), (12, SNARE)] + [(s, hat) for s in range(0, 16, 2)])
     bar_starts = np.concatenate([np.flatnonzero(song.grid.step_in_bar == 0), [song.features.shape[0]]])
 
@@ -69,7 +78,7 @@ def test_drafts_are_scored_as_they_will_be_written_without_their_stray_hits():
     assert groove_score(lone, song.features, names) > groove_score(rock, song.features, names)
     assert keep_best([lone, rock], song.features, names).hits.tolist() == lone.hits.tolist()
     kept = keep_best([lone, rock], song.features, names, clean=clean)
-    assert kept.hits.tolist() == rock.hits.tolist()  # without its stray snare the first has no back beat
+    assert kept.hits.tolist() == rock.hits.tolist()  # without its stray snares the first has no back beat
     assert not clean(lone).hits[:, SNARE].any()
 
 
@@ -112,7 +121,7 @@ def test_drafts_keep_the_best_scored_part_and_stay_reproducible(tiny_model, monk
         return float(drums.hits.sum())
 
     monkeypatch.setattr(drafts, "groove_score", busiest)
-    settings = GenerationSettings(drafts=4, drop_strays=False, seed=5)
+    settings = GenerationSettings(drafts=4, draft_rounds=1, drop_strays=False, seed=5)
     out = decoding.generate(runtime, song.features, settings, reference=song.reference)
     assert len(seen) == 4 and len(set(seen)) > 1  # four different drafts were drawn
     assert int(out.hits.sum()) == max(seen)
@@ -122,6 +131,38 @@ def test_drafts_keep_the_best_scored_part_and_stay_reproducible(tiny_model, monk
     seen.clear()
     decoding.generate(runtime, song.features, GenerationSettings(drafts=1, seed=5), reference=song.reference)
     assert seen == []  # one draft: nothing to choose
+
+
+def test_the_song_is_drawn_again_only_while_no_draft_keeps_a_groove(tiny_model, monkeypatch):
+    import neuraldrummer.generation.decoding as decoding
+    from neuraldrummer.generation.runtime import DrummerRuntime
+    from neuraldrummer.generation.settings import GenerationSettings
+
+    runtime = DrummerRuntime.load(tiny_model)
+    song = encode_song(read_midi_bytes(midi_to_bytes(factory.song(bars=8))), runtime.config.steps_per_beat,
+                       runtime.config.feature_names)
+    chosen = []
+
+    def keep_best(parts, features, names, keep=0, clean=None):
+        chosen.append(len(parts))
+        return parts[-1]
+
+    def generate(groove, **kw):
+        chosen.clear()
+        monkeypatch.setattr(decoding, "is_groove", lambda *a, **k: groove)
+        monkeypatch.setattr(decoding, "keep_best", keep_best)
+        settings = GenerationSettings(drafts=3, drop_strays=False, seed=5, **kw)
+        return decoding.generate(runtime, song.features, settings, reference=song.reference)
+
+    once = generate(True)
+    assert chosen == [3]  # the first round keeps a groove: no other
+    np.testing.assert_array_equal(once.hits, generate(True, draft_rounds=1).hits)
+    again = generate(False)
+    assert chosen == [3, 4, 4]  # no groove: two more rounds, each new draft against the best so far
+    assert not np.array_equal(again.hits, once.hits)  # the last round's drafts are new ones
+    np.testing.assert_array_equal(again.hits, generate(False).hits)  # and reproducible
+    generate(False, draft_rounds=1)
+    assert chosen == [3]
 
 
 def test_every_second_draft_starts_from_the_basic_beat_where_the_bars_come_from_the_music(tiny_model, monkeypatch):

@@ -4,7 +4,7 @@ Each bar is sampled as several takes from the same state (:mod:`.sampling`) and 
 (:mod:`.takes`): by the user's controls, by how it follows the song, or, when re-rolling a range,
 by how the range leads into the kept bar after it. The whole song is drawn as several drafts side by
 side in one batch; each loses its stray hits (:mod:`.strays`) and the one that keeps a groove best is
-kept (:mod:`.drafts`). Then the feel is fitted to the song (:mod:`.feel`), swing and quantisation applied.
+kept (:mod:`.drafts`); where none keeps a groove, the song is drawn again (``draft_rounds``). Then the feel is fitted to the song (:mod:`.feel`), swing and quantisation applied.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import numpy as np
 
 from ..analysis.drums import DrumArrays
 from ..errors import ConfigError
-from .drafts import keep_best
+from .drafts import is_groove, keep_best
 from .feel import fit_feel_to_song, song_played_by_hand
 from .patterns import START_PATTERNS, cut_into_bars, start_pattern
 from .runtime import DrummerRuntime, one_blas_thread
@@ -228,13 +228,20 @@ def _generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generatio
                 prompt.offset[r1:]
             break
         play_bar(bar_number, a, e, drafts)
-    clean = None
-    if settings.drop_strays:
-        spare = features[:, names.index("pre_section")] > 0.5 if "pre_section" in names else None
 
-        def clean(part: DrumArrays) -> DrumArrays:
-            return drop_strays(part, bar_starts, spare, P, None if redo is None else r1)
-    out = keep_best([d.out for d in drafts], features, names, P, clean)
+    spare = features[:, names.index("pre_section")] > 0.5 if "pre_section" in names else None
+
+    def clean(part: DrumArrays) -> DrumArrays:
+        return drop_strays(part, bar_starts, spare, P, None if redo is None else r1) if settings.drop_strays else part
+    out = keep_best([clean(d.out) for d in drafts], features, names, P)
+    for _ in range(settings.draft_rounds - 1 if n_drafts > 1 else 0):
+        if is_groove(out, features, names, P):
+            break
+        # no draft keeps a groove: the drummer plays the song again (rng goes on, so new drafts)
+        drafts = [_Draft(DrumArrays.empty(T, C), *starts[i % len(starts)]) for i in range(n_drafts)]
+        for bar_number, (a, e) in enumerate(zip(bar_starts[:-1], bar_starts[1:])):
+            play_bar(bar_number, int(a), int(e), drafts)
+        out = keep_best([out] + [clean(d.out) for d in drafts], features, names, P)  # a tie keeps the earlier
     if settings.feel == "song" and settings.swing is None and not config.blank_song_features:
         out = fit_feel_to_song(out, features, config.feature_names, config.steps_per_beat, P,
                                None if redo is None else r1, push, settings.seed, settings.played_by_hand)

@@ -24,6 +24,11 @@ DEFAULT_VELOCITY_TEMPERATURE = 0.6
 #: click (benchmarks/check_handplayed.py --no-click), 4 drafts gave a groove in time in 0.825 / 0.825 of
 #: the songs (seeds 0 / 1) against 0.775 / 0.725 for one; see README "Whole-song drafts"
 DEFAULT_DRAFTS = 4
+#: at most this many rounds of drafts: where none of a round's drafts keeps a groove
+#: (:func:`neuraldrummer.generation.drafts.is_groove`), the drummer plays the song again, as many drafts
+#: again, and the best of all is kept. A round that keeps a groove ends it, so a song whose first round
+#: grooves gets the same drums as with one round. See README "Whole-song drafts"
+DEFAULT_DRAFT_ROUNDS = 3
 #: the start pattern of every second draft where the beats and bars were found in the music. Drafts drawn
 #: from one start share its habits: under recordings of the 40 drumless songs (benchmarks/check_audio.py)
 #: all four drafts of a song often lacked a back beat, and with every second draft primed with the basic
@@ -89,6 +94,8 @@ class GenerationSettings:
     #: (:mod:`neuraldrummer.generation.drafts`); 1 = the first take. Only when sampling without a style
     #: (the cut-off draws the same take every time; a style's groove is the style's to decide)
     drafts: int = DEFAULT_DRAFTS
+    #: rounds of ``drafts`` drafts at most, another only where no draft so far keeps a groove
+    draft_rounds: int = DEFAULT_DRAFT_ROUNDS
     #: with the automatic start, every second draft is primed with this start pattern instead: "auto" is
     #: "basic" where the beats and bars were found in the music (songs played by hand, recordings) and
     #: "none" elsewhere (see :meth:`for_song`); "none": every draft starts as ``start`` says
@@ -169,6 +176,8 @@ class GenerationSettings:
                 raise ConfigError(f"{name} must be one of {CONTROL_LEVELS}, got {level!r}")
         if self.drafts < 1:
             raise ConfigError(f"drafts must be at least 1, got {self.drafts}")
+        if self.draft_rounds < 1:
+            raise ConfigError(f"draft rounds must be at least 1, got {self.draft_rounds}")
         if self.candidates < 1:
             raise ConfigError("candidates must be at least 1")
         if self.regrid not in ("auto", "off"):

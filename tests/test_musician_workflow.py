@@ -144,13 +144,24 @@ def test_the_audio_is_rendered_with_the_soundfont_asked_for(tiny_model, tmp_path
     assert len(list((out / "many").glob("*.wav"))) == 2
 
     (tmp_path / "bad.sf2").write_bytes(b"not a soundfont")
+    body = b"sfbk" + b"LIST" + (4).to_bytes(4, "little") + b"INFO" + b"garbage" * 10
+    (tmp_path / "corrupt.sf2").write_bytes(b"RIFF" + len(body).to_bytes(4, "little") + body)
     for sf, extra, words in (("missing.sf2", ["--audio"], "no such soundfont"),
                              ("bad.sf2", ["--audio"], "not a soundfont"),
-                             (str(mine), [], "add --audio")):
+                             (str(mine), [], "add --audio"),
+                             # a soundfont's header over a body that does not load: found only when rendering
+                             ("corrupt.sf2", ["--audio"], "could not render"),
+                             ("corrupt.sf2", ["--audio", tmp_path / "x.wav", "--redo", "1-2"], "could not render")):
         before = sorted(p.name for p in tmp_path.iterdir())
-        proc = run("drum", [src, "-o", tmp_path / "x.mid", "--soundfont", sf, *extra], tmp_path, tiny_model)
+        song = out / "one.mid" if "--redo" in extra else src
+        proc = run("drum", [song, "-o", tmp_path / "x.mid", "--soundfont", sf, *extra], tmp_path, tiny_model)
         assert proc.returncode == 1 and words in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
         assert sorted(p.name for p in tmp_path.iterdir()) == before
+    # in a batch the song fails for that reason and leaves no MIDI of its own
+    proc = run("drum", [src, other, "-o", tmp_path / "batch", "--audio", "--workers", "1", "--no-progress",
+                        "--soundfont", tmp_path / "corrupt.sf2"], tmp_path, tiny_model)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr, proc.stderr
+    assert list((tmp_path / "batch").glob("*")) == []
 
 
 @pytest.mark.parametrize("extra", [[], ["--density", "high"]])

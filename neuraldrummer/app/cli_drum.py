@@ -138,15 +138,12 @@ def cmd_drum(args: argparse.Namespace) -> int:
     if recording:
         return _drum_recording(args, source, output, model, started)
     if args.redo:
-        result = redo_bars(source, output, model, parse_bar_range(args.redo), _settings(args))
+        result = redo_bars(source, output, model, parse_bar_range(args.redo), _settings(args),
+                           audio_path=args.audio or None, soundfont=args.soundfont)
     else:
-        result = drum_song(source, output, model, _settings(args), keep_drums=args.keep_drums)
-    audio = ""
-    if args.audio:
-        from ..io.audio import write_audio
-
-        write_audio(result.output, args.audio, soundfont=args.soundfont)
-        audio = f" and {args.audio}"
+        result = drum_song(source, output, model, _settings(args), keep_drums=args.keep_drums,
+                           audio_path=args.audio or None, soundfont=args.soundfont)
+    audio = f" and {args.audio}" if args.audio else ""
     grid = result.song.grid
     tempos = "/".join(f"{t:g}" for t in result.song.info["tempos"])
     what = f"bars {args.redo} drawn again" if args.redo else f"{int(result.drums.hits.sum())} drum hits"

@@ -115,11 +115,8 @@ def _drum_one(job: tuple[str, str, GenerationSettings, bool, bool, str | None]) 
 
             drum_recording(src, out, _RUNTIME, settings, mix_path=Path(out).with_suffix(".wav"), soundfont=soundfont)
             return src, None, None
-        drum_song(src, out, _RUNTIME, settings, keep_drums=keep_drums)
-        if audio:
-            from ..io.audio import write_audio
-
-            write_audio(out, Path(out).with_suffix(".wav"), soundfont=soundfont)
+        drum_song(src, out, _RUNTIME, settings, keep_drums=keep_drums,
+                  audio_path=Path(out).with_suffix(".wav") if audio else None, soundfont=soundfont)
         return src, None, None
     except NeuralDrummerError as exc:
         return src, exc.reason, str(exc)

@@ -4,7 +4,8 @@ Each bar is sampled as several takes from the same state (:mod:`.sampling`) and 
 (:mod:`.takes`): by the user's controls, by how it follows the song, or, when re-rolling a range,
 by how the range leads into the kept bar after it. The whole song is drawn as several drafts side by
 side in one batch; each loses its stray hits (:mod:`.strays`) and the one that keeps a groove best is
-kept (:mod:`.drafts`); where none keeps a groove, the song is drawn again (``draft_rounds``). Then the feel is fitted to the song (:mod:`.feel`), swing and quantisation applied.
+kept (:mod:`.drafts`); where none keeps a groove, the song is drawn again (``draft_rounds``). Then the
+feel is fitted to the song (:mod:`.feel`), swing and quantisation applied.
 """
 
 from __future__ import annotations
@@ -232,7 +233,9 @@ def _generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generatio
     spare = features[:, names.index("pre_section")] > 0.5 if "pre_section" in names else None
 
     def clean(part: DrumArrays) -> DrumArrays:
-        return drop_strays(part, bar_starts, spare, P, None if redo is None else r1) if settings.drop_strays else part
+        if not settings.drop_strays:
+            return part
+        return drop_strays(part, bar_starts, spare, P, None if redo is None else r1)
     out = keep_best([clean(d.out) for d in drafts], features, names, P)
     for _ in range(settings.draft_rounds - 1 if n_drafts > 1 else 0):
         if is_groove(out, features, names, P):

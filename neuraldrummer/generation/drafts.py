@@ -41,9 +41,9 @@ def groove_measures(drums: DrumArrays, features: np.ndarray, names: tuple[str, .
     """Measures of a drawn part on the song's grid, over the bars where the song plays (from step
     ``keep`` on): ``kick_on_downbeats`` (share of bars with a kick on the first step),
     ``backbeat`` (of the snare-like hits on a beat in bars of an even number of beats, the share on
-    the back beats; 0 if there is none, 1 if no such bar plays), ``backbeat_bars`` (of those bars outside
-    the fills, the share with a snare-like hit on a back beat; 1 if none plays), ``line`` (share of bars outside the
-    fills with a time-keeping line), ``toms`` (share of the hits outside the fills on toms) and
+    the back beats; 0 if there is none, 1 if no such bar plays), ``backbeat_bars`` (of those bars
+    outside the fills, the share with a snare-like hit on a back beat; 1 if none plays), ``line`` (share
+    of bars outside the fills with a time-keeping line), ``toms`` (share of the hits outside the fills on toms) and
     ``top_sound`` (share of all hits on the most used class)."""
     hits = drums.hits[keep:]
     f = features[keep:]
@@ -105,7 +105,8 @@ def groove_score(drums: DrumArrays, features: np.ndarray, names: tuple[str, ...]
 
 def is_groove(drums: DrumArrays, features: np.ndarray, names: tuple[str, ...], keep: int = 0) -> bool:
     """Whether a drawn part keeps a groove: kick on the bar (:data:`GROOVE_KICK`), a back beat
-    (:data:`GROOVE_BACKBEAT`, :data:`GROOVE_BACKBEAT_BARS`), no one sound playing everything (:data:`TOP_SOUND_LIMIT`)."""
+    (:data:`GROOVE_BACKBEAT`, :data:`GROOVE_BACKBEAT_BARS`), no one sound playing everything
+    (:data:`TOP_SOUND_LIMIT`)."""
     m = groove_measures(drums, features, names, keep)
     return (m["kick_on_downbeats"] >= GROOVE_KICK and m["backbeat"] >= GROOVE_BACKBEAT
             and m["backbeat_bars"] >= GROOVE_BACKBEAT_BARS and m["top_sound"] <= TOP_SOUND_LIMIT)

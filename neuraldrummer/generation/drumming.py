@@ -33,11 +33,33 @@ def default_output_path(input_path: Path) -> Path:
     return input_path.with_name(f"{input_path.stem}_drums.mid")
 
 
+def write_song_files(data: bytes, output_path: str | Path, source: str | Path, audio_path: str | Path | None = None,
+                     soundfont: str | Path | None = None) -> Path:
+    """Write a drummed song's MIDI ``data`` to ``output_path`` (atomically, never over ``source``) and, with
+    ``audio_path``, its audio rendered with ``soundfont``. The audio is rendered and written first, so a
+    soundfont that fails to render leaves neither file."""
+    from ..errors import NeuralDrummerError
+    from ..io.midi import write_midi
+
+    output_path = Path(output_path)
+    if output_path.exists() and output_path.resolve() == Path(source).resolve():
+        raise NeuralDrummerError("refusing to overwrite the input file", output_path)
+    if audio_path is not None:
+        from ..io.audio import write_audio
+
+        write_audio(data, audio_path, soundfont=soundfont)
+    out = write_midi(data, output_path, source)
+    logger.info("wrote %s", out)
+    return out
+
+
 def drum_song(input_path: str | Path, output_path: str | Path | None, model: str | Path | DrummerRuntime,
-              settings: GenerationSettings | None = None, keep_drums: bool = False) -> DrumResult:
-    """The main job: read a song, drum it, write the combined MIDI (atomically)."""
+              settings: GenerationSettings | None = None, keep_drums: bool = False,
+              audio_path: str | Path | None = None, soundfont: str | Path | None = None) -> DrumResult:
+    """The main job: read a song, drum it, write the combined MIDI (atomically); with ``audio_path``, its
+    audio too (:func:`write_song_files`)."""
     from ..analysis.song import encode_song
-    from ..analysis.writing import write_drummed_song
+    from ..analysis.writing import combine_bytes
 
     started = time.perf_counter()
     settings = settings or GenerationSettings()
@@ -59,8 +81,8 @@ def drum_song(input_path: str | Path, output_path: str | Path | None, model: str
     drums = generate(runtime, song.features, settings.for_song(song.info), reference=song.reference, push=song.push)
     out = None
     if output_path is not None:
-        out = write_drummed_song(song.loaded, drums, song.grid, output_path, keep_drums=keep_drums,
-                                 quantized=settings.quantized)
+        data = combine_bytes(song.loaded, drums, song.grid, keep_drums, settings.quantized)
+        out = write_song_files(data, output_path, input_path, audio_path, soundfont)
     return DrumResult(out, drums, song, time.perf_counter() - started)
 
 
@@ -77,14 +99,15 @@ def parse_bar_range(text: str) -> tuple[int, int]:
 
 
 def redo_bars(input_path: str | Path, output_path: str | Path, model: str | Path | DrummerRuntime,
-              bars: tuple[int, int], settings: GenerationSettings | None = None) -> DrumResult:
-    """Draw bars ``bars[0]..bars[1]`` (from 1, inclusive) of a drummed song again; write the result.
+              bars: tuple[int, int], settings: GenerationSettings | None = None,
+              audio_path: str | Path | None = None, soundfont: str | Path | None = None) -> DrumResult:
+    """Draw bars ``bars[0]..bars[1]`` (from 1, inclusive) of a drummed song again; write the result (with
+    ``audio_path``, its audio too: :func:`write_song_files`).
 
     Every drum note outside the range is written exactly as it was (see
     :func:`neuraldrummer.analysis.writing.splice_drums_bytes`); the new bars continue from the drums before them and
     are chosen among ``settings.redo_candidates`` takes for how well they lead into the next bar.
     """
-    from ..io.midi import write_midi
     from ..analysis.song import encode_song
     from ..analysis.writing import splice_drums_bytes
 
@@ -103,8 +126,8 @@ def redo_bars(input_path: str | Path, output_path: str | Path, model: str | Path
     r1 = int(grid.bar_starts[last]) if last < grid.num_bars else grid.num_steps
     drums = generate(runtime, song.features, settings.for_song(song.info), prompt=song.drums, reference=song.reference,
                      redo=(r0, r1), push=song.push)
-    out = write_midi(splice_drums_bytes(song.loaded, drums, grid.ticks, r0, r1, settings.quantized), output_path,
-                     input_path)
+    out = write_song_files(splice_drums_bytes(song.loaded, drums, grid.ticks, r0, r1, settings.quantized),
+                           output_path, input_path, audio_path, soundfont)
     return DrumResult(out, drums, song, time.perf_counter() - started)
 
 

@@ -226,35 +226,6 @@ def test_of_two_beats_at_three_to_two_the_one_whose_bars_repeat_is_the_song_s():
     assert bar_repetition(env, song_beats) > bar_repetition(env, dotted) + 0.3
 
 
-def test_loose_eighths_on_a_tracker_s_triplets_lose_to_the_steady_beat_whose_bars_repeat():
-    from neuraldrummer.analysis.beat import off_beat_grid_share, onset_weights
-    from neuraldrummer.analysis.song import _steady_over_triplets
-
-    rng = np.random.default_rng(5)
-    bars = 40
-
-    def song(beat, per_beat, loud):
-        """Onsets ``per_beat`` a beat, each bar of four beats accented as ``loud`` (one per onset)."""
-        n = 4 * per_beat
-        onsets = (np.arange(bars)[:, None] * 4 * beat + np.arange(n)[None, :] * beat / per_beat).ravel()
-        return onsets, onset_weights(np.tile(loud, bars), np.zeros(onsets.size, bool)), bars * 4 * beat
-
-    # eighths at 127 bpm played a little late, accented 3 + 3 + 2 in a bar of four: the triplets of a beat 3:2
-    # slower hold them better than their own 16ths; the bar of four of the steady beat repeats
-    beat = 60 / 127
-    onsets, weights, end = song(beat, 2, [120, 40, 40, 90, 40, 40, 80, 40])
-    onsets = onsets + np.abs(rng.normal(0, 0.02 * beat, onsets.size))
-    steady, slow = np.arange(0, end, beat), np.arange(0, end, 1.5 * beat)
-    assert off_beat_grid_share(slow, onsets) < off_beat_grid_share(steady, onsets) - 0.05
-    assert _steady_over_triplets(("tracked", slow, 0.04), steady, onsets, weights, end)[0] == "constant"
-    # a 12/8 song at 84 bpm (dotted quarters, bars of four of them) keeps the tracker's dotted quarters,
-    # though the steady 126 bpm holds its eighths on its own 16ths
-    dotted = 60 / 84
-    onsets, weights, end = song(dotted, 3, [120, 50, 60, 80, 50, 60, 100, 50, 60, 80, 50, 60])
-    steady, tracked = np.arange(0, end, dotted / 1.5), np.arange(0, end, dotted)
-    assert _steady_over_triplets(("tracked", tracked, 0.02), steady, onsets, weights, end)[0] == "tracked"
-
-
 def test_halving_a_tracker_that_slipped_follows_the_strong_beats_past_the_slip():
     from neuraldrummer.analysis.beat import half_beats
 

@@ -246,8 +246,6 @@ def _beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_f
             best = ("tracked", tracked, share)
     if best[0] == "constant":
         best = _beat_level(best, tracked, onsets, weights, end)
-    elif best[0] == "tracked" and steady is not None:
-        best = _steady_over_triplets(best, steady, onsets, weights, end)
     if best[0] == "tracked" and steady is not None:
         # the tracker's short slips onto the off-beat, mended from the steady grid (where it has one)
         mended = mend_slips(best[1], steady)
@@ -280,32 +278,6 @@ def _beat_level(constant: tuple, tracked: np.ndarray, onsets: np.ndarray, weight
         if bar_repetition(env, tracked) > bar_repetition(env, constant[1]):
             return ("tracked", tracked, share)
     return constant
-
-
-#: :func:`_steady_over_triplets`: how much more a bar of four of the steady tempo's beats must repeat ...
-STEADY_BARS_MARGIN = 0.15
-#: ... and the most of the onsets it may leave off its 16ths and triplets
-STEADY_MAX_SHARE = 0.25
-
-
-def _steady_over_triplets(tracked: tuple, steady: np.ndarray, onsets: np.ndarray, weights: np.ndarray,
-                          end: float) -> tuple:
-    """The tracker's beats, unless they are at 3:2 (or 2:3) to the steady tempo's and a bar of four of the
-    steady tempo's beats repeats in the music clearly more (:data:`STEADY_BARS_MARGIN`). Loosely played
-    eighths can sit nearer the triplets of a beat 3:2 slower than the 16ths of their own (014 of the
-    drumless songs without the click: the tracker's 86 bpm left 4% of the onsets off its 16ths and
-    triplets, the steady 127 bpm, the annotated tempo, 17%); the fit alone then takes the wrong beat, the
-    bars' repetition (0.43 against 0.67) does not."""
-    ratio = float(np.median(np.diff(steady))) / float(np.median(np.diff(tracked[1])))
-    if min(abs(ratio - 1.5), abs(ratio - 2 / 3)) >= 0.05:
-        return tracked
-    share = off_beat_grid_share(steady, onsets)
-    if share > STEADY_MAX_SHARE:
-        return tracked
-    env = onset_envelope(onsets, weights, end)
-    if bar_repetition(env, steady) > bar_repetition(env, tracked[1]) + STEADY_BARS_MARGIN:
-        return ("constant", steady, share)
-    return tracked
 
 
 def grid_reason(info: dict) -> str:

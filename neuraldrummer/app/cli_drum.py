@@ -251,8 +251,9 @@ def add_common_generation_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed for sampling (same seed, same drums)")
     p.add_argument("--drafts", type=int, default=None,
                    help="play the whole song this many times side by side and keep the take that keeps a groove "
-                        "best (kick on the bar, back beat, a time-keeping line, toms in the fills); default 4, "
-                        "1 = the first take. Sampling without a style only")
+                        "best (kick on the bar, back beat, a time-keeping line, toms in the fills); where none "
+                        "grooves, play it as many times again, up to 3 rounds; default 4, 1 = the first take. "
+                        "Sampling without a style only")
     p.add_argument("--style", default="none", help="GMD style (see 'neuraldrummer styles'); default none")
     p.add_argument("--style-strength", type=float, default=2.0,
                    help="how strongly the style pulls against the song (0 = song only; default 2)")

@@ -11,6 +11,10 @@ import nbformat
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 
+#: seconds a notebook cell may take (see :func:`execute`)
+CELL_TIMEOUT = 60
+
+
 def execute(name: str, cwd: Path, replace: dict[str, str] | None = None) -> nbformat.NotebookNode:
     """Run ``jupyter nbconvert --execute`` on a copy of the notebook in ``cwd`` (with the code of its
     cells edited as ``replace`` says, as a user edits a cell); the executed notebook."""
@@ -23,9 +27,12 @@ def execute(name: str, cwd: Path, replace: dict[str, str] | None = None) -> nbfo
     nbformat.write(nb, cwd / name)
     jupyter = Path(sys.executable).parent / "jupyter"
     out_dir = cwd / "_executed"
+    # a cell's timeout of 60 s, over ten times the longest cell here (5 s): now and then nbclient notices a reply
+    # only when its timeout runs out (the kernel sent it at once; the cell then completes without an error), so
+    # a timeout of 300 s made a notebook test take five minutes
     proc = subprocess.run([str(jupyter), "nbconvert", "--to", "notebook", "--execute", name, "--output-dir",
-                           str(out_dir), "--ExecutePreprocessor.timeout=300"], cwd=cwd, capture_output=True,
-                          text=True, timeout=600)
+                           str(out_dir), f"--ExecutePreprocessor.timeout={CELL_TIMEOUT}"], cwd=cwd,
+                          capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     nb = nbformat.read(out_dir / name, as_version=4)
     shutil.rmtree(out_dir)

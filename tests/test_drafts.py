@@ -77,7 +77,7 @@ def test_drafts_are_scored_as_they_will_be_written_without_their_stray_hits():
 
     assert groove_score(lone, song.features, names) > groove_score(rock, song.features, names)
     assert keep_best([lone, rock], song.features, names).hits.tolist() == lone.hits.tolist()
-    kept = keep_best([lone, rock], song.features, names, clean=clean)
+    kept = keep_best([clean(lone), clean(rock)], song.features, names)
     assert kept.hits.tolist() == rock.hits.tolist()  # without its stray snares the first has no back beat
     assert not clean(lone).hits[:, SNARE].any()
 
@@ -143,7 +143,7 @@ def test_the_song_is_drawn_again_only_while_no_draft_keeps_a_groove(tiny_model, 
                        runtime.config.feature_names)
     chosen = []
 
-    def keep_best(parts, features, names, keep=0, clean=None):
+    def keep_best(parts, features, names, keep=0):
         chosen.append(len(parts))
         return parts[-1]
 

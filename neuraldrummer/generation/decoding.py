@@ -236,7 +236,7 @@ def _generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generatio
         if not settings.drop_strays:
             return part
         return drop_strays(part, bar_starts, spare, P, None if redo is None else r1)
-    out = keep_best([clean(d.out) for d in drafts], features, names, P)
+    out = keep_best([clean(d.out) for d in drafts], features, names, P)  # scored as written: without strays
     for _ in range(settings.draft_rounds - 1 if n_drafts > 1 else 0):
         if is_groove(out, features, names, P):
             break

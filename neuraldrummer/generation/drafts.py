@@ -10,8 +10,6 @@ back beats, a time-keeping line, toms kept for the fills, no one sound playing e
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 from ..analysis.drum_map import CLASS_NAMES, KICK, TIMEKEEPING_CLASSES, TIMEKEEPING_ONSETS, TOMS
@@ -112,13 +110,11 @@ def is_groove(drums: DrumArrays, features: np.ndarray, names: tuple[str, ...], k
             and m["backbeat_bars"] >= GROOVE_BACKBEAT_BARS and m["top_sound"] <= TOP_SOUND_LIMIT)
 
 
-def keep_best(parts: list[DrumArrays], features: np.ndarray, names: tuple[str, ...], keep: int = 0,
-              clean: Callable[[DrumArrays], DrumArrays] | None = None) -> DrumArrays:
-    """The part of ``parts`` with the highest :func:`groove_score`, each scored as it will be written:
-    after ``clean`` (the decoder's taking out of stray hits). Scored before, a draft whose only snares were
-    two stray hits on back beats had a back beat of 1.0 and won over a draft with a real one, and was
-    written with no snare at all (song 018 of the drumless songs as a recording, FluidR3, seed 0)."""
-    cleaned = [clean(p) for p in parts] if clean is not None else list(parts)
-    if len(cleaned) == 1:
-        return cleaned[0]
-    return max(cleaned, key=lambda p: groove_score(p, features, names, keep))
+def keep_best(parts: list[DrumArrays], features: np.ndarray, names: tuple[str, ...], keep: int = 0) -> DrumArrays:
+    """The part of ``parts`` with the highest :func:`groove_score` (the first of equals). Give the parts as they
+    will be written, without their stray hits: scored before, a draft whose only snares were two stray hits on
+    back beats had a back beat of 1.0 and won over a draft with a real one, and was written with no snare at
+    all (song 018 of the drumless songs as a recording, FluidR3, seed 0)."""
+    if len(parts) == 1:
+        return parts[0]
+    return max(parts, key=lambda p: groove_score(p, features, names, keep))

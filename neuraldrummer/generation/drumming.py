@@ -38,12 +38,9 @@ def write_song_files(data: bytes, output_path: str | Path, source: str | Path, a
     """Write a drummed song's MIDI ``data`` to ``output_path`` (atomically, never over ``source``) and, with
     ``audio_path``, its audio rendered with ``soundfont``. The audio is rendered and written first, so a
     soundfont that fails to render leaves neither file."""
-    from ..errors import NeuralDrummerError
-    from ..io.midi import write_midi
+    from ..io.midi import refuse_overwriting, write_midi
 
-    output_path = Path(output_path)
-    if output_path.exists() and output_path.resolve() == Path(source).resolve():
-        raise NeuralDrummerError("refusing to overwrite the input file", output_path)
+    refuse_overwriting(output_path, source)  # before the audio is written, not after
     if audio_path is not None:
         from ..io.audio import write_audio
 

@@ -275,13 +275,19 @@ def atomic_write_text(path: str | Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def write_midi(mid: mido.MidiFile | bytes, out_path: str | Path, source: str | Path | None = None) -> Path:
-    """Write a MIDI file (or its bytes) atomically to ``out_path``; refuse to overwrite ``source``."""
+def refuse_overwriting(out_path: str | Path, source: str | Path | None) -> None:
+    """A :class:`~neuraldrummer.errors.NeuralDrummerError` if writing ``out_path`` would overwrite ``source``."""
     from ..errors import NeuralDrummerError
 
     out_path = Path(out_path)
     if source is not None and out_path.exists() and out_path.resolve() == Path(source).resolve():
         raise NeuralDrummerError("refusing to overwrite the input file", out_path)
+
+
+def write_midi(mid: mido.MidiFile | bytes, out_path: str | Path, source: str | Path | None = None) -> Path:
+    """Write a MIDI file (or its bytes) atomically to ``out_path``; refuse to overwrite ``source``."""
+    refuse_overwriting(out_path, source)
+    out_path = Path(out_path)
     atomic_write_bytes(out_path, mid if isinstance(mid, bytes) else midi_to_bytes(mid))
     return out_path
 

@@ -13,7 +13,8 @@ file's tempo map ignored) with ``mir_eval``'s F-measure.
 
 ``--no-click`` first rewrites each song with its tempo map replaced by a constant 120 bpm (the notes keep
 their seconds, :func:`common.without_click`): the case of songs recorded without a click, whose tempo
-map does not fit, so that the grid comes from the beat tracker.
+map does not fit, so that the grid comes from the beat tracker. ``--no-click TEMPO`` takes another constant
+tempo: a bpm, or ``meanxF``, the song's mean tempo times F (as in ``check_beats.py``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import numpy as np
 import pretty_midi
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from check_beats import file_tempo  # noqa: E402
 from common import without_click, write_result  # noqa: E402
 
 from neuraldrummer import DrummerRuntime, GenerationSettings, drum_song  # noqa: E402
@@ -68,8 +70,9 @@ def main() -> None:
                     help="choose takes for following the song's density (default on, as drum does)")
     ap.add_argument("--follow-groove", choices=("on", "off"), default="off",
                     help="choose takes for keeping a groove outside fills (default off, as drum does)")
-    ap.add_argument("--no-click", action="store_true",
-                    help="replace each song's tempo map by a constant 120 bpm first (notes keep their seconds)")
+    ap.add_argument("--no-click", nargs="?", const="120", default=None, metavar="TEMPO",
+                    help="replace each song's tempo map by a constant tempo first (notes keep their seconds): "
+                         "120 bpm, or TEMPO: a bpm, or meanxF for the song's mean tempo times F (check_beats.py)")
     ap.add_argument("--only", nargs="*", help="song names (e.g. 001 017) to check; default all")
     ap.add_argument("--set", action="append", metavar="NAME=VALUE",
                     help="any other generation setting, as for evaluate --set (repeatable)")
@@ -85,7 +88,7 @@ def main() -> None:
             ref_beats, ref_down = read_beat_annotation(ann)
             out = Path(tmp) / f"{path.stem}_drums.mid"
             if args.no_click:
-                without_click(path, Path(tmp) / path.name)
+                without_click(path, Path(tmp) / path.name, bpm=file_tempo(args.no_click, ref_beats))
                 path = Path(tmp) / path.name
             form = {"auto": None, "on": True, "off": False}[args.follow_form]
             extra = {} if args.temperature is None else {"temperature": args.temperature}

@@ -69,17 +69,17 @@ def sweep_song(minutes: float = 4.0, every: int = 5) -> mido.MidiFile:
     return mid
 
 
-def without_click(src: Path, dst: Path, bpm: float = 120.0) -> None:
+def without_click(src: Path, dst: Path, bpm: float = 120.0, meter: tuple[int, int] | None = None) -> None:
     """Write ``src`` as a keyboard recorded without a click would be saved: every note, controller and
     program at the same second, under one constant ``bpm`` tempo map that has nothing to do with the
-    music, with the file's first time signature (1/4 or 2/4 in these songs) at the start."""
+    music, with the file's first time signature (1/4 or 2/4 in these songs; ``meter`` if given) at the start."""
     import pretty_midi
 
     pm = pretty_midi.PrettyMIDI(str(src))
     out = pretty_midi.PrettyMIDI(resolution=pm.resolution, initial_tempo=bpm)
     out.instruments = pm.instruments
-    first = pm.time_signature_changes[:1]
-    out.time_signature_changes = [pretty_midi.TimeSignature(t.numerator, t.denominator, 0.0) for t in first]
+    first = [(t.numerator, t.denominator) for t in pm.time_signature_changes[:1]] if meter is None else [meter]
+    out.time_signature_changes = [pretty_midi.TimeSignature(a, b, 0.0) for a, b in first]
     out.write(str(dst))
 
 

@@ -142,6 +142,44 @@ def test_a_default_tempo_map_that_fits_eighths_at_80_bpm_gives_way_to_the_music_
     assert scores["beat_f"] >= 0.95 and scores["downbeat_f"] >= 0.9, scores
 
 
+def test_a_constant_tempo_map_a_shade_off_the_playing_gives_way_to_the_notes_own_tempo(tmp_path):
+    # played steadily at 90 bpm from 0.37 s, saved at 90.6 bpm in 2/4: over 96 bars the map's beats, shifted
+    # onto the first notes, drift two thirds of a beat; the notes' own tempo is found, at the map's level
+    beats = 0.37 + np.arange(385) * 60 / 90.0
+    downbeats = played_by_hand(tmp_path / "shade.mid", beats, qpm=90.6, seed=4)
+    song = encode_song(tmp_path / "shade.mid", 4)
+    assert song.info["grid"] != "file" and song.info["beat_level"] == "as found", song.info
+    assert song.info["estimated_qpm"] == pytest.approx(90.0, rel=0.002), song.info
+    est_beats, est_down = grid_beats(song)
+    scores = beat_scores(est_beats, est_down, beats[:-1], downbeats)
+    assert scores["beat_f"] >= 0.95 and scores["downbeat_f"] >= 0.9, scores
+
+
+def test_a_constant_tempo_map_at_the_mean_of_a_drifting_performance_gives_way_to_the_tracker(tmp_path):
+    # a tempo that wanders between 78 and 82 bpm over 64 bars; the file says the mean tempo, constant, in 1/4
+    ibi = 60 / (80 * np.exp(np.cumsum(np.random.default_rng(2).normal(0, 0.004, 256))))
+    beats = 0.41 + np.concatenate([[0.0], np.cumsum(ibi)])
+    downbeats = played_by_hand(tmp_path / "mean.mid", beats, qpm=60 * ibi.size / (beats[-1] - beats[0]),
+                               meter=(1, 4), seed=5)
+    song = encode_song(tmp_path / "mean.mid", 4)
+    assert song.info["beat_source"] == "tracked" and song.info["beat_level"] == "as found", song.info
+    est_beats, est_down = grid_beats(song)
+    scores = beat_scores(est_beats, est_down, beats[:-1], downbeats)
+    assert scores["beat_f"] >= 0.9 and scores["downbeat_f"] >= 0.85, scores
+
+
+def test_a_set_tempo_map_at_five_to_four_to_the_music_does_not_fit_by_accident(tmp_path):
+    # 80 bpm played from 0.29 s, saved at 100 bpm (not the default 120) in 1/4: shifted onto the notes, the
+    # map's 16ths and triplets hold most of them, but the notes' own 80 bpm hold them all
+    beats = 0.29 + np.arange(193) * 0.75
+    downbeats = played_by_hand(tmp_path / "hundred.mid", beats, qpm=100.0, meter=(1, 4), seed=6)
+    song = encode_song(tmp_path / "hundred.mid", 4)
+    assert song.info["estimated_qpm"] == pytest.approx(80.0, rel=0.01), song.info
+    est_beats, est_down = grid_beats(song)
+    scores = beat_scores(est_beats, est_down, beats[:-1], downbeats)
+    assert scores["beat_f"] >= 0.95 and scores["downbeat_f"] >= 0.9, scores
+
+
 def test_keep_grid_and_a_given_meter(tmp_path):
     beats = 0.23 + np.arange(65) * 60 / 90.0
     played_by_hand(tmp_path / "s.mid", beats, qpm=90.0, meter=(2, 4), seed=2)

@@ -14,9 +14,8 @@ from .drum_map import CLASS_NAMES
 from .drums import DrumArrays, encode_drums
 from ..errors import EmptySongError, NoPitchedNotesError
 from .features import FEATURE_NAMES, analyse_song, onset_push, pitched_note_arrays
-from .beat import (bar_repetition, choose_beat_level,
-                   constant_tempo_beats, mend_slips, off_beat_grid_share, onset_envelope, onset_weights,
-                   shifted_tempo_map_beats, track_beats)
+from .beat import onset_weights
+from .beat_source import REGRID_ACCEPT_SHARE, REGRID_MIN_GAIN, accidental_fit, beats_from_music
 from .grid import (MISFIT_SHARE, Grid, build_grid, constant_tempo_grid, grid_from_beats,
                    off_grid_share)
 from .meter import estimate_bars
@@ -62,12 +61,6 @@ class EncodedSong:
         return bool(self.drums.hits.any())
 
 
-#: A re-estimated grid is used only if at most this share of onsets is off it ...
-REGRID_ACCEPT_SHARE = 0.3
-#: ... and it improves on the file's own tempo map by at least this much.
-REGRID_MIN_GAIN = 0.2
-
-
 def marker_times(loaded: LoadedMidi, grid: Grid) -> np.ndarray:
     """Seconds of the file's marker and cue-point meta events (section names in many files)."""
     ticks = [m.time for track in loaded.mido_file.tracks for m in track
@@ -100,7 +93,7 @@ def fit_grid(loaded: LoadedMidi, steps_per_beat: int, regrid: str = "auto",
     three quarter notes or more, the file's grid is used (``info["grid"] = "file"``).
     Otherwise, with ``regrid="auto"``, the beats and bars come from the music:
 
-    * beats (:func:`_beats_from_music`): the file's tempo map shifted to fit the onsets, one
+    * beats (:func:`~.beat_source.beats_from_music`): the file's tempo map shifted to fit the onsets, one
       constant tempo, or the dynamic-programming beat tracker whose beats follow the tempo as it
       drifts, the simplest that fits (``info["beat_source"]``); a grid on them is used if at most
       :data:`REGRID_ACCEPT_SHARE` of the onsets are off it;
@@ -127,8 +120,9 @@ def fit_grid(loaded: LoadedMidi, steps_per_beat: int, regrid: str = "auto",
     judged = share  # how well the file's grid fits, as the beats found in the music must improve on it
     weights = onset_weights(notes["velocity"], notes["is_bass"])
     tracked = None  # the tracker's beats, once run
-    if fits and share > 0.05 and notes["start"].size >= 16 and _default_tempo_map(grid.tempo_map):
-        accidental, tracked = _accidental_fit(grid, notes, weights, share, pm.get_end_time())
+    accidental = False
+    if fits and share > 0.05 and notes["start"].size >= 16 and np.ptp(grid.tempo_map.qpm) < 0.5:
+        accidental, tracked = accidental_fit(grid, notes, weights, share, pm.get_end_time())
         fits = not accidental
         judged = share if fits else 1.0
     if regrid == "off" or onsets.size < 16 or (fits and not short_bars and beats_per_bar is None):
@@ -148,8 +142,8 @@ def fit_grid(loaded: LoadedMidi, steps_per_beat: int, regrid: str = "auto",
             grid = new16 if steps_per_beat == 4 else constant_tempo_grid(grid.tempo_map, qpm, phase, end,
                                                                          steps_per_beat, onsets, onsets)
         return grid, info
-    source, beats, beat_share, qpm, level = _beats_from_music(grid.tempo_map, notes, weights, end, fits,
-                                                               tracked=tracked)
+    source, beats, beat_share, qpm, level = beats_from_music(grid.tempo_map, notes, weights, end, fits,
+                                                               tracked=tracked, accidental=accidental)
     accept = beat_share <= REGRID_ACCEPT_SHARE and (fits or beat_share <= judged - REGRID_MIN_GAIN)
     if accept or regrid == "music":
         n, positions, periodicity = estimate_bars(beats, notes, beats_per_bar, transcribed=regrid == "music",
@@ -163,121 +157,6 @@ def fit_grid(loaded: LoadedMidi, steps_per_beat: int, regrid: str = "auto",
     if not fits:
         info.update(grid="misfit", estimated_qpm=round(qpm, 3), regridded_off_grid_share=round(beat_share, 4))
     return grid, info
-
-
-def _accidental_fit(grid: Grid, notes: dict, weights: np.ndarray, share: float,
-                    end: float) -> tuple[bool, np.ndarray]:
-    """Does a default tempo map (:func:`_default_tempo_map`) fit the notes only by accident: the tracked
-    beats, at 3:2 or 4:3 to it, fit at least three times better (eighths at 80 bpm on the 16ths of 120)?
-    Returns the answer and the tracked beats (for :func:`_beats_from_music`)."""
-    onsets = notes["start"]
-    tracked = track_beats(onsets, weights, end)
-    period = 60.0 / float(grid.tempo_map.qpm[0])
-    accidental = (not _octave_related(period, float(np.median(np.diff(tracked))))
-                  and off_beat_grid_share(tracked, onsets) < share / 3)
-    return accidental, tracked
-
-
-#: a beat source further down the list is taken only if its share of onsets off the grid is lower by this
-SIMPLER_BEATS_MARGIN = 0.03
-
-
-#: the tempo a sequencer writes when nobody set one
-DEFAULT_QPM = 120.0
-
-
-def _default_tempo_map(tempo) -> bool:
-    """Is the file's tempo map one constant 120 bpm, what a sequencer writes when nobody set a tempo?
-    Such a map says nothing of the music's beat, even where the notes happen to fit it."""
-    return bool(np.all(np.abs(np.asarray(tempo.qpm) - DEFAULT_QPM) < 0.5))
-
-
-def _octave_related(a: float, b: float, tolerance: float = 0.04) -> bool:
-    """Are two beat periods equal, or one twice the other (within ``tolerance``)?"""
-    return min(abs(np.log2(a / b) - k) for k in (-1, 0, 1)) < np.log2(1 + tolerance)
-
-
-def _beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_fits: bool,
-                      tracked: np.ndarray | None = None) -> tuple[str, np.ndarray, float, float, str]:
-    """The beats that fit the onsets, from the simplest source that fits: the file's tempo map
-    shifted (taken whenever it fits), else the better of one constant tempo and the
-    dynamic-programming tracker (the tracker only if clearly better).
-
-    A map that says nothing (:func:`_default_tempo_map`, and not fitting the notes as they are:
-    ``map_fits``) fits by accident if it is at 3:2 or 4:3 to the tracker's beat (onsets at 90 bpm sit
-    on the triplets of 120): the tracker's beats are taken if they fit as well. The beat level of
-    beats found in the music or on such a map is then chosen (:func:`choose_beat_level`): a tracker
-    or a map can run at twice or half the beat. A map with the song's own tempo keeps its level.
-    Returns (source, beats, share of onsets off their 16ths and triplets, see
-    :func:`~neuraldrummer.analysis.beat.off_beat_grid_share`, median bpm, level: ``"as found"``,
-    ``"double"`` or ``"half"``). ``tracked``: the tracker's beats if already
-    run (the tracker runs at most once)."""
-    onsets = notes["start"]
-    trust_map = map_fits or not _default_tempo_map(tempo)
-    best, steady = None, None
-    for source in ("tempo_map", "constant", "tracked"):
-        if source == "tempo_map":
-            beats = shifted_tempo_map_beats(tempo, onsets, weights, end)
-        elif source == "constant":
-            qpm, _ = estimate_tempo(np.unique(np.round(onsets, 3)))
-            beats = steady = constant_tempo_beats(qpm, onsets, weights, end)
-            file_qpm = 60.0 / float(np.median(np.diff(best[1])))
-            if abs(qpm / file_qpm - 1.0) < 0.01:
-                # the steadiest tempo in the notes is the file's own: its map is right and the notes are
-                # loose (rubato, 32nds); keep its beats, vouched for by how well that tempo fits
-                best = ("tempo_map", best[1], min(best[2], off_beat_grid_share(beats, onsets)))
-                break
-        else:
-            beats = tracked = track_beats(onsets, weights, end) if tracked is None else tracked
-        share = off_beat_grid_share(beats, onsets)
-        if best is None or share < best[2] - SIMPLER_BEATS_MARGIN:
-            best = (source, beats, share)
-        if best[2] <= (REGRID_ACCEPT_SHARE if source == "tempo_map" and trust_map else 0.05):
-            # the file's own tempo map, shifted, fits: it knows the tempo changes; or good enough. A default
-            # map that does not fit as it is (120 bpm) fits shifted only by accident (80 bpm eighths on its
-            # 16ths): the constant tempo and the tracker are tried too
-            break
-    if best[0] in ("tempo_map", "constant") and tracked is None and (best[0] == "constant" or not trust_map):
-        tracked = track_beats(onsets, weights, end)
-    if best[0] == "tempo_map" and not trust_map:
-        share = off_beat_grid_share(tracked, onsets)
-        if (not _octave_related(float(np.median(np.diff(best[1]))), float(np.median(np.diff(tracked))))
-                and share <= best[2] + SIMPLER_BEATS_MARGIN):
-            best = ("tracked", tracked, share)
-    if best[0] == "constant":
-        best = _beat_level(best, tracked, onsets, weights, end)
-    if best[0] == "tracked" and steady is not None:
-        # the tracker's short slips onto the off-beat, mended from the steady grid (where it has one)
-        mended = mend_slips(best[1], steady)
-        best = ("tracked", mended, off_beat_grid_share(mended, onsets))
-    level = "as found"
-    if best[0] != "tempo_map" or not trust_map:
-        level, beats = choose_beat_level(best[1], onsets, weights, notes["is_bass"])
-        if level != "as found":
-            share = off_beat_grid_share(beats, onsets)
-            if share <= best[2] + SIMPLER_BEATS_MARGIN:  # a slower level must still hold the onsets on its 16ths
-                best = (best[0], beats, share)
-            else:
-                level = "as found"
-    source, beats, share = best
-    return source, beats, share, 60.0 / float(np.median(np.diff(beats))), level
-
-
-def _beat_level(constant: tuple, tracked: np.ndarray, onsets: np.ndarray, weights: np.ndarray,
-                end: float) -> tuple:
-    """The constant tempo's beats, unless they are at 3:2 (or 2:3) to the tracker's, the tracker's fit
-    the onsets as well, and a bar of four of the tracker's beats repeats in the music more than a bar
-    of the constant tempo's (:func:`~neuraldrummer.analysis.beat.bar_repetition`). Either can take a
-    dotted quarter for the beat: a steady tempo found on the 16th grid alone (onsets every 0.6 s are on
-    the 16ths of 150 bpm as of 100), the tracker under a song whose rhythm groups its eighths in threes
-    (3 + 3 + 2); the beat whose bars repeat is the song's."""
-    ratio = float(np.median(np.diff(constant[1]))) / float(np.median(np.diff(tracked)))
-    share = off_beat_grid_share(tracked, onsets)
-    if min(abs(ratio - 1.5), abs(ratio - 2 / 3)) < 0.05 and share <= constant[2] + SIMPLER_BEATS_MARGIN:
-        env = onset_envelope(onsets, weights, end)
-        if bar_repetition(env, tracked) > bar_repetition(env, constant[1]):
-            return ("tracked", tracked, share)
-    return constant
 
 
 def grid_reason(info: dict) -> str:

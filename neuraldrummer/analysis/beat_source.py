@@ -1,0 +1,206 @@
+"""Which beats a song is drummed on, where its file's grid will not do: the file's tempo map shifted onto the
+notes, one steady tempo, or the beat tracker's (:func:`beats_from_music`, for
+:func:`~neuraldrummer.analysis.song.fit_grid`), and at which level. The beats themselves come from
+:mod:`.beat`; the bars on them from :mod:`.meter`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .beat import (bar_repetition, beat_drift, beat_levels, choose_beat_level, constant_tempo_beats, mend_slips,
+                   off_beat_grid_share, onset_envelope, shifted_tempo_map_beats, track_beats)
+from .grid import Grid
+from .tempo import estimate_tempo
+
+#: A re-estimated grid is used only if at most this share of onsets is off it ...
+REGRID_ACCEPT_SHARE = 0.3
+#: ... and it improves on the file's own tempo map by at least this much.
+REGRID_MIN_GAIN = 0.2
+
+
+def accidental_fit(grid: Grid, notes: dict, weights: np.ndarray, share: float,
+                    end: float) -> tuple[bool, np.ndarray]:
+    """Does a map of one constant tempo fit the notes only by accident: the tracked beats, at 3:2 or 4:3 to
+    it, fit at least three times better (eighths at 80 bpm on the 16ths of 120)? Such a map says nothing of
+    the beat, as if it were the default one (:func:`_default_tempo_map`).
+    Returns the answer and the tracked beats (for :func:`beats_from_music`)."""
+    onsets = notes["start"]
+    tracked = track_beats(onsets, weights, end)
+    period = 60.0 / float(grid.tempo_map.qpm[0])
+    accidental = (not _octave_related(period, float(np.median(np.diff(tracked))))
+                  and off_beat_grid_share(tracked, onsets) < share / 3)
+    return accidental, tracked
+
+
+#: a beat source further down the list is taken only if its share of onsets off the grid is lower by this
+SIMPLER_BEATS_MARGIN = 0.03
+
+
+#: a file's constant tempo is the notes' own where the two are within this share (:func:`_steady_as_map`) ...
+TEMPO_MATCH = 0.02
+#: ... the map's own beats are the song's where the two are within this share (the song's own clock) ...
+SAME_TEMPO = 0.001
+#: ... and the tracker's beats follow music that drifts from it where their distance from the steady beats
+#: (:func:`~neuraldrummer.analysis.beat.beat_drift`) is over this many beats
+DRIFT_BEATS = 1 / 32
+#: ... and another beat level than the map's is taken only where it scores this much more (log-odds)
+VOUCHED_LEVEL_MARGIN = 1.5
+
+
+#: the tempo a sequencer writes when nobody set one
+DEFAULT_QPM = 120.0
+
+
+def _default_tempo_map(tempo) -> bool:
+    """Is the file's tempo map one constant 120 bpm, what a sequencer writes when nobody set a tempo?
+    Such a map says nothing of the music's beat, even where the notes happen to fit it."""
+    return bool(np.all(np.abs(np.asarray(tempo.qpm) - DEFAULT_QPM) < 0.5))
+
+
+def _octave_related(a: float, b: float, tolerance: float = 0.04) -> bool:
+    """Are two beat periods equal, or one twice the other (within ``tolerance``)?"""
+    return min(abs(np.log2(a / b) - k) for k in (-1, 0, 1)) < np.log2(1 + tolerance)
+
+
+def beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_fits: bool,
+                      tracked: np.ndarray | None = None, accidental: bool = False
+                      ) -> tuple[str, np.ndarray, float, float, str]:
+    """The beats that fit the onsets, from the simplest source that fits: the file's tempo map
+    shifted (taken whenever it fits), else the better of one constant tempo and the
+    dynamic-programming tracker (the tracker only if clearly better).
+
+    A map that says nothing (:func:`_default_tempo_map`, or ``accidental``: one that fits the notes as they
+    are only at 3:2 or 4:3 to their beat, see :func:`accidental_fit`; and not fitting the notes as they are:
+    ``map_fits``) fits by accident if it is at 3:2 or 4:3 to the tracker's beat (onsets at 90 bpm sit
+    on the triplets of 120): the tracker's beats are taken if they fit as well. The beat level of
+    beats found in the music or on such a map is then chosen (:func:`choose_beat_level`): a tracker
+    or a map can run at twice or half the beat. A map with the song's own tempo keeps its level.
+    A map of one other constant tempo that does not fit the notes as they are is the song's tempo if the notes
+    keep it (:func:`_steady_as_map`); shifted onto the notes it is taken only where it holds nearly all of them
+    (5%; not as soon as 30%: a map at 5:4 to the music does that), and only if the tracker's beats, at 3:2 or
+    4:3 to it, do not fit three times better.
+    Returns (source, beats, share of onsets off their 16ths and triplets, see
+    :func:`~neuraldrummer.analysis.beat.off_beat_grid_share`, median bpm, level: ``"as found"``,
+    ``"double"`` or ``"half"``). ``tracked``: the tracker's beats if already
+    run (the tracker runs at most once)."""
+    onsets = notes["start"]
+    trust_map = map_fits or not (_default_tempo_map(tempo) or accidental)
+    if trust_map and not map_fits and np.ptp(tempo.qpm) < 0.5:
+        vouched = _steady_as_map(tempo, notes, weights, end, tracked)
+        if vouched is not None:
+            return vouched
+    best, steady, confirmed = None, None, False
+    for source in ("tempo_map", "constant", "tracked"):
+        if source == "tempo_map":
+            beats = shifted_tempo_map_beats(tempo, onsets, weights, end)
+        elif source == "constant":
+            qpm, _ = estimate_tempo(np.unique(np.round(onsets, 3)))
+            beats = steady = constant_tempo_beats(qpm, onsets, weights, end)
+            file_qpm = 60.0 / float(np.median(np.diff(best[1])))
+            if abs(qpm / file_qpm - 1.0) < 0.01:
+                # the steadiest tempo in the notes is the file's own: its map is right and the notes are
+                # loose (rubato, 32nds); keep its beats, vouched for by how well that tempo fits
+                best, confirmed = ("tempo_map", best[1], min(best[2], off_beat_grid_share(beats, onsets))), True
+                break
+        else:
+            beats = tracked = track_beats(onsets, weights, end) if tracked is None else tracked
+        share = off_beat_grid_share(beats, onsets)
+        if best is None or share < best[2] - SIMPLER_BEATS_MARGIN:
+            best = (source, beats, share)
+        if best[2] <= (REGRID_ACCEPT_SHARE if source == "tempo_map" and map_fits else 0.05):
+            # the file's own tempo map, shifted, fits: it knows the tempo changes; or good enough. A default
+            # map that does not fit as it is (120 bpm) fits shifted only by accident (80 bpm eighths on its
+            # 16ths): the constant tempo and the tracker are tried too
+            break
+    one_tempo = not map_fits and np.ptp(tempo.qpm) < 0.5  # one constant tempo, not fitting the notes as they are
+    if best[0] in ("tempo_map", "constant") and tracked is None and (best[0] == "constant" or not trust_map
+                                                                    or one_tempo):
+        tracked = track_beats(onsets, weights, end)
+    if best[0] == "tempo_map" and trust_map and one_tempo and not confirmed:
+        share = off_beat_grid_share(tracked, onsets)
+        if not _octave_related(float(np.median(np.diff(best[1]))), float(np.median(np.diff(tracked)))) and \
+                share < best[2] / 3:  # at 3:2 or 4:3 to the notes' beat, shifted onto them by accident
+            best, trust_map = ("tracked", tracked, share), False
+    if best[0] == "tempo_map" and not trust_map:
+        share = off_beat_grid_share(tracked, onsets)
+        if (not _octave_related(float(np.median(np.diff(best[1]))), float(np.median(np.diff(tracked))))
+                and share <= best[2] + SIMPLER_BEATS_MARGIN):
+            best = ("tracked", tracked, share)
+    if best[0] == "constant":
+        best = _beat_level(best, tracked, onsets, weights, end)
+    if best[0] == "tracked" and steady is not None:
+        # the tracker's short slips onto the off-beat, mended from the steady grid (where it has one)
+        mended = mend_slips(best[1], steady)
+        best = ("tracked", mended, off_beat_grid_share(mended, onsets))
+    if best[0] != "tempo_map" or not trust_map:
+        return _with_level(best, notes, weights)
+    return (*best, 60.0 / float(np.median(np.diff(best[1]))), "as found")
+
+
+def _with_level(best: tuple, notes: dict, weights: np.ndarray, margin: float = 0.0) -> tuple:
+    """``best`` (source, beats, share) at the beat level of :func:`choose_beat_level` (another level only if
+    it scores ``margin`` more and still holds the onsets on its 16ths), as :func:`beats_from_music` returns."""
+    onsets = notes["start"]
+    level, beats = choose_beat_level(best[1], onsets, weights, notes["is_bass"], margin=margin)
+    if level != "as found":
+        share = off_beat_grid_share(beats, onsets)
+        if share <= best[2] + SIMPLER_BEATS_MARGIN:  # a slower level must still hold the onsets on its 16ths
+            best = (best[0], beats, share)
+        else:
+            level = "as found"
+    source, beats, share = best
+    return source, beats, share, 60.0 / float(np.median(np.diff(beats))), level
+
+
+def _steady_as_map(tempo, notes: dict, weights: np.ndarray, end: float,
+                   tracked: np.ndarray | None) -> tuple | None:
+    """The beats under a file's one constant tempo (not the default) that does not fit the notes as they are,
+    where the notes keep that tempo most steadily (within :data:`TEMPO_MATCH`): the tempo was the song's,
+    set by hand or the mean of a performance that drifts. The map's beats, a shade off the notes' own tempo,
+    would drift through the song; the steady beats at the notes' tempo are taken instead, or the tracker's
+    where they follow music that drifts from those (:func:`~neuraldrummer.analysis.beat.beat_drift` over
+    :data:`DRIFT_BEATS`, at the same tempo, fitting the onsets better). The map's tempo vouches for the level:
+    another only where :func:`choose_beat_level` prefers it by :data:`VOUCHED_LEVEL_MARGIN`. None where the
+    notes' tempo is another, or no such beats fit. Returns what :func:`beats_from_music` does."""
+    onsets = notes["start"]
+    qpm, _ = estimate_tempo(np.unique(np.round(onsets, 3)))
+    octaves = np.log2(qpm / float(tempo.qpm[0]))
+    if abs(octaves - round(octaves)) >= np.log2(1 + TEMPO_MATCH) or abs(round(octaves)) > 1:
+        return None
+    qpm /= 2.0 ** round(octaves)  # at the map's level
+    if abs(np.log2(qpm / float(tempo.qpm[0]))) < np.log2(1 + SAME_TEMPO):
+        steady = shifted_tempo_map_beats(tempo, onsets, weights, end)
+        best = ("tempo_map", steady, off_beat_grid_share(steady, onsets))
+    else:
+        steady = constant_tempo_beats(qpm, onsets, weights, end)
+        best = ("constant", steady, off_beat_grid_share(steady, onsets))
+    tracked = track_beats(onsets, weights, end) if tracked is None else tracked
+    octaves = np.log2(qpm * float(np.median(np.diff(tracked))) / 60.0)  # of the tracker's beat over the map's
+    if abs(round(octaves)) == 1:  # the tracker at twice or half the map's level: at the map's
+        tracked = beat_levels(tracked, onsets, weights)["half" if octaves < 0 else "double"]
+        octaves = np.log2(qpm * float(np.median(np.diff(tracked))) / 60.0)
+    if (abs(octaves) < np.log2(1 + TEMPO_MATCH)
+            and off_beat_grid_share(tracked, onsets) < best[2] - SIMPLER_BEATS_MARGIN
+            and beat_drift(tracked, steady, onsets) > DRIFT_BEATS):
+        mended = mend_slips(tracked, steady)
+        best = ("tracked", mended, off_beat_grid_share(mended, onsets))
+    if best[2] > REGRID_ACCEPT_SHARE:
+        return None
+    return _with_level(best, notes, weights, margin=VOUCHED_LEVEL_MARGIN)
+
+
+def _beat_level(constant: tuple, tracked: np.ndarray, onsets: np.ndarray, weights: np.ndarray,
+                end: float) -> tuple:
+    """The constant tempo's beats, unless they are at 3:2 (or 2:3) to the tracker's, the tracker's fit
+    the onsets as well, and a bar of four of the tracker's beats repeats in the music more than a bar
+    of the constant tempo's (:func:`~neuraldrummer.analysis.beat.bar_repetition`). Either can take a
+    dotted quarter for the beat: a steady tempo found on the 16th grid alone (onsets every 0.6 s are on
+    the 16ths of 150 bpm as of 100), the tracker under a song whose rhythm groups its eighths in threes
+    (3 + 3 + 2); the beat whose bars repeat is the song's."""
+    ratio = float(np.median(np.diff(constant[1]))) / float(np.median(np.diff(tracked)))
+    share = off_beat_grid_share(tracked, onsets)
+    if min(abs(ratio - 1.5), abs(ratio - 2 / 3)) < 0.05 and share <= constant[2] + SIMPLER_BEATS_MARGIN:
+        env = onset_envelope(onsets, weights, end)
+        if bar_repetition(env, tracked) > bar_repetition(env, constant[1]):
+            return ("tracked", tracked, share)
+    return constant

@@ -163,21 +163,19 @@ def track_beats(onsets: np.ndarray, weights: np.ndarray, end_time: float, fps: i
     period = estimate_beat_period(env, fps)
     k = np.arange(-int(period), int(period) + 1)
     local = np.convolve(env, np.exp(-0.5 * (k * 32.0 / period) ** 2), mode="same")
-    window = np.arange(-int(round(2 * period)), -int(round(period / 2)) + 1)
+    far, near = int(round(2 * period)), int(round(period / 2))  # a previous beat from t - far to t - near
+    window = np.arange(-far, -near + 1)
     cost = -tightness * np.log(-window / period) ** 2
     n = local.size
     score = local.copy()
     back = np.full(n, -1, np.int64)
-    for t in range(n):
-        prev = t + window
-        ok = prev >= 0
-        if not ok.any():
-            continue
-        cand = score[prev[ok]] + cost[ok]
+    for t in range(near, n):
+        first = max(t - far, 0)
+        cand = score[first:t - near + 1] + cost[first - (t - far):]
         j = int(np.argmax(cand))
         if cand[j] > 0:
             score[t] = local[t] + cand[j]
-            back[t] = prev[ok][j]
+            back[t] = first + j
     # the last beat: the best-scoring local maximum in the final period
     tail = np.arange(max(0, n - int(period)), n)
     t = int(tail[np.argmax(score[tail])])

@@ -19,7 +19,7 @@ REGRID_MIN_GAIN = 0.2
 
 
 def accidental_fit(grid: Grid, notes: dict, weights: np.ndarray, share: float,
-                    end: float) -> tuple[bool, np.ndarray]:
+                   end: float) -> tuple[bool, np.ndarray]:
     """Does a map of one constant tempo fit the notes only by accident: the tracked beats, at 3:2 or 4:3 to
     it, fit at least three times better (eighths at 80 bpm on the 16ths of 120)? Such a map says nothing of
     the beat, as if it were the default one (:func:`_default_tempo_map`).
@@ -108,9 +108,10 @@ def beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_fi
         if best is None or share < best[2] - SIMPLER_BEATS_MARGIN:
             best = (source, beats, share)
         if best[2] <= (REGRID_ACCEPT_SHARE if source == "tempo_map" and map_fits else 0.05):
-            # the file's own tempo map, shifted, fits: it knows the tempo changes; or good enough. A default
-            # map that does not fit as it is (120 bpm) fits shifted only by accident (80 bpm eighths on its
-            # 16ths): the constant tempo and the tracker are tried too
+            # the file's own tempo map, shifted, fits: it knows the tempo changes; or good enough. A map that
+            # does not fit as it is may fit shifted by accident (80 bpm eighths on the 16ths of 120, 80 bpm on
+            # the 16ths and triplets of 100): unless it holds nearly every onset, the constant tempo and the
+            # tracker are tried too
             break
     one_tempo = not map_fits and np.ptp(tempo.qpm) < 0.5  # one constant tempo, not fitting the notes as they are
     if best[0] in ("tempo_map", "constant") and tracked is None and (best[0] == "constant" or not trust_map

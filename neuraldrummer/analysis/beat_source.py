@@ -57,6 +57,11 @@ def _default_tempo_map(tempo) -> bool:
     return bool(np.all(np.abs(np.asarray(tempo.qpm) - DEFAULT_QPM) < 0.5))
 
 
+def one_constant_tempo(tempo) -> bool:
+    """Does the file's tempo map keep one tempo throughout?"""
+    return bool(np.ptp(np.asarray(tempo.qpm)) < 0.5)
+
+
 def _octave_related(a: float, b: float, tolerance: float = 0.04) -> bool:
     """Are two beat periods equal, or one twice the other (within ``tolerance``)?"""
     return min(abs(np.log2(a / b) - k) for k in (-1, 0, 1)) < np.log2(1 + tolerance)
@@ -85,8 +90,12 @@ def beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_fi
     run (the tracker runs at most once)."""
     onsets = notes["start"]
     trust_map = map_fits or not (_default_tempo_map(tempo) or accidental)
-    if trust_map and not map_fits and np.ptp(tempo.qpm) < 0.5:
-        vouched = _steady_as_map(tempo, notes, weights, end, tracked)
+    one_tempo = not map_fits and one_constant_tempo(tempo)  # one constant tempo, not fitting the notes as they are
+    qpm = None  # the notes' steadiest tempo, once estimated
+    if trust_map and one_tempo:
+        qpm, _ = estimate_tempo(np.unique(np.round(onsets, 3)))
+        tracked = track_beats(onsets, weights, end) if tracked is None else tracked
+        vouched = _steady_as_map(tempo, qpm, tracked, notes, weights, end)
         if vouched is not None:
             return vouched
     best, steady, confirmed = None, None, False
@@ -94,7 +103,8 @@ def beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_fi
         if source == "tempo_map":
             beats = shifted_tempo_map_beats(tempo, onsets, weights, end)
         elif source == "constant":
-            qpm, _ = estimate_tempo(np.unique(np.round(onsets, 3)))
+            if qpm is None:
+                qpm, _ = estimate_tempo(np.unique(np.round(onsets, 3)))
             beats = steady = constant_tempo_beats(qpm, onsets, weights, end)
             file_qpm = 60.0 / float(np.median(np.diff(best[1])))
             if abs(qpm / file_qpm - 1.0) < 0.01:
@@ -113,7 +123,6 @@ def beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_fi
             # the 16ths and triplets of 100): unless it holds nearly every onset, the constant tempo and the
             # tracker are tried too
             break
-    one_tempo = not map_fits and np.ptp(tempo.qpm) < 0.5  # one constant tempo, not fitting the notes as they are
     if best[0] in ("tempo_map", "constant") and tracked is None and (best[0] == "constant" or not trust_map
                                                                     or one_tempo):
         tracked = track_beats(onsets, weights, end)
@@ -153,8 +162,8 @@ def _with_level(best: tuple, notes: dict, weights: np.ndarray, margin: float = 0
     return source, beats, share, 60.0 / float(np.median(np.diff(beats))), level
 
 
-def _steady_as_map(tempo, notes: dict, weights: np.ndarray, end: float,
-                   tracked: np.ndarray | None) -> tuple | None:
+def _steady_as_map(tempo, qpm: float, tracked: np.ndarray, notes: dict, weights: np.ndarray,
+                   end: float) -> tuple | None:
     """The beats under a file's one constant tempo (not the default) that does not fit the notes as they are,
     where the notes keep that tempo most steadily (within :data:`TEMPO_MATCH`): the tempo was the song's,
     set by hand or the mean of a performance that drifts. The map's beats, a shade off the notes' own tempo,
@@ -164,7 +173,6 @@ def _steady_as_map(tempo, notes: dict, weights: np.ndarray, end: float,
     another only where :func:`choose_beat_level` prefers it by :data:`VOUCHED_LEVEL_MARGIN`. None where the
     notes' tempo is another, or no such beats fit. Returns what :func:`beats_from_music` does."""
     onsets = notes["start"]
-    qpm, _ = estimate_tempo(np.unique(np.round(onsets, 3)))
     octaves = np.log2(qpm / float(tempo.qpm[0]))
     if abs(octaves - round(octaves)) >= np.log2(1 + TEMPO_MATCH) or abs(round(octaves)) > 1:
         return None
@@ -175,7 +183,6 @@ def _steady_as_map(tempo, notes: dict, weights: np.ndarray, end: float,
     else:
         steady = constant_tempo_beats(qpm, onsets, weights, end)
         best = ("constant", steady, off_beat_grid_share(steady, onsets))
-    tracked = track_beats(onsets, weights, end) if tracked is None else tracked
     octaves = np.log2(qpm * float(np.median(np.diff(tracked))) / 60.0)  # of the tracker's beat over the map's
     if abs(round(octaves)) == 1:  # the tracker at twice or half the map's level: at the map's
         tracked = beat_levels(tracked, onsets, weights)["half" if octaves < 0 else "double"]

@@ -15,7 +15,7 @@ from .drums import DrumArrays, encode_drums
 from ..errors import EmptySongError, NoPitchedNotesError
 from .features import FEATURE_NAMES, analyse_song, onset_push, pitched_note_arrays
 from .beat import onset_weights
-from .beat_source import REGRID_ACCEPT_SHARE, REGRID_MIN_GAIN, accidental_fit, beats_from_music
+from .beat_source import REGRID_ACCEPT_SHARE, REGRID_MIN_GAIN, accidental_fit, beats_from_music, one_constant_tempo
 from .grid import (MISFIT_SHARE, Grid, build_grid, constant_tempo_grid, grid_from_beats,
                    off_grid_share)
 from .meter import estimate_bars
@@ -121,7 +121,7 @@ def fit_grid(loaded: LoadedMidi, steps_per_beat: int, regrid: str = "auto",
     weights = onset_weights(notes["velocity"], notes["is_bass"])
     tracked = None  # the tracker's beats, once run
     accidental = False
-    if fits and share > 0.05 and notes["start"].size >= 16 and np.ptp(grid.tempo_map.qpm) < 0.5:
+    if fits and share > 0.05 and notes["start"].size >= 16 and one_constant_tempo(grid.tempo_map):
         accidental, tracked = accidental_fit(grid, notes, weights, share, pm.get_end_time())
         fits = not accidental
         judged = share if fits else 1.0
@@ -143,7 +143,7 @@ def fit_grid(loaded: LoadedMidi, steps_per_beat: int, regrid: str = "auto",
                                                                          steps_per_beat, onsets, onsets)
         return grid, info
     source, beats, beat_share, qpm, level = beats_from_music(grid.tempo_map, notes, weights, end, fits,
-                                                               tracked=tracked, accidental=accidental)
+                                                              tracked=tracked, accidental=accidental)
     accept = beat_share <= REGRID_ACCEPT_SHARE and (fits or beat_share <= judged - REGRID_MIN_GAIN)
     if accept or regrid == "music":
         n, positions, periodicity = estimate_bars(beats, notes, beats_per_bar, transcribed=regrid == "music",

@@ -264,8 +264,8 @@ def beat_drift(beats: np.ndarray, reference: np.ndarray, onsets: np.ndarray, win
     between the first and the last onset, the distance (in beats of ``reference``, signed) to the nearest
     reference beat, through a running median of ``window`` beats, its 75th percentile in size. A tracker that
     follows a steady grid with a slip now and then stays near 0 (a hundredth of a beat in the 40 annotated
-    songs played by hand, with their own maps); one that follows music drifting from the grid, a twentieth
-    of a beat or more through a quarter of the song."""
+    songs played by hand, with their own maps, a scratch count); one that follows music drifting from the grid,
+    a twentieth of a beat or more through a quarter of the song."""
     beats, reference, onsets = (np.asarray(a, np.float64) for a in (beats, reference, onsets))
     inside = beats[(beats >= onsets.min()) & (beats <= onsets.max())] if onsets.size else beats[:0]
     if inside.size == 0 or reference.size < 2:

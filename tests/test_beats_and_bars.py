@@ -264,6 +264,24 @@ def test_of_two_beats_at_three_to_two_the_one_whose_bars_repeat_is_the_song_s():
     assert bar_repetition(env, song_beats) > bar_repetition(env, dotted) + 0.3
 
 
+def test_a_tracker_locked_on_beats_at_two_to_three_gives_way_to_the_song_s_steady_tempo(tmp_path):
+    from neuraldrummer.analysis.beat import off_beat_grid_share
+    from neuraldrummer.analysis.beat_source import _tracked_at_steady_tempo
+    from neuraldrummer.analysis.features import pitched_note_arrays
+
+    beats = np.arange(0.0, 64.01, 0.5)  # 120 bpm, 32 bars of eighths
+    played_by_hand(tmp_path / "s.mid", beats)
+    notes = pitched_note_arrays(pretty_midi.PrettyMIDI(str(tmp_path / "s.mid")))
+    weights = onset_weights(notes["velocity"], notes["is_bass"])
+    slow = np.arange(0.0, 64.01, 0.75)  # 80 bpm: the song's eighths fall on its triplets
+    share = off_beat_grid_share(slow, notes["start"])
+    assert share < 0.05  # they fit the onsets: the trap
+    source, chosen, _ = _tracked_at_steady_tempo(("tracked", slow, share), 120.0, notes["start"], weights, 64.0)
+    assert source == "tracked" and beat_f(beats, chosen) > 0.95
+    own = ("tracked", beats, off_beat_grid_share(beats, notes["start"]))
+    assert _tracked_at_steady_tempo(own, 120.0, notes["start"], weights, 64.0) is own  # at the song's beat: kept
+
+
 def test_halving_a_tracker_that_slipped_follows_the_strong_beats_past_the_slip():
     from neuraldrummer.analysis.beat import half_beats
 

@@ -150,17 +150,18 @@ def bar_repetition(env: np.ndarray, beats: np.ndarray, beats_per_bar: int = 4, f
 
 
 def track_beats(onsets: np.ndarray, weights: np.ndarray, end_time: float, fps: int = FPS,
-                tightness: float = TIGHTNESS) -> np.ndarray:
+                tightness: float = TIGHTNESS, qpm: float | None = None) -> np.ndarray:
     """Beat times (seconds) by dynamic programming over the notes' onset strength (Ellis 2007).
 
     Each frame's score is its onset strength plus the best score of a previous beat between half
     and twice the global beat period before it, less ``tightness`` times the squared log ratio of
     that spacing to the period. Backtracking from the best final beat gives beats that sit on
     strong onsets and drift with the tempo. Beats are extended at the global period to cover
-    0 s to ``end_time``, and moved to the 16th that carries the most onsets.
+    0 s to ``end_time``, and moved to the 16th that carries the most onsets. ``qpm``: the global
+    period from this tempo instead of the envelope's autocorrelation (:func:`estimate_beat_period`).
     """
     env = onset_envelope(onsets, weights, end_time, fps)
-    period = estimate_beat_period(env, fps)
+    period = estimate_beat_period(env, fps) if qpm is None else fps * 60.0 / qpm
     k = np.arange(-int(period), int(period) + 1)
     local = np.convolve(env, np.exp(-0.5 * (k * 32.0 / period) ** 2), mode="same")
     far, near = int(round(2 * period)), int(round(period / 2))  # a previous beat from t - far to t - near

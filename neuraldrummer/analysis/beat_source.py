@@ -83,7 +83,8 @@ def beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_fi
     A map of one other constant tempo that does not fit the notes as they are is the song's tempo if the notes
     keep it (:func:`_steady_as_map`); shifted onto the notes it is taken only where it holds nearly all of them
     (5%; not as soon as 30%: a map at 5:4 to the music does that), and only if the tracker's beats, at 3:2 or
-    4:3 to it, do not fit three times better.
+    4:3 to it, do not fit three times better. The tracker's beats at 3:2 or 2:3 to the notes' steady tempo give
+    way to the tracker run at that tempo where its bars repeat more (:func:`_tracked_at_steady_tempo`).
     Returns (source, beats, share of onsets off their 16ths and triplets, see
     :func:`~neuraldrummer.analysis.beat.off_beat_grid_share`, median bpm, level: ``"as found"``,
     ``"double"`` or ``"half"``). ``tracked``: the tracker's beats if already
@@ -138,6 +139,8 @@ def beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_fi
             best = ("tracked", tracked, share)
     if best[0] == "constant":
         best = _beat_level(best, tracked, onsets, weights, end)
+    elif best[0] == "tracked" and steady is not None:
+        best = _tracked_at_steady_tempo(best, qpm, onsets, weights, end)
     if best[0] == "tracked" and steady is not None:
         # the tracker's short slips onto the off-beat, mended from the steady grid (where it has one)
         mended = mend_slips(best[1], steady)
@@ -212,3 +215,22 @@ def _beat_level(constant: tuple, tracked: np.ndarray, onsets: np.ndarray, weight
         if bar_repetition(env, tracked) > bar_repetition(env, constant[1]):
             return ("tracked", tracked, share)
     return constant
+
+
+def _tracked_at_steady_tempo(tracked: tuple, qpm: float, onsets: np.ndarray, weights: np.ndarray,
+                             end: float) -> tuple:
+    """The tracker's beats (source, beats, share), unless they are at 3:2 (or 2:3) to the notes' steady tempo
+    ``qpm`` and the tracker run at that tempo fits the onsets as well and its bars of four repeat more in the
+    music (:func:`~neuraldrummer.analysis.beat.bar_repetition`). The straight eighths of a song at 127 bpm sit
+    on the triplets of 85 bpm, where the tracker's own period may lock; the beat whose bars repeat is the
+    song's, tracked so that it still follows the song's drift."""
+    ratio = 60.0 / qpm / float(np.median(np.diff(tracked[1])))
+    if min(abs(ratio - 1.5), abs(ratio - 2 / 3)) >= 0.05:
+        return tracked
+    other = track_beats(onsets, weights, end, qpm=qpm)
+    share = off_beat_grid_share(other, onsets)
+    if share <= tracked[2] + SIMPLER_BEATS_MARGIN:
+        env = onset_envelope(onsets, weights, end)
+        if bar_repetition(env, other) > bar_repetition(env, tracked[1]):
+            return ("tracked", other, share)
+    return tracked

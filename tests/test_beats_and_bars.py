@@ -393,18 +393,21 @@ def test_the_groove_table_counts_songs_by_each_threshold():
     assert abs(t["beat_f_mean"] - 0.95) < 1e-12 and abs(t["downbeat_f_mean"] - 0.4) < 1e-12
 
 
-def test_the_beat_level_reads_the_bass_and_without_one_the_tempo():
+def test_the_beat_level_reads_how_the_notes_fall_on_the_beats(tmp_path):
     from neuraldrummer.analysis.beat import choose_beat_level
+    from neuraldrummer.analysis.features import pitched_note_arrays
 
-    beats = np.arange(200) * 0.5  # tracked at 120 bpm
-    onsets = np.sort(np.concatenate([beats, beats + 0.25]))
-    weights = np.ones_like(onsets)
-    # a bass note on every eighth: 120 stays (four bass onsets a beat at 60 would be too many) ...
-    assert choose_beat_level(beats, onsets, weights, np.ones(onsets.size, bool))[0] == "as found"
-    # ... with a bass note every fourth beat, or none heard at all, 60
-    for bass in (np.isin(onsets, beats[::4]), np.zeros(onsets.size, bool)):
-        level, chosen = choose_beat_level(beats, onsets, weights, bass)
-        assert level == "half" and np.allclose(np.diff(chosen), 1.0)
+    fast = np.arange(0.0, 96.01, 0.5)  # beats tracked at 120 bpm
+    # a ballad at 60: a 16th-note melody, a held chord and a bass note each bar of four: halved
+    played_by_hand(tmp_path / "ballad.mid", np.arange(97) * 1.0, melody_per_beat=4)
+    notes = pitched_note_arrays(pretty_midi.PrettyMIDI(str(tmp_path / "ballad.mid")))
+    level, chosen = choose_beat_level(fast, notes, onset_weights(notes["velocity"], notes["is_bass"]))
+    assert level == "half" and np.allclose(np.diff(chosen), 1.0)
+    # eighths with a short bass note on each, at 120: four bass notes a beat at 60 would be too many
+    onsets = np.sort(np.concatenate([fast, fast + 0.25]))
+    eighths = {"start": onsets, "end": onsets + 0.2, "pitch": np.full(onsets.size, 40),
+               "velocity": np.full(onsets.size, 80), "is_bass": np.ones(onsets.size, bool)}
+    assert choose_beat_level(fast, eighths, np.ones(onsets.size))[0] == "as found"
 
 
 def test_bar_periodicity_tells_three_from_four():

@@ -18,8 +18,8 @@ Three ways to the beats, tried in this order by :func:`neuraldrummer.analysis.so
 
 All return beat times in seconds. A beat tracker can lock on twice or half the beat the music is
 felt in (a ballad at 60 bpm whose 16ths read as eighths of 120): :func:`choose_beat_level` takes the
-level a listener would tap from the tempo and the bass's onsets per beat. :mod:`.meter` then finds
-the bars.
+level a listener would tap from the tempo, the bass's onsets per beat and how the notes fall on the beats.
+:mod:`.meter` then finds the bars.
 """
 
 from __future__ import annotations
@@ -39,16 +39,20 @@ PRIOR_OCTAVES = 1.0
 TIGHTNESS = 100.0
 
 
-#: the beat level (:func:`level_score`): the centres of its two inputs, the tempo in bpm and the bass
-#: onsets per beat ...
-LEVEL_CENTRES = (80.0, 0.4)
-#: ... and the weights of log2(input / centre) and its square for each, fitted on the annotated songs
-#: played by hand by ``python scripts/fit_beat_level.py`` (report: ``reports/fit_beat_level.json``). Notes
-#: transcribed from a recording are read the same way, their bass below C3 without what basic-pitch makes up
-#: there (:func:`neuraldrummer.io.transcribe.spurious_bass`; at the annotated beats of the 40 songs rendered
-#: in tune with TimGM6mb, FluidR3 and MuseScore_General_Lite and transcribed, their annotated level scores best
-#: in 37, 38 and 35: scratch counts)
-LEVEL_COEFFICIENTS = (-0.05, -1.84, 0.04, -0.81)
+#: the beat level (:func:`level_score`): the names of its inputs (:func:`level_features`) ...
+LEVEL_FEATURES = ("tempo", "bass", "onsets", "on_beat", "alternation", "held", "change")
+#: ... and the weights of each input and its square (a parabola per input, in the order of
+#: :data:`LEVEL_FEATURES`, then their squares), fitted by ``python scripts/fit_beat_level.py`` on the annotated
+#: songs played by hand and on sequenced songs whose drummer's backbeat confirms the quarter note (report:
+#: ``reports/fit_beat_level.json``)
+LEVEL_COEFFICIENTS = (0.858, 0.433, -0.848, -1.579, -0.453, 1.786, -0.984,  # the inputs
+                      -3.059, -0.697, -0.061, -3.074, -0.004, -0.115, -1.245)  # their squares
+#: the same for notes transcribed from a recording: the tempo and the bass alone (the model before
+#: :data:`LEVEL_COEFFICIENTS`, fitted on the annotated songs only). basic-pitch's notes start and last otherwise
+#: than a keyboard's: read by :data:`LEVEL_COEFFICIENTS`, slow ballads doubled (``benchmarks/check_audio.py``, 4
+#: more songs at twice their annotated tempo)
+LEVEL_COEFFICIENTS_TRANSCRIBED = (-0.05, 0.04, 0.0, 0.0, 0.0, 0.0, 0.0,
+                                  -1.84, -0.81, 0.0, 0.0, 0.0, 0.0, 0.0)
 
 
 def onset_weights(velocity: np.ndarray, is_bass: np.ndarray) -> np.ndarray:
@@ -286,22 +290,47 @@ def beat_drift(beats: np.ndarray, reference: np.ndarray, onsets: np.ndarray, win
 HALF_SWITCH_COST = 10.0
 
 
-def level_features(beats: np.ndarray, onsets: np.ndarray, is_bass: np.ndarray) -> np.ndarray:
-    """``(2,)`` log2 of the tempo (bpm) and of the bass onsets per beat, each over its
-    :data:`LEVEL_CENTRES`: the inputs of :func:`level_score`."""
-    beats, onsets = np.asarray(beats, np.float64), np.asarray(onsets, np.float64)
+def _beat_strength(beats: np.ndarray, onsets: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(B,)`` onset weight within an eighth of a beat of each beat, and ``(N,)`` whether each onset is so near."""
+    period = float(np.median(np.diff(beats)))
+    idx = np.clip(np.searchsorted(beats, onsets), 0, beats.size - 1)
+    prev = np.clip(idx - 1, 0, beats.size - 1)
+    nearest = np.where(np.abs(beats[idx] - onsets) < np.abs(beats[prev] - onsets), idx, prev)
+    near = np.abs(beats[nearest] - onsets) < period / 8
+    return np.bincount(nearest[near], weights=np.asarray(weights, np.float64)[near], minlength=beats.size), near
+
+
+def level_features(beats: np.ndarray, notes: dict, weights: np.ndarray) -> np.ndarray:
+    """``(7,)`` inputs of :func:`level_score` (:data:`LEVEL_FEATURES`) for ``beats`` under the pitched ``notes``
+    (``start``, ``end``, ``pitch``, ``velocity``, ``is_bass``) with onset ``weights``: log2 of the tempo over
+    80 bpm, of the bass onsets per beat over 0.4 and of all onsets per beat; the share of the onset weight within
+    an eighth of a beat; how much every other beat carries more of it than the beats between (the strong and
+    weak beats of a level twice too fast); log2 of how long the notes starting on a beat last, in beats; the
+    share of beats whose chroma changes from the beat before (:func:`~neuraldrummer.analysis.meter.beat_evidence`)."""
+    from .meter import beat_evidence
+
+    beats = np.asarray(beats, np.float64)
+    onsets, weights = np.asarray(notes["start"], np.float64), np.asarray(weights, np.float64)
     inside = (onsets >= beats[0]) & (onsets < beats[-1])
-    bass = np.unique(np.round(onsets[inside & np.asarray(is_bass, bool)], 2)).size / max(beats.size - 1, 1)
+    count = max(beats.size - 1, 1)
+    bass = np.unique(np.round(onsets[inside & np.asarray(notes["is_bass"], bool)], 2)).size / count
+    every = np.unique(np.round(onsets[inside], 2)).size / count
     bpm = 60.0 / float(np.median(np.diff(beats)))
-    return np.log2(np.array([bpm, max(bass, 0.02)]) / np.asarray(LEVEL_CENTRES))
+    strength, near = _beat_strength(beats, onsets[inside], weights[inside])
+    on_beat = float(weights[inside][near].sum() / max(weights[inside].sum(), 1e-9))
+    alternation = abs(strength[0::2].mean() - strength[1::2].mean()) / max(float(strength.mean()), 1e-9)
+    evidence = beat_evidence(beats, notes["start"], notes["end"], notes["pitch"], notes["velocity"], notes["is_bass"])
+    return np.array([np.log2(bpm / 80.0), np.log2(max(bass, 0.02) / 0.4), np.log2(max(every, 0.05)), on_beat,
+                     alternation, np.log2(max(float(np.mean(evidence["length"])), 0.05)),
+                     float(np.mean(evidence["change"] > 0.5))])
 
 
-def level_score(beats: np.ndarray, onsets: np.ndarray, is_bass: np.ndarray,
+def level_score(beats: np.ndarray, notes: dict, weights: np.ndarray,
                 coefficients: tuple[float, ...] = LEVEL_COEFFICIENTS) -> float:
     """How much ``beats`` look like the level a listener taps (higher is better; differences between
     levels of one song are log-odds): a parabola in each of :func:`level_features`."""
-    x = level_features(beats, onsets, is_bass)
-    return float(np.stack([x, x ** 2], axis=1).ravel() @ np.asarray(coefficients))
+    x = level_features(beats, notes, weights)
+    return float(np.concatenate([x, x ** 2]) @ np.asarray(coefficients))
 
 
 def beat_levels(beats: np.ndarray, onsets: np.ndarray, weights: np.ndarray) -> dict[str, np.ndarray]:
@@ -309,12 +338,7 @@ def beat_levels(beats: np.ndarray, onsets: np.ndarray, weights: np.ndarray) -> d
     phases the one whose beats carry more onset weight within an eighth of a beat)."""
     beats = np.asarray(beats, np.float64)
     double = np.sort(np.concatenate([beats, 0.5 * (beats[1:] + beats[:-1])]))
-    period = float(np.median(np.diff(beats)))
-    idx = np.clip(np.searchsorted(beats, onsets), 0, beats.size - 1)
-    prev = np.clip(idx - 1, 0, beats.size - 1)
-    nearest = np.where(np.abs(beats[idx] - onsets) < np.abs(beats[prev] - onsets), idx, prev)
-    near = np.abs(beats[nearest] - onsets) < period / 8
-    strength = np.bincount(nearest[near], weights=np.asarray(weights, np.float64)[near], minlength=beats.size)
+    strength, _ = _beat_strength(beats, np.asarray(onsets, np.float64), weights)
     return {"as found": beats, "double": double, "half": half_beats(beats, strength)}
 
 
@@ -345,14 +369,13 @@ def half_beats(beats: np.ndarray, strength: np.ndarray, switch_cost: float = HAL
     return beats[np.asarray(chosen[::-1])]
 
 
-def choose_beat_level(beats: np.ndarray, onsets: np.ndarray, weights: np.ndarray, is_bass: np.ndarray,
-                      margin: float = 0.0, coefficients: tuple[float, ...] = LEVEL_COEFFICIENTS
-                      ) -> tuple[str, np.ndarray]:
-    """The level of :func:`beat_levels` with the best :func:`level_score` (under ``coefficients``);
-    another level than the one found only if it scores ``margin`` more. Returns (``"as found"``,
-    ``"double"`` or ``"half"``, beats)."""
-    levels = beat_levels(beats, onsets, weights)
-    scores = {name: level_score(b, onsets, is_bass, coefficients) for name, b in levels.items() if b.size >= 8}
+def choose_beat_level(beats: np.ndarray, notes: dict, weights: np.ndarray, margin: float = 0.0,
+                      coefficients: tuple[float, ...] = LEVEL_COEFFICIENTS) -> tuple[str, np.ndarray]:
+    """The level of :func:`beat_levels` with the best :func:`level_score` (under ``coefficients``) for the pitched
+    ``notes`` with onset ``weights``; another level than the one found only if it scores ``margin`` more.
+    Returns (``"as found"``, ``"double"`` or ``"half"``, beats)."""
+    levels = beat_levels(beats, notes["start"], weights)
+    scores = {name: level_score(b, notes, weights, coefficients) for name, b in levels.items() if b.size >= 8}
     best = max(scores, key=scores.get)
     if scores[best] < scores["as found"] + margin:
         best = "as found"

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .beat import (bar_repetition, beat_drift, beat_levels, choose_beat_level, constant_tempo_beats, mend_slips,
-                   off_beat_grid_share, onset_envelope, shifted_tempo_map_beats, track_beats)
+from .beat import (LEVEL_COEFFICIENTS, LEVEL_COEFFICIENTS_TRANSCRIBED, bar_repetition, beat_drift, beat_levels,
+                   choose_beat_level, constant_tempo_beats, mend_slips, off_beat_grid_share, onset_envelope,
+                   shifted_tempo_map_beats, track_beats)
 from .grid import Grid
 from .tempo import estimate_tempo
 
@@ -68,7 +69,7 @@ def _octave_related(a: float, b: float, tolerance: float = 0.04) -> bool:
 
 
 def beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_fits: bool,
-                      tracked: np.ndarray | None = None, accidental: bool = False
+                      tracked: np.ndarray | None = None, accidental: bool = False, transcribed: bool = False
                       ) -> tuple[str, np.ndarray, float, float, str]:
     """The beats that fit the onsets, from the simplest source that fits: the file's tempo map
     shifted (taken whenever it fits), else the better of one constant tempo and the
@@ -88,7 +89,9 @@ def beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_fi
     Returns (source, beats, share of onsets off their 16ths and triplets, see
     :func:`~neuraldrummer.analysis.beat.off_beat_grid_share`, median bpm, level: ``"as found"``,
     ``"double"`` or ``"half"``). ``tracked``: the tracker's beats if already
-    run (the tracker runs at most once)."""
+    run (the tracker runs at most once). ``transcribed``: the notes come from a recording (their level is read
+    by :data:`~neuraldrummer.analysis.beat.LEVEL_COEFFICIENTS_TRANSCRIBED`)."""
+    coefficients = LEVEL_COEFFICIENTS_TRANSCRIBED if transcribed else LEVEL_COEFFICIENTS
     onsets = notes["start"]
     trust_map = map_fits or not (_default_tempo_map(tempo) or accidental)
     one_tempo = not map_fits and one_constant_tempo(tempo)  # one constant tempo, not fitting the notes as they are
@@ -96,7 +99,7 @@ def beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_fi
     if trust_map and one_tempo:
         qpm, _ = estimate_tempo(np.unique(np.round(onsets, 3)))
         tracked = track_beats(onsets, weights, end) if tracked is None else tracked
-        vouched = _steady_as_map(tempo, qpm, tracked, notes, weights, end)
+        vouched = _steady_as_map(tempo, qpm, tracked, notes, weights, end, coefficients)
         if vouched is not None:
             return vouched
     best, steady, confirmed = None, None, False
@@ -146,15 +149,16 @@ def beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_fi
         mended = mend_slips(best[1], steady)
         best = ("tracked", mended, off_beat_grid_share(mended, onsets))
     if best[0] != "tempo_map" or not trust_map:
-        return _with_level(best, notes, weights)
+        return _with_level(best, notes, weights, coefficients=coefficients)
     return (*best, 60.0 / float(np.median(np.diff(best[1]))), "as found")
 
 
-def _with_level(best: tuple, notes: dict, weights: np.ndarray, margin: float = 0.0) -> tuple:
+def _with_level(best: tuple, notes: dict, weights: np.ndarray, margin: float = 0.0,
+                coefficients: tuple[float, ...] = LEVEL_COEFFICIENTS) -> tuple:
     """``best`` (source, beats, share) at the beat level of :func:`choose_beat_level` (another level only if
     it scores ``margin`` more and still holds the onsets on its 16ths), as :func:`beats_from_music` returns."""
     onsets = notes["start"]
-    level, beats = choose_beat_level(best[1], onsets, weights, notes["is_bass"], margin=margin)
+    level, beats = choose_beat_level(best[1], notes, weights, margin=margin, coefficients=coefficients)
     if level != "as found":
         share = off_beat_grid_share(beats, onsets)
         if share <= best[2] + SIMPLER_BEATS_MARGIN:  # a slower level must still hold the onsets on its 16ths
@@ -166,7 +170,7 @@ def _with_level(best: tuple, notes: dict, weights: np.ndarray, margin: float = 0
 
 
 def _steady_as_map(tempo, qpm: float, tracked: np.ndarray, notes: dict, weights: np.ndarray,
-                   end: float) -> tuple | None:
+                   end: float, coefficients: tuple[float, ...] = LEVEL_COEFFICIENTS) -> tuple | None:
     """The beats under a file's one constant tempo (not the default) that does not fit the notes as they are,
     where the notes keep that tempo most steadily (within :data:`TEMPO_MATCH`): the tempo was the song's,
     set by hand or the mean of a performance that drifts. The map's beats, a shade off the notes' own tempo,
@@ -197,7 +201,7 @@ def _steady_as_map(tempo, qpm: float, tracked: np.ndarray, notes: dict, weights:
         best = ("tracked", mended, off_beat_grid_share(mended, onsets))
     if best[2] > REGRID_ACCEPT_SHARE:
         return None
-    return _with_level(best, notes, weights, margin=VOUCHED_LEVEL_MARGIN)
+    return _with_level(best, notes, weights, margin=VOUCHED_LEVEL_MARGIN, coefficients=coefficients)
 
 
 def _beat_level(constant: tuple, tracked: np.ndarray, onsets: np.ndarray, weights: np.ndarray,

@@ -143,7 +143,8 @@ def fit_grid(loaded: LoadedMidi, steps_per_beat: int, regrid: str = "auto",
                                                                          steps_per_beat, onsets, onsets)
         return grid, info
     source, beats, beat_share, qpm, level = beats_from_music(grid.tempo_map, notes, weights, end, fits,
-                                                              tracked=tracked, accidental=accidental)
+                                                              tracked=tracked, accidental=accidental,
+                                                              transcribed=regrid == "music")
     accept = beat_share <= REGRID_ACCEPT_SHARE and (fits or beat_share <= judged - REGRID_MIN_GAIN)
     if accept or regrid == "music":
         n, positions, periodicity = estimate_bars(beats, notes, beats_per_bar, transcribed=regrid == "music",

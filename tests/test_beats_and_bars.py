@@ -283,7 +283,7 @@ def test_a_tracker_locked_on_beats_at_two_to_three_gives_way_to_the_song_s_stead
 
 
 def test_halving_a_tracker_that_slipped_follows_the_strong_beats_past_the_slip():
-    from neuraldrummer.analysis.beat import half_beats
+    from neuraldrummer.analysis.beat_level import half_beats
 
     tracked = np.arange(80) * 0.25  # a tracker at twice the beat (240 bpm for a song at 120)
     strength = np.where(np.arange(80) % 2 == 0, 1.0, 0.2)  # the beats are the even ones ...
@@ -394,7 +394,7 @@ def test_the_groove_table_counts_songs_by_each_threshold():
 
 
 def test_the_beat_level_reads_how_the_notes_fall_on_the_beats(tmp_path):
-    from neuraldrummer.analysis.beat import choose_beat_level
+    from neuraldrummer.analysis.beat_level import choose_beat_level
     from neuraldrummer.analysis.features import pitched_note_arrays
 
     fast = np.arange(0.0, 96.01, 0.5)  # beats tracked at 120 bpm

@@ -1,15 +1,15 @@
 """Which beats a song is drummed on, where its file's grid will not do: the file's tempo map shifted onto the
 notes, one steady tempo, or the beat tracker's (:func:`beats_from_music`, for
 :func:`~neuraldrummer.analysis.song.fit_grid`), and at which level. The beats themselves come from
-:mod:`.beat`; the bars on them from :mod:`.meter`."""
+:mod:`.beat` and :mod:`.beat_level`; the bars on them from :mod:`.meter`."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from .beat import (LEVEL_COEFFICIENTS, LEVEL_COEFFICIENTS_TRANSCRIBED, bar_repetition, beat_drift, beat_levels,
-                   choose_beat_level, constant_tempo_beats, mend_slips, off_beat_grid_share, onset_envelope,
+from .beat import (bar_repetition, beat_drift, constant_tempo_beats, mend_slips, off_beat_grid_share, onset_envelope,
                    shifted_tempo_map_beats, track_beats)
+from .beat_level import LEVEL_COEFFICIENTS, LEVEL_COEFFICIENTS_TRANSCRIBED, beat_levels, choose_beat_level
 from .grid import Grid
 from .tempo import estimate_tempo
 
@@ -90,7 +90,7 @@ def beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_fi
     :func:`~neuraldrummer.analysis.beat.off_beat_grid_share`, median bpm, level: ``"as found"``,
     ``"double"`` or ``"half"``). ``tracked``: the tracker's beats if already
     run (the tracker runs at most once). ``transcribed``: the notes come from a recording (their level is read
-    by :data:`~neuraldrummer.analysis.beat.LEVEL_COEFFICIENTS_TRANSCRIBED`)."""
+    by :data:`~neuraldrummer.analysis.beat_level.LEVEL_COEFFICIENTS_TRANSCRIBED`)."""
     coefficients = LEVEL_COEFFICIENTS_TRANSCRIBED if transcribed else LEVEL_COEFFICIENTS
     onsets = notes["start"]
     trust_map = map_fits or not (_default_tempo_map(tempo) or accidental)

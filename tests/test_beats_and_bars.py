@@ -282,6 +282,20 @@ def test_a_tracker_locked_on_beats_at_two_to_three_gives_way_to_the_song_s_stead
     assert _tracked_at_steady_tempo(own, 120.0, notes["start"], weights, 64.0) is own  # at the song's beat: kept
 
 
+def test_the_beat_is_where_held_notes_start_not_where_chords_are_stabbed():
+    from neuraldrummer.analysis.beat import constant_tempo_beats, held_weights, track_beats
+
+    beats = np.arange(0.0, 32.0, 0.5)  # 120 bpm: a held bass note on each beat, a short chord stab between
+    stabs = np.repeat(beats + 0.25, 3)
+    start, end = np.concatenate([beats, stabs]), np.concatenate([beats + 0.45, stabs + 0.1])
+    weights = onset_weights(np.r_[np.full(beats.size, 80), np.full(stabs.size, 100)],
+                            np.r_[np.ones(beats.size, bool), np.zeros(stabs.size, bool)])
+    assert beat_f(beats + 0.25, constant_tempo_beats(120.0, start, weights, 32.0)) > 0.95  # by onsets: the stabs
+    held = held_weights(weights, start, end)
+    assert beat_f(beats, constant_tempo_beats(120.0, start, weights, 32.0, beat_weights=held)) > 0.95
+    assert beat_f(beats, track_beats(start, weights, 32.0, beat_weights=held)) > 0.95
+
+
 def test_halving_a_tracker_that_slipped_follows_the_strong_beats_past_the_slip():
     from neuraldrummer.analysis.beat_level import half_beats
 

@@ -44,6 +44,19 @@ def onset_weights(velocity: np.ndarray, is_bass: np.ndarray) -> np.ndarray:
     return (np.asarray(velocity, np.float64) / 127.0 + 0.1) * (1.0 + np.asarray(is_bass, np.float64))
 
 
+#: which 16th of a beat is the beat: the one whose onsets carry the most weight times how long their notes last,
+#: capped at this many seconds (:func:`held_weights`). Where a song's chords are stabbed on the off-beats, the
+#: bass and the held chords still start on the beat; by onset weight alone the grid of 15 of the 28 sequenced
+#: training songs whose drummer's backbeat it missed sat an eighth off (``benchmarks/check_drummed_beats.py``)
+HELD_CAP_SECONDS = 2.0
+
+
+def held_weights(weights: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Onset ``weights`` times how long each note lasts (seconds, at most :data:`HELD_CAP_SECONDS`): the weights
+    that choose which 16th is the beat (``beat_weights`` of :func:`constant_tempo_beats` and the others)."""
+    return np.asarray(weights, np.float64) * np.minimum(np.asarray(end) - np.asarray(start), HELD_CAP_SECONDS)
+
+
 def strongest_sixteenth(positions: np.ndarray, weights: np.ndarray) -> int:
     """Which of the four 16ths of a beat (0-3) carries the most onset weight: the beat itself.
 
@@ -53,7 +66,7 @@ def strongest_sixteenth(positions: np.ndarray, weights: np.ndarray) -> int:
 
 
 def shifted_tempo_map_beats(tempo: TempoMap, onsets: np.ndarray, weights: np.ndarray,
-                            end_time: float) -> np.ndarray:
+                            end_time: float, beat_weights: np.ndarray | None = None) -> np.ndarray:
     """Beats of the file's tempo map, shifted by a constant number of ticks to fit the onsets.
 
     Parameters
@@ -64,6 +77,8 @@ def shifted_tempo_map_beats(tempo: TempoMap, onsets: np.ndarray, weights: np.nda
         ``(N,)`` note onset times (seconds) and their weights.
     end_time
         Seconds at which the song ends.
+    beat_weights
+        ``(N,)`` the weights that choose which 16th is the beat (:func:`held_weights`; default ``weights``).
 
     Returns
     -------
@@ -73,18 +88,22 @@ def shifted_tempo_map_beats(tempo: TempoMap, onsets: np.ndarray, weights: np.nda
     ticks = tempo.time_to_tick(np.asarray(onsets, np.float64))
     sixteenth = tempo.resolution / 4.0
     phase = modal_phase(ticks, np.asarray(weights, np.float64), sixteenth)
-    beat = phase + strongest_sixteenth((ticks - phase) / sixteenth, weights) * sixteenth
+    beat = phase + strongest_sixteenth((ticks - phase) / sixteenth,
+                                       weights if beat_weights is None else beat_weights) * sixteenth
     beat -= np.ceil(beat / tempo.resolution) * tempo.resolution  # the last beat at or before tick 0
     end_tick = float(tempo.time_to_tick(end_time)) + tempo.resolution
     return tempo.tick_to_time(np.arange(beat, end_tick + 1e-9, tempo.resolution))
 
 
-def constant_tempo_beats(qpm: float, onsets: np.ndarray, weights: np.ndarray, end_time: float) -> np.ndarray:
+def constant_tempo_beats(qpm: float, onsets: np.ndarray, weights: np.ndarray, end_time: float,
+                         beat_weights: np.ndarray | None = None) -> np.ndarray:
     """Beats at one constant tempo whose 16ths pass where most onsets sit (:func:`modal_phase`), on the
-    16th that carries the most onsets, from the last beat at or before 0 s to the first after ``end_time``."""
+    16th that carries the most onsets (by ``beat_weights``, default ``weights``), from the last beat at or before
+    0 s to the first after ``end_time``."""
     beat = 60.0 / qpm
     first = modal_phase(onsets, weights, beat / 4)
-    first += strongest_sixteenth((np.asarray(onsets) - first) / (beat / 4), weights) * beat / 4
+    first += strongest_sixteenth((np.asarray(onsets) - first) / (beat / 4),
+                                 weights if beat_weights is None else beat_weights) * beat / 4
     first -= np.ceil(first / beat) * beat
     return first + beat * np.arange(int(np.ceil((end_time - first) / beat)) + 2)
 
@@ -138,7 +157,8 @@ def bar_repetition(env: np.ndarray, beats: np.ndarray, beats_per_bar: int = 4, f
 
 
 def track_beats(onsets: np.ndarray, weights: np.ndarray, end_time: float, fps: int = FPS,
-                tightness: float = TIGHTNESS, qpm: float | None = None) -> np.ndarray:
+                tightness: float = TIGHTNESS, qpm: float | None = None,
+                beat_weights: np.ndarray | None = None) -> np.ndarray:
     """Beat times (seconds) by dynamic programming over the notes' onset strength (Ellis 2007).
 
     Each frame's score is its onset strength plus the best score of a previous beat between half
@@ -146,7 +166,8 @@ def track_beats(onsets: np.ndarray, weights: np.ndarray, end_time: float, fps: i
     that spacing to the period. Backtracking from the best final beat gives beats that sit on
     strong onsets and drift with the tempo. Beats are extended at the global period to cover
     0 s to ``end_time``, and moved to the 16th that carries the most onsets. ``qpm``: the global
-    period from this tempo instead of the envelope's autocorrelation (:func:`estimate_beat_period`).
+    period from this tempo instead of the envelope's autocorrelation (:func:`estimate_beat_period`);
+    ``beat_weights``: the weights that choose that 16th (:func:`held_weights`; default ``weights``).
     """
     env = onset_envelope(onsets, weights, end_time, fps)
     period = estimate_beat_period(env, fps) if qpm is None else fps * 60.0 / qpm
@@ -182,7 +203,7 @@ def track_beats(onsets: np.ndarray, weights: np.ndarray, end_time: float, fps: i
     # which 16th of the tracked beat is the beat: onsets placed in 16ths of the local beat
     idx = np.clip(np.searchsorted(times, onsets, side="right") - 1, 0, times.size - 2)
     frac = (np.asarray(onsets) - times[idx]) / np.maximum(times[idx + 1] - times[idx], 1e-9)
-    shift = strongest_sixteenth(4.0 * frac, weights)
+    shift = strongest_sixteenth(4.0 * frac, weights if beat_weights is None else beat_weights)
     if shift:
         grid = np.arange(times.size, dtype=np.float64) + shift / 4.0
         times = np.interp(grid, np.arange(times.size), times,

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .beat import (bar_repetition, beat_drift, constant_tempo_beats, mend_slips, off_beat_grid_share, onset_envelope,
-                   shifted_tempo_map_beats, track_beats)
+from .beat import (bar_repetition, beat_drift, constant_tempo_beats, held_weights, mend_slips, off_beat_grid_share,
+                   onset_envelope, shifted_tempo_map_beats, track_beats)
 from .beat_level import LEVEL_COEFFICIENTS, LEVEL_COEFFICIENTS_TRANSCRIBED, beat_levels, choose_beat_level
 from .grid import Grid
 from .tempo import estimate_tempo
@@ -26,7 +26,7 @@ def accidental_fit(grid: Grid, notes: dict, weights: np.ndarray, share: float,
     the beat, as if it were the default one (:func:`_default_tempo_map`).
     Returns the answer and the tracked beats (for :func:`beats_from_music`)."""
     onsets = notes["start"]
-    tracked = track_beats(onsets, weights, end)
+    tracked = track_beats(onsets, weights, end, beat_weights=held_weights(weights, onsets, notes["end"]))
     period = 60.0 / float(grid.tempo_map.qpm[0])
     accidental = (not _octave_related(period, float(np.median(np.diff(tracked))))
                   and off_beat_grid_share(tracked, onsets) < share / 3)
@@ -93,23 +93,24 @@ def beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_fi
     by :data:`~neuraldrummer.analysis.beat_level.LEVEL_COEFFICIENTS_TRANSCRIBED`)."""
     coefficients = LEVEL_COEFFICIENTS_TRANSCRIBED if transcribed else LEVEL_COEFFICIENTS
     onsets = notes["start"]
+    held = held_weights(weights, onsets, notes["end"])  # which 16th is the beat: held notes start on it
     trust_map = map_fits or not (_default_tempo_map(tempo) or accidental)
     one_tempo = not map_fits and one_constant_tempo(tempo)  # one constant tempo, not fitting the notes as they are
     qpm = None  # the notes' steadiest tempo, once estimated
     if trust_map and one_tempo:
         qpm, _ = estimate_tempo(np.unique(np.round(onsets, 3)))
-        tracked = track_beats(onsets, weights, end) if tracked is None else tracked
+        tracked = track_beats(onsets, weights, end, beat_weights=held) if tracked is None else tracked
         vouched = _steady_as_map(tempo, qpm, tracked, notes, weights, end, coefficients)
         if vouched is not None:
             return vouched
     best, steady, confirmed = None, None, False
     for source in ("tempo_map", "constant", "tracked"):
         if source == "tempo_map":
-            beats = shifted_tempo_map_beats(tempo, onsets, weights, end)
+            beats = shifted_tempo_map_beats(tempo, onsets, weights, end, beat_weights=held)
         elif source == "constant":
             if qpm is None:
                 qpm, _ = estimate_tempo(np.unique(np.round(onsets, 3)))
-            beats = steady = constant_tempo_beats(qpm, onsets, weights, end)
+            beats = steady = constant_tempo_beats(qpm, onsets, weights, end, beat_weights=held)
             file_qpm = 60.0 / float(np.median(np.diff(best[1])))
             if abs(qpm / file_qpm - 1.0) < 0.01:
                 # the steadiest tempo in the notes is the file's own: its map is right and the notes are
@@ -117,7 +118,7 @@ def beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_fi
                 best, confirmed = ("tempo_map", best[1], min(best[2], off_beat_grid_share(beats, onsets))), True
                 break
         else:
-            beats = tracked = track_beats(onsets, weights, end) if tracked is None else tracked
+            beats = tracked = track_beats(onsets, weights, end, beat_weights=held) if tracked is None else tracked
         share = off_beat_grid_share(beats, onsets)
         if best is None or share < best[2] - SIMPLER_BEATS_MARGIN:
             best = (source, beats, share)
@@ -129,7 +130,7 @@ def beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_fi
             break
     if best[0] in ("tempo_map", "constant") and tracked is None and (best[0] == "constant" or not trust_map
                                                                     or one_tempo):
-        tracked = track_beats(onsets, weights, end)
+        tracked = track_beats(onsets, weights, end, beat_weights=held)
     if best[0] == "tempo_map" and trust_map and one_tempo and not confirmed:
         share = off_beat_grid_share(tracked, onsets)
         if not _octave_related(float(np.median(np.diff(best[1]))), float(np.median(np.diff(tracked)))) and \
@@ -143,7 +144,7 @@ def beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_fi
     if best[0] == "constant":
         best = _beat_level(best, tracked, onsets, weights, end)
     elif best[0] == "tracked" and steady is not None:
-        best = _tracked_at_steady_tempo(best, qpm, onsets, weights, end)
+        best = _tracked_at_steady_tempo(best, qpm, onsets, weights, end, held)
     if best[0] == "tracked" and steady is not None:
         # the tracker's short slips onto the off-beat, mended from the steady grid (where it has one)
         mended = mend_slips(best[1], steady)
@@ -180,15 +181,16 @@ def _steady_as_map(tempo, qpm: float, tracked: np.ndarray, notes: dict, weights:
     another only where :func:`choose_beat_level` prefers it by :data:`VOUCHED_LEVEL_MARGIN`. None where the
     notes' tempo is another, or no such beats fit. Returns what :func:`beats_from_music` does."""
     onsets = notes["start"]
+    held = held_weights(weights, onsets, notes["end"])
     octaves = np.log2(qpm / float(tempo.qpm[0]))
     if abs(octaves - round(octaves)) >= np.log2(1 + TEMPO_MATCH) or abs(round(octaves)) > 1:
         return None
     qpm /= 2.0 ** round(octaves)  # at the map's level
     if abs(np.log2(qpm / float(tempo.qpm[0]))) < np.log2(1 + SAME_TEMPO):
-        steady = shifted_tempo_map_beats(tempo, onsets, weights, end)
+        steady = shifted_tempo_map_beats(tempo, onsets, weights, end, beat_weights=held)
         best = ("tempo_map", steady, off_beat_grid_share(steady, onsets))
     else:
-        steady = constant_tempo_beats(qpm, onsets, weights, end)
+        steady = constant_tempo_beats(qpm, onsets, weights, end, beat_weights=held)
         best = ("constant", steady, off_beat_grid_share(steady, onsets))
     octaves = np.log2(qpm * float(np.median(np.diff(tracked))) / 60.0)  # of the tracker's beat over the map's
     if abs(round(octaves)) == 1:  # the tracker at twice or half the map's level: at the map's
@@ -222,7 +224,7 @@ def _beat_level(constant: tuple, tracked: np.ndarray, onsets: np.ndarray, weight
 
 
 def _tracked_at_steady_tempo(tracked: tuple, qpm: float, onsets: np.ndarray, weights: np.ndarray,
-                             end: float) -> tuple:
+                             end: float, beat_weights: np.ndarray | None = None) -> tuple:
     """The tracker's beats (source, beats, share), unless they are at 3:2 (or 2:3) to the notes' steady tempo
     ``qpm`` and the tracker run at that tempo fits the onsets as well and its bars of four repeat more in the
     music (:func:`~neuraldrummer.analysis.beat.bar_repetition`). The straight eighths of a song at 127 bpm sit
@@ -231,7 +233,7 @@ def _tracked_at_steady_tempo(tracked: tuple, qpm: float, onsets: np.ndarray, wei
     ratio = 60.0 / qpm / float(np.median(np.diff(tracked[1])))
     if min(abs(ratio - 1.5), abs(ratio - 2 / 3)) >= 0.05:
         return tracked
-    other = track_beats(onsets, weights, end, qpm=qpm)
+    other = track_beats(onsets, weights, end, qpm=qpm, beat_weights=beat_weights)
     share = off_beat_grid_share(other, onsets)
     if share <= tracked[2] + SIMPLER_BEATS_MARGIN:
         env = onset_envelope(onsets, weights, end)

@@ -9,10 +9,13 @@ by hand would be), its beats and bars are found in the pitched notes as ``drum``
 (:func:`~neuraldrummer.analysis.song.encode_song`; the drums play no part), and the human drums are read on
 that grid:
 
-* ``on_16ths``: share of the drum onsets within an eighth of a 16th of the grid's 16ths;
+* ``on_16ths``: share of the drum onsets within a quarter of a 16th of the grid's 16ths;
 * ``backbeat``: of the snare-like hits on a beat of the grid, the share on its beats 2 and 4;
 * ``kick_on_downbeats``: share of the grid's bar lines with a kick within a quarter of a 16th;
-* ``groove``: all three at least 0.85, 0.6 and 0.5 (as for the annotated songs).
+* ``groove``: all three at least 0.85, 0.6 and 0.5.
+
+These are :func:`~neuraldrummer.evaluation.groove.groove_measures` with the grid's beats and bar lines in
+place of an annotation, as the annotated songs are measured.
 
 The file's own grid gives the reference (all three near 1 by the choice of songs).
 
@@ -38,43 +41,23 @@ from neuraldrummer.analysis.features import pitched_note_arrays  # noqa: E402
 from neuraldrummer.analysis.grid import build_grid, off_grid_share  # noqa: E402
 from neuraldrummer.analysis.song import encode_song  # noqa: E402
 from neuraldrummer.errors import NeuralDrummerError  # noqa: E402
-from neuraldrummer.evaluation.groove import KICKS, SNARE_LIKE  # noqa: E402
+from neuraldrummer.evaluation.groove import THRESHOLDS as GROOVE, groove_measures  # noqa: E402
 from neuraldrummer.io.midi import load_midi  # noqa: E402
 from neuraldrummer.training.sources import split_for  # noqa: E402
 
 #: the drummer confirms the file's grid with at least this share of the snare hits on a beat on beats 2 and 4
 BACKBEAT_SHARE = 0.7
 #: a groove in time, as for the annotated songs
-THRESHOLDS = {"on_16ths": 0.85, "backbeat": 0.6, "kick_on_downbeats": 0.5}
+THRESHOLDS = {"on_16ths": GROOVE["on_grid"], "backbeat": GROOVE["backbeat"],
+              "kick_on_downbeats": GROOVE["kick_on_downbeats"]}
 
 
 def drums_on_grid(grid, times: np.ndarray, pitches: np.ndarray) -> dict:
-    """The measures of the module docstring for drum onsets ``times`` with GM ``pitches`` on ``grid`` (of 16ths)."""
-    sixteenths = grid.starts
-    width = float(np.median(np.diff(sixteenths)))
-    j = np.clip(np.searchsorted(sixteenths, times), 1, sixteenths.size - 1)
-    nearest = np.where(np.abs(times - sixteenths[j - 1]) <= np.abs(sixteenths[j] - times), j - 1, j)
-    distance = np.abs(times - sixteenths[nearest])
-    on = distance < width / 8
-    beat_steps = np.flatnonzero(grid.step_in_bar % grid.steps_per_beat == 0)
-    beats = grid.starts[beat_steps]
-    snares = times[np.isin(pitches, SNARE_LIKE)]
-    k = np.clip(np.searchsorted(beats, snares), 1, max(beats.size - 1, 1))
-    near_beat = np.where(np.abs(snares - beats[k - 1]) <= np.abs(beats[k] - snares), k - 1, k)
-    on_beat = np.abs(snares - beats[near_beat]) < width / 4
-    position = grid.step_in_bar[beat_steps[near_beat[on_beat]]] // grid.steps_per_beat
-    kicks = np.sort(times[np.isin(pitches, KICKS)])
-    downbeats = grid.starts[grid.bar_starts]
-    if kicks.size:
-        m = np.clip(np.searchsorted(kicks, downbeats), 1, max(kicks.size - 1, 1))
-        after = kicks[np.minimum(m, kicks.size - 1)]
-        kick_near = np.minimum(np.abs(downbeats - kicks[m - 1]), np.abs(after - downbeats))
-        kick_on_downbeats = float(np.mean(kick_near < width / 4))
-    else:
-        kick_on_downbeats = 0.0
-    out = {"on_16ths": float(on.mean()) if times.size else 0.0,
-           "backbeat": float(np.mean(position % 2 == 1)) if position.size else 0.0,
-           "kick_on_downbeats": kick_on_downbeats}
+    """The measures of the module docstring for drum onsets ``times`` with GM ``pitches`` on ``grid``: those of
+    :func:`~neuraldrummer.evaluation.groove.groove_measures` with the grid's beats and bar lines for the annotation."""
+    beats = grid.starts[grid.step_in_bar % grid.steps_per_beat == 0]
+    g = groove_measures(times, pitches, beats, grid.starts[grid.bar_starts])
+    out = {"on_16ths": g["on_grid"], "backbeat": g["backbeat"], "kick_on_downbeats": g["kick_on_downbeats"]}
     out["groove"] = all(out[name] >= value for name, value in THRESHOLDS.items())
     return out
 

@@ -54,6 +54,11 @@ def grid_beats(song):
     return g.starts[g.step_in_bar % g.steps_per_beat == 0], g.starts[g.step_in_bar == 0]
 
 
+def grid_scores(song, beats: np.ndarray, downbeats: np.ndarray) -> dict:
+    """Beat and downbeat F of the song's grid against the beats it was played on and their downbeats."""
+    return beat_scores(*grid_beats(song), beats[:-1], downbeats)
+
+
 def test_a_drifting_song_with_a_meaningless_tempo_map_gets_tracked_beats_and_bars(tmp_path):
     # 90 -> 112 bpm over 40 bars, starting 0.41 s in; the file says 120 bpm in 2/4
     ibi = np.linspace(60 / 90, 60 / 112, 160)
@@ -61,8 +66,7 @@ def test_a_drifting_song_with_a_meaningless_tempo_map_gets_tracked_beats_and_bar
     downbeats = played_by_hand(tmp_path / "drift.mid", beats)
     song = encode_song(tmp_path / "drift.mid", 4)
     assert song.info["grid"] == "beats" and song.info["beat_source"] == "tracked"
-    est_beats, est_down = grid_beats(song)
-    scores = beat_scores(est_beats, est_down, beats[:-1], downbeats)
+    scores = grid_scores(song, beats, downbeats)
     assert scores["beat_f"] >= 0.9, scores
     assert scores["downbeat_f"] >= 0.85, scores
     assert set(song.grid.meters[1:-1, 0].tolist()) == {4}  # full bars of four beats (pickup and end aside)
@@ -107,8 +111,7 @@ def test_a_ballad_in_sixteenths_under_a_default_tempo_map_is_drummed_at_its_own_
     downbeats = played_by_hand(tmp_path / "ballad.mid", beats, meter=(1, 4), melody_per_beat=4)
     song = encode_song(tmp_path / "ballad.mid", 4)
     assert song.info["grid"] == "beats" and song.info["beat_level"] == "half", song.info
-    est_beats, est_down = grid_beats(song)
-    scores = beat_scores(est_beats, est_down, beats[:-1], downbeats)
+    scores = grid_scores(song, beats, downbeats)
     assert scores["beat_f"] >= 0.95 and scores["downbeat_f"] >= 0.9, scores
 
 
@@ -120,8 +123,7 @@ def test_a_default_tempo_map_at_three_to_four_to_the_music_does_not_fit_by_accid
     song = encode_song(tmp_path / "ninety.mid", 4)
     assert song.info["beat_source"] in ("constant", "tracked") and song.info["beat_level"] == "as found", song.info
     assert song.info["estimated_qpm"] == pytest.approx(90.0, rel=0.01)
-    est_beats, est_down = grid_beats(song)
-    assert beat_scores(est_beats, est_down, beats[:-1], downbeats)["beat_f"] >= 0.95
+    assert grid_scores(song, beats, downbeats)["beat_f"] >= 0.95
 
 
 def test_a_default_tempo_map_that_fits_eighths_at_80_bpm_gives_way_to_the_music_beats(tmp_path):
@@ -137,8 +139,7 @@ def test_a_default_tempo_map_that_fits_eighths_at_80_bpm_gives_way_to_the_music_
     song = encode_song(tmp_path / "eighty.mid", 4)
     assert song.info["beat_source"] in ("constant", "tracked") and song.info["estimated_qpm"] == pytest.approx(
         80.0, rel=0.01), song.info
-    est_beats, est_down = grid_beats(song)
-    scores = beat_scores(est_beats, est_down, beats[:-1], downbeats)
+    scores = grid_scores(song, beats, downbeats)
     assert scores["beat_f"] >= 0.95 and scores["downbeat_f"] >= 0.9, scores
 
 
@@ -150,8 +151,7 @@ def test_a_constant_tempo_map_a_shade_off_the_playing_gives_way_to_the_notes_own
     song = encode_song(tmp_path / "shade.mid", 4)
     assert song.info["grid"] != "file" and song.info["beat_level"] == "as found", song.info
     assert song.info["estimated_qpm"] == pytest.approx(90.0, rel=0.002), song.info
-    est_beats, est_down = grid_beats(song)
-    scores = beat_scores(est_beats, est_down, beats[:-1], downbeats)
+    scores = grid_scores(song, beats, downbeats)
     assert scores["beat_f"] >= 0.95 and scores["downbeat_f"] >= 0.9, scores
 
 
@@ -163,8 +163,7 @@ def test_a_constant_tempo_map_at_the_mean_of_a_drifting_performance_gives_way_to
                                meter=(1, 4), seed=5)
     song = encode_song(tmp_path / "mean.mid", 4)
     assert song.info["beat_source"] == "tracked" and song.info["beat_level"] == "as found", song.info
-    est_beats, est_down = grid_beats(song)
-    scores = beat_scores(est_beats, est_down, beats[:-1], downbeats)
+    scores = grid_scores(song, beats, downbeats)
     assert scores["beat_f"] >= 0.9 and scores["downbeat_f"] >= 0.85, scores
 
 
@@ -175,8 +174,7 @@ def test_a_set_tempo_map_at_five_to_four_to_the_music_does_not_fit_by_accident(t
     downbeats = played_by_hand(tmp_path / "hundred.mid", beats, qpm=100.0, meter=(1, 4), seed=6)
     song = encode_song(tmp_path / "hundred.mid", 4)
     assert song.info["estimated_qpm"] == pytest.approx(80.0, rel=0.01), song.info
-    est_beats, est_down = grid_beats(song)
-    scores = beat_scores(est_beats, est_down, beats[:-1], downbeats)
+    scores = grid_scores(song, beats, downbeats)
     assert scores["beat_f"] >= 0.95 and scores["downbeat_f"] >= 0.9, scores
 
 
@@ -445,5 +443,4 @@ def test_a_song_played_by_hand_in_three_gets_bars_of_three(tmp_path, beats_per_b
     song = encode_song(tmp_path / "s.mid", 4)
     assert song.info["grid"] in ("beats", "regridded") and song.info["beats_per_bar"] == beats_per_bar, song.info
     assert ("bars of three" in describe_grid(song.info)) == (beats_per_bar == 3)
-    est_beats, est_down = grid_beats(song)
-    assert beat_scores(est_beats, est_down, beats[:-1], downbeats)["downbeat_f"] >= 0.9
+    assert grid_scores(song, beats, downbeats)["downbeat_f"] >= 0.9

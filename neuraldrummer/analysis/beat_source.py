@@ -206,37 +206,44 @@ def _steady_as_map(tempo, qpm: float, tracked: np.ndarray, notes: dict, weights:
     return _with_level(best, notes, weights, margin=VOUCHED_LEVEL_MARGIN, coefficients=coefficients)
 
 
+def _three_to_two(period: float, other: float) -> bool:
+    """Are two beat periods at 3:2 or 2:3 (within 0.05)?"""
+    ratio = period / other
+    return min(abs(ratio - 1.5), abs(ratio - 2 / 3)) < 0.05
+
+
+def _bars_repeat_more(best: tuple, candidate: tuple[str, np.ndarray], onsets: np.ndarray, weights: np.ndarray,
+                      end: float) -> tuple:
+    """``best`` (source, beats, share), or the ``candidate`` (source, beats) at 3:2 to it where that fits the onsets
+    as well and a bar of four of its beats repeats in the music more
+    (:func:`~neuraldrummer.analysis.beat.bar_repetition`): of two beats at 3:2, the one whose bars repeat is the
+    song's."""
+    share = off_beat_grid_share(candidate[1], onsets)
+    if share <= best[2] + SIMPLER_BEATS_MARGIN:
+        env = onset_envelope(onsets, weights, end)
+        if bar_repetition(env, candidate[1]) > bar_repetition(env, best[1]):
+            return (*candidate, share)
+    return best
+
+
 def _beat_level(constant: tuple, tracked: np.ndarray, onsets: np.ndarray, weights: np.ndarray,
                 end: float) -> tuple:
-    """The constant tempo's beats, unless they are at 3:2 (or 2:3) to the tracker's, the tracker's fit
-    the onsets as well, and a bar of four of the tracker's beats repeats in the music more than a bar
-    of the constant tempo's (:func:`~neuraldrummer.analysis.beat.bar_repetition`). Either can take a
-    dotted quarter for the beat: a steady tempo found on the 16th grid alone (onsets every 0.6 s are on
-    the 16ths of 150 bpm as of 100), the tracker under a song whose rhythm groups its eighths in threes
-    (3 + 3 + 2); the beat whose bars repeat is the song's."""
-    ratio = float(np.median(np.diff(constant[1]))) / float(np.median(np.diff(tracked)))
-    share = off_beat_grid_share(tracked, onsets)
-    if min(abs(ratio - 1.5), abs(ratio - 2 / 3)) < 0.05 and share <= constant[2] + SIMPLER_BEATS_MARGIN:
-        env = onset_envelope(onsets, weights, end)
-        if bar_repetition(env, tracked) > bar_repetition(env, constant[1]):
-            return ("tracked", tracked, share)
-    return constant
+    """The constant tempo's beats, unless the tracker's are at 3:2 (or 2:3) to them and their bars repeat more
+    (:func:`_bars_repeat_more`). Either can take a dotted quarter for the beat: a steady tempo found on the 16th
+    grid alone (onsets every 0.6 s are on the 16ths of 150 bpm as of 100), the tracker under a song whose rhythm
+    groups its eighths in threes (3 + 3 + 2)."""
+    if not _three_to_two(float(np.median(np.diff(constant[1]))), float(np.median(np.diff(tracked)))):
+        return constant
+    return _bars_repeat_more(constant, ("tracked", tracked), onsets, weights, end)
 
 
 def _tracked_at_steady_tempo(tracked: tuple, qpm: float, onsets: np.ndarray, weights: np.ndarray,
                              end: float, beat_weights: np.ndarray | None = None) -> tuple:
     """The tracker's beats (source, beats, share), unless they are at 3:2 (or 2:3) to the notes' steady tempo
-    ``qpm`` and the tracker run at that tempo fits the onsets as well and its bars of four repeat more in the
-    music (:func:`~neuraldrummer.analysis.beat.bar_repetition`). The straight eighths of a song at 127 bpm sit
-    on the triplets of 85 bpm, where the tracker's own period may lock; the beat whose bars repeat is the
-    song's, tracked so that it still follows the song's drift."""
-    ratio = 60.0 / qpm / float(np.median(np.diff(tracked[1])))
-    if min(abs(ratio - 1.5), abs(ratio - 2 / 3)) >= 0.05:
+    ``qpm`` and the tracker run at that tempo does better by :func:`_bars_repeat_more`. The straight eighths of a
+    song at 127 bpm sit on the triplets of 85 bpm, where the tracker's own period may lock; tracked at the steady
+    tempo, the beats still follow the song's drift."""
+    if not _three_to_two(60.0 / qpm, float(np.median(np.diff(tracked[1])))):
         return tracked
     other = track_beats(onsets, weights, end, qpm=qpm, beat_weights=beat_weights)
-    share = off_beat_grid_share(other, onsets)
-    if share <= tracked[2] + SIMPLER_BEATS_MARGIN:
-        env = onset_envelope(onsets, weights, end)
-        if bar_repetition(env, other) > bar_repetition(env, tracked[1]):
-            return ("tracked", other, share)
-    return tracked
+    return _bars_repeat_more(tracked, ("tracked", other), onsets, weights, end)

@@ -26,11 +26,11 @@ import numpy as np
 import pretty_midi
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import write_result  # noqa: E402
+from common import annotated_songs, write_result  # noqa: E402
 
 from neuraldrummer import DrummerRuntime, GenerationSettings  # noqa: E402
 from neuraldrummer.app.cli_drum import default_model_dir  # noqa: E402
-from neuraldrummer.evaluation.groove import beat_scores, groove_measures, groove_table, read_beat_annotation  # noqa: E402
+from neuraldrummer.evaluation.groove import beat_scores, groove_measures, groove_table  # noqa: E402
 from neuraldrummer.generation.drumming import drum_recording  # noqa: E402
 from neuraldrummer.io.audio import write_audio  # noqa: E402
 
@@ -48,17 +48,12 @@ def main() -> None:
                     help="a General MIDI .sf2 to render the songs with (default: the one neuraldrummer renders with)")
     ap.add_argument("--only", nargs="*", help="song names (e.g. 001 017) to check; default all")
     args = ap.parse_args()
-    ann_dir = args.annotations or args.songs / "annotations"
     runtime = DrummerRuntime.load(args.model or default_model_dir())
     per_song = []
     density = {} if args.follow_density is None else {"follow_density": args.follow_density == "on"}
     seconds_audio = seconds_job = 0.0
     with tempfile.TemporaryDirectory() as tmp:
-        for path in sorted(args.songs.glob("*.mid")):
-            ann = ann_dir / f"{path.stem}_beat_midi.txt"
-            if not ann.exists() or (args.only and path.stem not in args.only):
-                continue
-            ref_beats, ref_down = read_beat_annotation(ann)
+        for path, ref_beats, ref_down in annotated_songs(args.songs, args.annotations, args.only):
             wav = Path(tmp) / f"{path.stem}.wav"
             write_audio(path, wav, soundfont=args.soundfont)
             started = time.perf_counter()

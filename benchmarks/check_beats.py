@@ -27,10 +27,10 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import without_click, write_result  # noqa: E402
+from common import annotated_songs, without_click, write_result  # noqa: E402
 
 from neuraldrummer.analysis.song import encode_song  # noqa: E402
-from neuraldrummer.evaluation.groove import beat_scores, read_beat_annotation  # noqa: E402
+from neuraldrummer.evaluation.groove import beat_scores  # noqa: E402
 
 TEMPOS = "saved,120,60,90,100,130,mean,meanx1.005,meanx0.99,meanx1.02"
 
@@ -54,15 +54,13 @@ def main() -> None:
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     logging.disable(logging.WARNING)  # the regrid warnings of every song
-    ann = args.annotations or args.songs / "annotations"
     meter = tuple(int(x) for x in args.meter.split("/"))
-    paths = [p for p in sorted(args.songs.glob("*.mid")) if (ann / f"{p.stem}_beat_midi.txt").exists()]
+    songs = annotated_songs(args.songs, args.annotations)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for setting in args.tempos.split(","):
             beat_fs, down_fs, low = [], [], []
-            for path in paths:
-                ref_beats, ref_down = read_beat_annotation(ann / f"{path.stem}_beat_midi.txt")
+            for path, ref_beats, ref_down in songs:
                 bpm = file_tempo(setting, ref_beats)
                 song_path = path
                 if bpm is not None:
@@ -77,7 +75,7 @@ def main() -> None:
                 if s["beat_f"] < 0.8:
                     low.append(f"{path.stem} {s['beat_f']:.2f} {song.info.get('beat_source', song.info['grid'])}"
                                f"/{song.info.get('beat_level', '-')}")
-            row = {"tempo": setting, "songs": len(paths), "beat_f_mean": round(float(np.mean(beat_fs)), 3),
+            row = {"tempo": setting, "songs": len(songs), "beat_f_mean": round(float(np.mean(beat_fs)), 3),
                    "downbeat_f_mean": round(float(np.mean(down_fs)), 3), "beat_f_under_0_8": len(low), "under": low}
             rows.append(row)
             print(f"{setting}: beat F {row['beat_f_mean']:.3f}, downbeat F {row['downbeat_f_mean']:.3f}, "

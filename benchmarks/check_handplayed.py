@@ -29,15 +29,14 @@ import pretty_midi
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from check_beats import file_tempo  # noqa: E402
-from common import without_click, write_result  # noqa: E402
+from common import annotated_songs, without_click, write_result  # noqa: E402
 
 from neuraldrummer import DrummerRuntime, GenerationSettings, drum_song  # noqa: E402
 from neuraldrummer.analysis.beat import onset_weights, track_beats  # noqa: E402
 from neuraldrummer.analysis.features import pitched_note_arrays  # noqa: E402
 from neuraldrummer.app.cli_drum import default_model_dir  # noqa: E402
 from neuraldrummer.generation.settings import settings_overrides  # noqa: E402
-from neuraldrummer.evaluation.groove import (beat_f, beat_scores, groove_measures, groove_table,  # noqa: E402
-                                             read_beat_annotation)
+from neuraldrummer.evaluation.groove import beat_f, beat_scores, groove_measures, groove_table  # noqa: E402
 
 def off_annotated_grid(times: np.ndarray, beats: np.ndarray) -> float:
     """Share of onsets further than 1/8 of a 16th from the annotated 16th grid (the drums' feel)."""
@@ -77,15 +76,10 @@ def main() -> None:
     ap.add_argument("--set", action="append", metavar="NAME=VALUE",
                     help="any other generation setting, as for evaluate --set (repeatable)")
     args = ap.parse_args()
-    ann_dir = args.annotations or args.songs / "annotations"
     runtime = DrummerRuntime.load(args.model or default_model_dir())
     per_song = []
     with tempfile.TemporaryDirectory() as tmp:
-        for path in sorted(args.songs.glob("*.mid")):
-            ann = ann_dir / f"{path.stem}_beat_midi.txt"
-            if not ann.exists() or (args.only and path.stem not in args.only):
-                continue
-            ref_beats, ref_down = read_beat_annotation(ann)
+        for path, ref_beats, ref_down in annotated_songs(args.songs, args.annotations, args.only):
             out = Path(tmp) / f"{path.stem}_drums.mid"
             if args.no_click:
                 without_click(path, Path(tmp) / path.name, bpm=file_tempo(args.no_click, ref_beats))

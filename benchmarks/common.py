@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import mido
+import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -81,6 +82,22 @@ def without_click(src: Path, dst: Path, bpm: float = 120.0, meter: tuple[int, in
     first = [(t.numerator, t.denominator) for t in pm.time_signature_changes[:1]] if meter is None else [meter]
     out.time_signature_changes = [pretty_midi.TimeSignature(a, b, 0.0) for a, b in first]
     out.write(str(dst))
+
+
+def annotated_songs(songs: Path, annotations: Path | None = None,
+                    only: list[str] | None = None) -> list[tuple[Path, np.ndarray, np.ndarray]]:
+    """``(path, beats, downbeats)`` of every MIDI file in ``songs`` that has a beat annotation (POP909's
+    ``NNN_beat_midi.txt``, in ``annotations``, default ``SONGS/annotations``), by name; only the songs named in
+    ``only`` (e.g. ``["001", "017"]``) if given."""
+    from neuraldrummer.evaluation.groove import read_beat_annotation
+
+    folder = annotations or songs / "annotations"
+    out = []
+    for path in sorted(songs.glob("*.mid")):
+        ann = folder / f"{path.stem}_beat_midi.txt"
+        if ann.exists() and (not only or path.stem in only):
+            out.append((path, *read_beat_annotation(ann)))
+    return out
 
 
 def write_result(name: str, result: dict, out: str | None) -> None:

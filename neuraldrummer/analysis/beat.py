@@ -215,6 +215,11 @@ def track_beats(onsets: np.ndarray, weights: np.ndarray, end_time: float, fps: i
 #: a run of tracked beats off the steady grid shorter than this many beats is a slip of the tracker
 #: (:func:`mend_slips`); a longer one is the song's own tempo change, and stays
 SLIP_BEATS = 8
+#: ... unless it stays on the steady grid's off-beats (all but a fifth of its beats at either end between 0.4 and
+#: 0.6 of a beat from the grid's) and is shorter than this: a passage whose syncopations pulled the tracker onto
+#: the off-beat (014 of the drumless songs without the click, three passages of 20 beats), not a change of tempo,
+#: whose beats would drift from the steady grid's rather than sit half a beat from them
+OFF_BEAT_SLIP_BEATS = 64
 
 
 def mend_slips(tracked: np.ndarray, steady: np.ndarray, slip_beats: int = SLIP_BEATS) -> np.ndarray:
@@ -224,9 +229,11 @@ def mend_slips(tracked: np.ndarray, steady: np.ndarray, slip_beats: int = SLIP_B
     the off-beat for a few beats and back. Where the tracked beats agree with the steady grid (within an
     eighth of a beat, at the steady grid's level nearest the tracker's) they are kept; a run of fewer than
     ``slip_beats`` beats that disagree between two that agree is replaced by the steady beats between
-    them, if there are as many of those (a slip moves the beats, it does not add or drop one). Longer runs
-    (a tempo change the steady grid cannot follow) and the runs at either end stay as tracked. ``steady``
-    at no level within 4% of the tracker's tempo leaves the beats as tracked."""
+    them, if there are as many of those (a slip moves the beats, it does not add or drop one). A longer run
+    is mended only where it stays half a beat from the steady grid (:data:`OFF_BEAT_SLIP_BEATS`): a passage
+    of syncopations can hold the tracker on the off-beat for a few bars. Other longer runs (a tempo change
+    the steady grid cannot follow) and the runs at either end stay as tracked. ``steady`` at no level within
+    4% of the tracker's tempo leaves the beats as tracked."""
     tracked, steady = np.asarray(tracked, np.float64), np.asarray(steady, np.float64)
     if tracked.size < 3 or steady.size < 3:
         return tracked
@@ -255,7 +262,13 @@ def mend_slips(tracked: np.ndarray, steady: np.ndarray, slip_beats: int = SLIP_B
         while k < n and not agree[k]:
             k += 1
         between = level[near[i - 1] + 1:near[k]] if 0 < i and k < n else level[:0]
-        if k - i < slip_beats and between.size == k - i:  # a slip: as many beats, on the steady grid
+        if k - i < slip_beats:
+            slip = between.size == k - i  # a short slip: as many beats, on the steady grid
+        else:  # a long one only where it stays on the steady grid's off-beats (half a beat from its beats)
+            offset = np.abs(tracked[i:k] - level[near[i:k]]) / period
+            low, high = np.percentile(offset, [20, 80])
+            slip = k - i < OFF_BEAT_SLIP_BEATS and between.size > 0 and low > 0.4 and high < 0.6
+        if slip:
             out.extend(between.tolist())
         else:
             out.extend(tracked[i:k].tolist())

@@ -38,6 +38,7 @@ from neuraldrummer.app.cli_drum import default_model_dir  # noqa: E402
 from neuraldrummer.generation.settings import settings_overrides  # noqa: E402
 from neuraldrummer.evaluation.groove import beat_f, beat_scores, groove_measures, groove_table  # noqa: E402
 
+
 def off_annotated_grid(times: np.ndarray, beats: np.ndarray) -> float:
     """Share of onsets further than 1/8 of a 16th from the annotated 16th grid (the drums' feel)."""
     six = (beats[:-1, None] + np.diff(beats)[:, None] * np.arange(4)[None, :] / 4.0).ravel()

@@ -229,7 +229,7 @@ def test_the_tracker_s_short_slips_onto_the_off_beat_are_mended_from_the_steady_
     drift[34:] = steady[35:91]
     assert np.array_equal(mend_slips(drift, steady)[30:34], drift[30:34])
     # twenty beats on the steady grid's off-beats (a syncopated passage that pulled the tracker there), entered
-    # after half a beat and left after one and a half: a slip however long, mended; twenty beats from the
+    # after half a beat and left after one and a half: a slip though longer than SLIP_BEATS, mended; twenty from the
     # off-beat on at a tempo a shade faster (drifting from the steady grid, as a tempo change would) are kept
     off_beat = np.concatenate([steady[:50], steady[49:69] + 0.4, steady[70:90]])
     mended = mend_slips(off_beat, steady)

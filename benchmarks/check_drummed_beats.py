@@ -37,6 +37,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from common import without_click, write_result  # noqa: E402
+from neuraldrummer.analysis.drums import drum_notes  # noqa: E402
 from neuraldrummer.analysis.features import pitched_note_arrays  # noqa: E402
 from neuraldrummer.analysis.grid import build_grid, off_grid_share  # noqa: E402
 from neuraldrummer.analysis.song import encode_song  # noqa: E402
@@ -62,11 +63,6 @@ def drums_on_grid(grid, times: np.ndarray, pitches: np.ndarray) -> dict:
     return out
 
 
-def drum_notes(pm) -> tuple[np.ndarray, np.ndarray]:
-    notes = sorted((n.start, n.pitch) for i in pm.instruments if i.is_drum for n in i.notes)
-    return np.array([t for t, _ in notes], np.float64), np.array([p for _, p in notes], np.int64)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("songs", type=Path)
@@ -86,7 +82,9 @@ def main() -> None:
                 continue
             if split_for(hashlib.md5(loaded.data).hexdigest()) != args.split:
                 continue
-            times, pitches = drum_notes(loaded.pm)
+            drums = drum_notes(loaded.pm)
+            times = np.array([n.start for n in drums], np.float64)
+            pitches = np.array([n.pitch for n in drums], np.int64)
             notes = pitched_note_arrays(loaded.pm)
             grid = build_grid(loaded.pm, 4)
             if (times.size < 64 or notes["start"].size < 64 or set(map(tuple, grid.meters.tolist())) != {(4, 4)}

@@ -100,7 +100,7 @@ def beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_fi
     if trust_map and one_tempo:
         qpm, _ = estimate_tempo(np.unique(np.round(onsets, 3)))
         tracked = track_beats(onsets, weights, end, beat_weights=held) if tracked is None else tracked
-        vouched = _steady_as_map(tempo, qpm, tracked, notes, weights, end, coefficients)
+        vouched = _steady_as_map(tempo, qpm, tracked, notes, weights, held, end, coefficients)
         if vouched is not None:
             return vouched
     best, steady, confirmed = None, None, False
@@ -170,7 +170,7 @@ def _with_level(best: tuple, notes: dict, weights: np.ndarray, margin: float = 0
     return source, beats, share, 60.0 / float(np.median(np.diff(beats))), level
 
 
-def _steady_as_map(tempo, qpm: float, tracked: np.ndarray, notes: dict, weights: np.ndarray,
+def _steady_as_map(tempo, qpm: float, tracked: np.ndarray, notes: dict, weights: np.ndarray, held: np.ndarray,
                    end: float, coefficients: tuple[float, ...] = LEVEL_COEFFICIENTS) -> tuple | None:
     """The beats under a file's one constant tempo (not the default) that does not fit the notes as they are,
     where the notes keep that tempo most steadily (within :data:`TEMPO_MATCH`): the tempo was the song's,
@@ -179,9 +179,9 @@ def _steady_as_map(tempo, qpm: float, tracked: np.ndarray, notes: dict, weights:
     where they follow music that drifts from those (:func:`~neuraldrummer.analysis.beat.beat_drift` over
     :data:`DRIFT_BEATS`, at the same tempo, fitting the onsets better). The map's tempo vouches for the level:
     another only where :func:`choose_beat_level` prefers it by :data:`VOUCHED_LEVEL_MARGIN`. None where the
-    notes' tempo is another, or no such beats fit. Returns what :func:`beats_from_music` does."""
+    notes' tempo is another, or no such beats fit. ``held``: the weights that choose which 16th is the beat
+    (:func:`~neuraldrummer.analysis.beat.held_weights`). Returns what :func:`beats_from_music` does."""
     onsets = notes["start"]
-    held = held_weights(weights, onsets, notes["end"])
     octaves = np.log2(qpm / float(tempo.qpm[0]))
     if abs(octaves - round(octaves)) >= np.log2(1 + TEMPO_MATCH) or abs(round(octaves)) > 1:
         return None

@@ -247,6 +247,27 @@ def test_a_sequenced_song_gets_a_few_fixed_velocities_and_one_played_by_hand_kee
     np.testing.assert_array_equal(v4[after], midi[after, 0])
 
 
+def test_the_drawn_level_is_raised_for_the_new_hits_only():
+    from neuraldrummer.analysis.drums import DrumArrays
+    from neuraldrummer.generation.feel import DRAWN_LEVEL_GAIN, raise_drawn_level
+
+    hits = np.zeros((64, 3), bool)
+    hits[::2, 0], hits[::8, 1] = True, True
+    vel = np.where(hits, 0.5, 0.0).astype(np.float32)
+    vel[8, 1] = 0.98  # an accent near the top stays at most 127
+    drums = DrumArrays(hits, vel, np.zeros(hits.shape, np.float32))
+    out = raise_drawn_level(drums, keep=16, until=48)
+    assert DRAWN_LEVEL_GAIN > 1
+    np.testing.assert_array_equal(out.velocity[:16], vel[:16])  # the prompt as it was
+    np.testing.assert_array_equal(out.velocity[48:], vel[48:])  # and the drums after a re-drawn range
+    inside = hits.copy()
+    inside[:16], inside[48:] = False, False
+    np.testing.assert_allclose(out.velocity[inside], np.minimum(vel[inside] * DRAWN_LEVEL_GAIN, 1.0), rtol=1e-6)
+    assert out.velocity[~hits].max() == 0 and out.velocity.max() <= 1.0
+    np.testing.assert_array_equal(out.hits, hits)
+    assert raise_drawn_level(drums, gain=1.0).velocity.tolist() == vel.tolist()
+
+
 def test_onset_push_and_played_by_hand_from_the_grid():
     from neuraldrummer.analysis.features import onset_push
 

@@ -17,7 +17,7 @@ import numpy as np
 from ..analysis.drums import DrumArrays
 from ..errors import ConfigError
 from .drafts import is_groove, keep_best
-from .feel import fit_feel_to_song, song_played_by_hand
+from .feel import fit_feel_to_song, raise_drawn_level, song_played_by_hand
 from .patterns import START_PATTERNS, cut_into_bars, start_pattern
 from .runtime import DrummerRuntime, one_blas_thread
 from .sampling import GuidedStepper, sample_bar, step_input
@@ -245,6 +245,8 @@ def _generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generatio
         for bar_number, (a, e) in enumerate(zip(bar_starts[:-1], bar_starts[1:])):
             play_bar(bar_number, int(a), int(e), drafts)
         out = keep_best([out] + [clean(d.out) for d in drafts], features, names, P)  # a tie keeps the earlier
+    if settings.feel == "song":  # the level the model expects, not the one its own draws drift to
+        out = raise_drawn_level(out, P, None if redo is None else r1)
     if settings.feel == "song" and settings.swing is None and not config.blank_song_features:
         out = fit_feel_to_song(out, features, config.feature_names, config.steps_per_beat, P,
                                None if redo is None else r1, push, settings.seed, settings.played_by_hand)

@@ -128,7 +128,8 @@ class GenerationSettings:
     redo_candidates: int = 8
     #: "song": the drums' micro-timing is no looser than the song's own pitched parts (on the
     #: grid under a sequenced song, human under one played by hand) and so are the velocities (a few
-    #: fixed levels a sound under a sequenced song, feel.sequenced_levels); "model": as the model plays
+    #: fixed levels a sound under a sequenced song, feel.sequenced_levels), at the level the model expects
+    #: rather than the one its own draws drift to (feel.raise_drawn_level); "model": as the model plays
     feel: str = "song"
     #: with feel "song": whether the song was played by hand, so that the drums get a drummer's timing
     #: (see :func:`neuraldrummer.generation.feel.fit_feel_to_song`). None: where its parts are off the

@@ -15,7 +15,7 @@ import factory
 from neuraldrummer.analysis.drums import DrumArrays
 from neuraldrummer.analysis.grid import TempoMap, grid_from_beats
 from neuraldrummer.analysis.writing import beat_aligned_midi
-from neuraldrummer.errors import AudioError, RecordingError
+from neuraldrummer.errors import AudioError
 from neuraldrummer.io.audio import write_audio
 
 QPM = 100.0

@@ -144,7 +144,7 @@ def test_tokenise_killed_with_sigkill_resumes_without_redoing_files(tmp_path):
     proc = run(out)
     _, stderr = proc.communicate(timeout=300)
     assert proc.returncode == 0, stderr
-    assert f"files done" in stderr and "resuming" in stderr
+    assert "files done" in stderr and "resuming" in stderr
     resumed_at = int(stderr.split("resuming")[1].split(":")[1].split("files done")[0])
     assert resumed_at >= done - 1, (resumed_at, done)  # at most a line cut short by the kill is redone
     summary = json.loads((out / "summary.json").read_text())

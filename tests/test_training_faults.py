@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 
-import pytest
 
 TINY = {"decoder_units": 8, "window_steps": 16, "batch_size": 4, "steps_per_epoch": 3, "validation_batches": 1,
         "seed": 5, "patience": 50, "reference_input": True}

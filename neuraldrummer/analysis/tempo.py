@@ -107,8 +107,8 @@ def estimate_tempo(onsets: np.ndarray, weights: np.ndarray | None = None,
         k = int(np.argmax(r))
         results.append((float(r[k]), float(fine[k]), float(phase[k])))
     best_r, best, best_phase = max(results)
-    for _, seed, seed_phase in sorted(results, reverse=True)[:3]:
-        span, qpm, phase_ = 0.0002, seed, seed_phase
+    for _, seed, _ in sorted(results, reverse=True)[:3]:
+        span, qpm = 0.0002, seed
         for _ in range(2):  # narrowing around the seed's best tempo
             fine = qpm * np.exp(np.linspace(-span, span, 41))
             r, phase = circular_fit(onsets, weights, 15.0 / fine)

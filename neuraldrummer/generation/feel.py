@@ -49,10 +49,10 @@ HAND_VELOCITY_SPREAD = 0.5
 #: the drawn velocities are raised by this factor (at most 127) before the levels are set. Fed its drummer's
 #: own drums, the model expects their level; drawing from its own history, each hit a little softer than the
 #: drummer's, the level drifts down: on the 75 validation songs the drums came out at a mean velocity of 84.8
-#: a song against their drummers' 92.8 (0.05 correlation across songs), and of all that tells the drums from
+#: a song against their drummers' 92.8 (0.06 correlation across songs), and of all that tells the drums from
 #: the drummer's by the classifier of ``neuraldrummer evaluate``, the level was among the strongest. Raised by
-#: 1.1: 92.6 / 91.6 (seeds 0 / 1), 4-bar segments told apart 0.634 / 0.606 -> 0.605 / 0.544 (README
-#: "Velocities as a part has them")
+#: 1.1 (validation, seeds 0 / 1): 4-bar segments told apart 0.634 / 0.606 -> 0.608 / 0.545, the hits the same
+#: (README "Velocities as a part has them")
 DRAWN_LEVEL_GAIN = 1.1
 
 

@@ -65,14 +65,20 @@ def song_played_by_hand(features: np.ndarray, names: tuple[str, ...], played_by_
             and float(features[:, names.index("song_offgrid")].max()) >= PLAYED_BY_HAND_OFFGRID)
 
 
-def raise_drawn_level(drums: DrumArrays, keep: int = 0, until: int | None = None,
-                      gain: float = DRAWN_LEVEL_GAIN) -> DrumArrays:
-    """The drums with the velocities of the hits at steps ``keep..until`` times ``gain``, at most 1
-    (:data:`DRAWN_LEVEL_GAIN`); a prompt before ``keep`` and the drums after ``until`` as they were."""
+def _new_hits(drums: DrumArrays, keep: int, until: int | None) -> np.ndarray:
+    """``(T, C)`` bool: the hits at steps ``keep..until`` (after a prompt, inside a re-drawn range)."""
     new = drums.hits.copy()
     new[:keep] = False
     if until is not None:
         new[until:] = False
+    return new
+
+
+def raise_drawn_level(drums: DrumArrays, keep: int = 0, until: int | None = None,
+                      gain: float = DRAWN_LEVEL_GAIN) -> DrumArrays:
+    """The drums with the velocities of the hits at steps ``keep..until`` times ``gain``, at most 1
+    (:data:`DRAWN_LEVEL_GAIN`); a prompt before ``keep`` and the drums after ``until`` as they were."""
+    new = _new_hits(drums, keep, until)
     velocity = drums.velocity.copy()
     velocity[new] = np.minimum(velocity[new] * gain, 1.0)
     return DrumArrays(drums.hits, velocity, drums.offset)
@@ -103,10 +109,7 @@ def fit_feel_to_song(drums: DrumArrays, features: np.ndarray, names: tuple[str, 
     song = float(features[:, names.index("song_timing")].max()) / 4.0  # mean |offset| in 16ths
     by_hand = song_played_by_hand(features, names, played_by_hand)
     per16 = 4.0 / steps_per_beat
-    hits = drums.hits.copy()
-    hits[:keep] = False
-    if until is not None:
-        hits[until:] = False
+    hits = _new_hits(drums, keep, until)
     if not hits.any():
         return drums
     song = min(song, MAX_MEAN_OFFSET_16THS)

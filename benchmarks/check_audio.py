@@ -32,7 +32,8 @@ from neuraldrummer import DrummerRuntime, GenerationSettings  # noqa: E402
 from neuraldrummer.app.cli_drum import default_model_dir  # noqa: E402
 from neuraldrummer.evaluation.groove import beat_scores, groove_measures, groove_table  # noqa: E402
 from neuraldrummer.generation.drumming import drum_recording  # noqa: E402
-from neuraldrummer.io.audio import write_audio  # noqa: E402
+from neuraldrummer.errors import AudioError  # noqa: E402
+from neuraldrummer.io.audio import check_soundfont, write_audio  # noqa: E402
 
 
 def main() -> None:
@@ -48,6 +49,11 @@ def main() -> None:
                     help="a General MIDI .sf2 to render the songs with (default: the one neuraldrummer renders with)")
     ap.add_argument("--only", nargs="*", help="song names (e.g. 001 017) to check; default all")
     args = ap.parse_args()
+    if args.soundfont is not None:
+        try:
+            check_soundfont(args.soundfont)
+        except AudioError as exc:  # before forty songs are loaded: one line, as drum gives it
+            ap.error(str(exc))
     runtime = DrummerRuntime.load(args.model or default_model_dir())
     per_song = []
     density = {} if args.follow_density is None else {"follow_density": args.follow_density == "on"}

@@ -56,6 +56,12 @@ def test_bin_logits_of_the_hits_alone_equal_the_full_heads(tiny_model):
     vlog, olog = runtime.bin_logits(lean.hidden[rows], classes)
     np.testing.assert_allclose(vlog, full.velocity_logits[rows, classes], atol=1e-5)
     np.testing.assert_allclose(olog, full.offset_logits[rows, classes], atol=1e-5)
+    # the same from the whole batch's outputs and each hit's row, as sampling asks (two hits of one class in
+    # one row, a class played in two rows)
+    rows, classes = np.array([2, 0, 2, 1, 0]), np.array([5, 5, 5, 17, 0])
+    vlog, olog = runtime.bin_logits(lean.hidden, classes, rows=rows)
+    np.testing.assert_allclose(vlog, full.velocity_logits[rows, classes], atol=1e-5)
+    np.testing.assert_allclose(olog, full.offset_logits[rows, classes], atol=1e-5)
 
 
 def test_velocity_and_timing_are_drawn_from_the_heads_distribution():

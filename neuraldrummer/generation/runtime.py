@@ -43,6 +43,13 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))  # stable, no overflow warnings
 
 
+def _all_bins(hidden: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """``(n, C, bins)`` bin logits (without the bias) of every class for LSTM outputs ``hidden`` ``(n, U)``
+    under a head ``kernel`` ``(U, C, bins)``: one matrix product (teacher forcing wants every class's)."""
+    U, C, K = kernel.shape
+    return (hidden @ kernel.reshape(U, C * K)).reshape(-1, C, K)
+
+
 @dataclass
 class StepOutput:
     """Per-class outputs for a batch: ``(B, C)`` arrays, and for a model with categorical velocity
@@ -88,6 +95,11 @@ class DrummerRuntime:
                               head_bias[C3:C3 + C * kv].reshape(C, kv)) if kv else None
         self.offset_head = (np.ascontiguousarray(head_kernel[:, C3 + C * kv:].reshape(-1, C, ko)),
                             head_bias[C3 + C * kv:].reshape(C, ko)) if ko else None
+        #: both heads' kernels a class, side by side ``(C, U, kv + ko)``, their biases ``(C, kv + ko)`` and
+        #: ``kv``, for :meth:`bin_logits`
+        heads = [h for h in (self.velocity_head, self.offset_head) if h is not None]
+        self.bins_by_class = (np.ascontiguousarray(np.concatenate([h[0] for h in heads], axis=2).transpose(1, 0, 2)),
+                              np.concatenate([h[1] for h in heads], axis=1), kv) if heads else None
 
     #: per-style feel measured on the training data (style_feel.json), if the model has one
     style_feel: dict = {}
@@ -176,17 +188,23 @@ class DrummerRuntime:
         """Full-kit ``(B, 3 * 18)`` drums -> what the model reads (nine classes for a nine-class model)."""
         return fold_steps_to_nine(prev_drums) if self.nine else prev_drums
 
-    def bin_logits(self, hidden: np.ndarray, classes: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
-        """Velocity and offset bin logits ``(n, bins)`` of ``n`` hits: LSTM outputs ``hidden`` ``(n, U)``
-        and their full-kit ``classes`` ``(n,)`` (``None`` for a model without that head)."""
-        out = []
-        for head in (self.velocity_head, self.offset_head):
-            if head is None:
-                out.append(None)
-                continue
-            kernel, bias = head
-            out.append(np.einsum("nu,unk->nk", hidden, kernel[:, classes]) + bias[classes])
-        return out[0], out[1]
+    def bin_logits(self, hidden: np.ndarray, classes: np.ndarray,
+                   rows: np.ndarray | None = None) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Velocity and offset bin logits ``(n, bins)`` of ``n`` hits of full-kit ``classes`` ``(n,)``
+        (``None`` for a model without that head), from the LSTM outputs ``hidden``: ``(n, U)``, one row a hit,
+        or ``(B, U)`` with ``rows`` ``(n,)`` the row of each hit. One matrix product a class played: gathering
+        each hit's ``(U, bins)`` slice of the kernels and contracting it with einsum took as long as the
+        LSTM step (a 5-minute song's hits: 0.31 ms a step against 0.07 ms)."""
+        rows = np.arange(len(classes)) if rows is None else np.asarray(rows)
+        classes = np.asarray(classes)
+        kernel, bias, kv = self.bins_by_class
+        both = np.empty((classes.size, kernel.shape[2]), np.float32)
+        for c in np.unique(classes):
+            hit = classes == c
+            both[hit] = hidden[rows[hit]] @ kernel[c]
+        both += bias[classes]
+        return (both[:, :kv] if self.velocity_head is not None else None,
+                both[:, kv:] if self.offset_head is not None else None)
 
     def step(self, static_t: np.ndarray, prev_drums: np.ndarray,
              state: tuple[np.ndarray, np.ndarray],
@@ -228,7 +246,7 @@ class DrummerRuntime:
             if bins:
                 for name, head in (("velocity_logits", self.velocity_head), ("offset_logits", self.offset_head)):
                     if head is not None:
-                        setattr(out, name, np.einsum("bu,uck->bck", h, head[0]) + head[1])
+                        setattr(out, name, _all_bins(h, head[0]) + head[1])
         if self.nine:
             out = StepOutput(expand_from_nine(out.logits, -30.0), expand_from_nine(out.velocity),
                              expand_from_nine(out.offset))

@@ -123,7 +123,7 @@ def draw_feel(step: StepOutput, hits: np.ndarray, rng: np.random.Generator,
     vlog = None if step.velocity_logits is None else step.velocity_logits[where]
     olog = None if step.offset_logits is None else step.offset_logits[where]
     if vlog is None and olog is None and step.hidden is not None and runtime is not None:
-        vlog, olog = runtime.bin_logits(step.hidden[where[0]], where[1])
+        vlog, olog = runtime.bin_logits(step.hidden, where[1], rows=where[0])
     if vlog is not None:
         vel[where] = np.clip((draw_bins(vlog / velocity_temperature, rng) + 0.5) / vlog.shape[-1], 0.05, 1.0)
     if olog is not None:

@@ -305,3 +305,22 @@ def test_splicing_a_lean_song_copies_its_untouched_tracks_and_keeps_every_event(
     assert events(fast) == events(full)
     sweep_chunk = midi_io.track_chunks(src.read_bytes())[-1]
     assert sweep_chunk in midi_io.track_chunks(fast)  # the sweep track, byte for byte
+
+
+def test_the_drum_track_is_encoded_as_mido_encodes_it():
+    from neuraldrummer.analysis.writing import drum_track, drum_track_bytes
+    from neuraldrummer.io.midi import track_bytes
+
+    loaded = load(factory.song(bars=4))
+    song = encode_song(loaded)
+    rng = np.random.default_rng(3)
+    T = song.grid.num_steps
+    drums = DrumArrays(rng.random((T, NUM_CLASSES)) < 0.3, rng.random((T, NUM_CLASSES)).astype(np.float32),
+                       rng.uniform(-0.45, 0.45, (T, NUM_CLASSES)).astype(np.float32))
+    drums.hits[1:, 0] |= drums.hits[:-1, 0]  # hits on neighbouring steps: note-offs and note-ons at one tick
+    for quantized in (False, True):
+        raw = drum_track_bytes(drums, song.grid, quantized, name="Drums ä")
+        assert raw == track_bytes(drum_track(drums, song.grid, quantized, name="Drums ä"))
+        assert len(mido.MidiFile(file=io.BytesIO(b"MThd\x00\x00\x00\x06\x00\x01\x00\x01\x01\xe0" + raw)).tracks[0]) > 100
+    empty = DrumArrays.empty(T)
+    assert drum_track_bytes(empty, song.grid) == track_bytes(drum_track(empty, song.grid))

@@ -194,7 +194,7 @@ class DrummerRuntime:
         (``None`` for a model without that head), from the LSTM outputs ``hidden``: ``(n, U)``, one row a hit,
         or ``(B, U)`` with ``rows`` ``(n,)`` the row of each hit. One matrix product a class played: gathering
         each hit's ``(U, bins)`` slice of the kernels and contracting it with einsum took as long as the
-        LSTM step (a 5-minute song's hits: 0.31 ms a step against 0.07 ms)."""
+        LSTM step (64 hits of five classes in 32 rows: 0.31 ms against 0.07 ms, a scratch timing)."""
         rows = np.arange(len(classes)) if rows is None else np.asarray(rows)
         classes = np.asarray(classes)
         kernel, bias, kv = self.bins_by_class

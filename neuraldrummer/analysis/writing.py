@@ -51,16 +51,22 @@ def _note_events(ticks: np.ndarray, pitches: np.ndarray, velocities: np.ndarray,
     return out
 
 
+def _drum_notes(drums: DrumArrays, grid: Grid, quantized: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """The decoded drums' note-on ticks, pitches and velocities (int64), and a note's length in ticks (half a step)."""
+    events = decode_drums(drums, grid, quantized)
+    return (np.rint(events.ticks).astype(np.int64), np.asarray(events.pitches, np.int64),
+            np.asarray(events.velocities, np.int64), max(1, int(round(events.step_ticks / 2))))
+
+
 def drum_track(drums: DrumArrays, grid: Grid, quantized: bool = False,
                name: str = DRUM_TRACK_NAME) -> mido.MidiTrack:
     """A mido track (delta ticks) on channel 10 holding the decoded drums."""
-    events = decode_drums(drums, grid, quantized)
-    length = max(1, int(round(events.step_ticks / 2)))
+    ticks, pitches, velocities, length = _drum_notes(drums, grid, quantized)
     out: list[tuple[int, int, mido.Message]] = [
         (0, 0, mido.MetaMessage("track_name", name=name, time=0)),
         (0, 1, mido.Message("program_change", channel=DRUM_CHANNEL, program=0, time=0)),
     ]
-    out += _note_events(np.rint(events.ticks).astype(np.int64), events.pitches, events.velocities, length, 2)
+    out += _note_events(ticks, pitches, velocities, length, 2)
     end = max([e[0] for e in out] + [0])
     out.append((end, len(out) + 2, mido.MetaMessage("end_of_track")))
     return _absolute_to_track(out)
@@ -69,10 +75,7 @@ def drum_track(drums: DrumArrays, grid: Grid, quantized: bool = False,
 def drum_track_bytes(drums: DrumArrays, grid: Grid, quantized: bool = False, name: str = DRUM_TRACK_NAME) -> bytes:
     """:func:`drum_track` as an ``MTrk`` chunk, byte for byte what mido writes for it (running status
     included), encoded here: a song's thousands of hits cost no message object each."""
-    events = decode_drums(drums, grid, quantized)
-    length = max(1, int(round(events.step_ticks / 2)))
-    on = np.rint(events.ticks).astype(np.int64)
-    pitches, velocities = np.asarray(events.pitches, np.int64), np.asarray(events.velocities, np.int64)
+    on, pitches, velocities, length = _drum_notes(drums, grid, quantized)
     if on.size and (on.min() < 0 or not (0 <= pitches.min() and pitches.max() <= 127)
                     or not (0 <= velocities.min() and velocities.max() <= 127)):
         raise ValueError("drum notes out of the MIDI range")

@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from common import without_click, write_result  # noqa: E402
 from neuraldrummer.analysis.drums import drum_notes  # noqa: E402
 from neuraldrummer.analysis.features import pitched_note_arrays  # noqa: E402
-from neuraldrummer.analysis.grid import build_grid, off_grid_share  # noqa: E402
+from neuraldrummer.beats.grid import build_grid, off_grid_share  # noqa: E402
 from neuraldrummer.analysis.song import encode_song  # noqa: E402
 from neuraldrummer.errors import NeuralDrummerError  # noqa: E402
 from neuraldrummer.evaluation.groove import THRESHOLDS as GROOVE, groove_measures  # noqa: E402

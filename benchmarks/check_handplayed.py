@@ -32,7 +32,7 @@ from check_beats import file_tempo  # noqa: E402
 from common import annotated_songs, without_click, write_result  # noqa: E402
 
 from neuraldrummer import DrummerRuntime, GenerationSettings, drum_song  # noqa: E402
-from neuraldrummer.analysis.beat import onset_weights, track_beats  # noqa: E402
+from neuraldrummer.beats.beat import onset_weights, track_beats  # noqa: E402
 from neuraldrummer.analysis.features import pitched_note_arrays  # noqa: E402
 from neuraldrummer.app.cli_drum import default_model_dir  # noqa: E402
 from neuraldrummer.generation.settings import settings_overrides  # noqa: E402

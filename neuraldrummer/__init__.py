@@ -4,7 +4,8 @@ The package reads as the data flows, one subpackage a stage, each importing only
 stages before it::
 
     io/          MIDI file in  ->  LoadedMidi                   (and audio out, the demo song)
-    analysis/    grid, beats and bars, form, song features (T, F), drums as (T, C) arrays
+    beats/       the song's beats and bars, from its tempo map or found in its notes -> step grid
+    analysis/    form, song features (T, F), drums as (T, C) arrays, the drummed song written
     config.py    the frozen model config saved beside the weights
     training/    corpus -> tf.data windows -> Keras model -> weights.npz
     generation/  numpy runtime -> sampled takes -> drums for the song -> MIDI file
@@ -32,8 +33,8 @@ _PUBLIC = {
     "load_midi": "io.midi",
     "demo_song_path": "io.demo",
     "write_audio": "io.audio",
-    "build_grid": "analysis.grid",
-    "Grid": "analysis.grid",
+    "build_grid": "beats.grid",
+    "Grid": "beats.grid",
     "DrumArrays": "analysis.drums",
     "EncodedSong": "analysis.song",
     "encode_song": "analysis.song",

@@ -1,11 +1,11 @@
-"""Check the choice of three or four beats a bar (``neuraldrummer/analysis/meter.py``) on songs whose bars are known.
+"""Check the choice of three or four beats a bar (``neuraldrummer/beats/meter.py``) on songs whose bars are known.
 
 The songs are sequenced songs whose own grid fits their notes and whose meter is the same throughout:
 3/4 and 6/8 (three quarter notes a bar) and 4/4 (one in ``--four-every`` of the fitting ones, as they
 are many more). Each is read as it is and as played by hand (``neuraldrummer.training.augment.played_by_hand``),
 its quarter-note beats and pitched notes give the downbeat log-odds, and
-:func:`~neuraldrummer.analysis.meter.bar_periodicity` of those chooses the bar
-(:func:`~neuraldrummer.analysis.meter.choose_beats_per_bar`, the file's meter not told). Reported per
+:func:`~neuraldrummer.beats.meter.bar_periodicity` of those chooses the bar
+(:func:`~neuraldrummer.beats.meter.choose_beats_per_bar`, the file's meter not told). Reported per
 split (the corpus's md5 split; test songs are left out), for both together, and per meter: songs, the share read right, and
 percentiles of the periodicity and the share read right at other margins (:data:`MARGINS`), so that
 the margin can be judged.
@@ -13,7 +13,7 @@ the margin can be judged.
 With ``--drummed FOLDER``, also the songs of that folder's validation split whose beats and bars
 ``encode_song`` finds in the music (their file's grid does not fit): the bar it chooses beside the
 human drummer's, read from the drums on the same beats (:func:`drum_periodicity`: the kick against the
-snare, its :func:`~neuraldrummer.analysis.meter.bar_periodicity`; above 0.5 they are clearly in
+snare, its :func:`~neuraldrummer.beats.meter.bar_periodicity`; above 0.5 they are clearly in
 three, below -0.5 clearly in four).
 
     python scripts/check_meter.py ../shared/data/songs ../shared/data/more_songs --limit 10000 \\
@@ -37,8 +37,8 @@ from report import write_report  # noqa: E402
 
 from neuraldrummer.analysis.drum_map import KICK, SNARE  # noqa: E402
 from neuraldrummer.analysis.features import pitched_note_arrays  # noqa: E402
-from neuraldrummer.analysis.grid import build_grid, off_grid_share  # noqa: E402
-from neuraldrummer.analysis.meter import (THREE_BEATS_MARGIN, bar_periodicity, beat_evidence,  # noqa: E402
+from neuraldrummer.beats.grid import build_grid, off_grid_share  # noqa: E402
+from neuraldrummer.beats.meter import (THREE_BEATS_MARGIN, bar_periodicity, beat_evidence,  # noqa: E402
                                           choose_beats_per_bar, downbeat_score)
 from neuraldrummer.analysis.song import encode_song  # noqa: E402
 from neuraldrummer.errors import NeuralDrummerError  # noqa: E402

@@ -1,4 +1,4 @@
-"""Fit the beat-level score of ``neuraldrummer/analysis/beat_level.py`` on songs whose beat is known.
+"""Fit the beat-level score of ``neuraldrummer/beats/beat_level.py`` on songs whose beat is known.
 
 A beat tracker can lock on twice or half the beat a listener taps. Two kinds of songs say which level is
 the beat:
@@ -38,8 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fit_downbeat import song_beats, songs  # noqa: E402
 from report import write_report  # noqa: E402
-from neuraldrummer.analysis.beat import onset_weights  # noqa: E402
-from neuraldrummer.analysis.beat_level import LEVEL_FEATURES, beat_levels, level_features  # noqa: E402
+from neuraldrummer.beats.beat import onset_weights  # noqa: E402
+from neuraldrummer.beats.beat_level import LEVEL_FEATURES, beat_levels, level_features  # noqa: E402
 from neuraldrummer.analysis.features import pitched_note_arrays  # noqa: E402
 from neuraldrummer.evaluation.groove import SNARE_LIKE, read_beat_annotation  # noqa: E402
 from neuraldrummer.io.midi import load_midi  # noqa: E402

@@ -1,13 +1,13 @@
-"""Fit the downbeat model of ``neuraldrummer/analysis/meter.py`` on songs whose bars are known.
+"""Fit the downbeat model of ``neuraldrummer/beats/meter.py`` on songs whose bars are known.
 
 The songs are sequenced songs with drums whose own grid fits their notes and which are in 4/4
 throughout; their bar lines are the labels. Each song is read three ways, as in the training
 corpus (``neuraldrummer.training.augment``): as it is, played by hand, and reduced to one piano part
 played by hand, so the model learns evidence that songs played in on a keyboard have too. Every
-beat gets :func:`~neuraldrummer.analysis.meter.beat_features`; an L2-regularised logistic regression
+beat gets :func:`~neuraldrummer.beats.meter.beat_features`; an L2-regularised logistic regression
 (Newton's method) predicts whether it is a downbeat. Songs are split by md5 as the corpus splits
 them: fitted on ``train``, reported on ``validation`` (share of beats whose position in the bar the
-Viterbi of :func:`~neuraldrummer.analysis.meter.bar_positions` gets right, and right up to half a bar),
+Viterbi of :func:`~neuraldrummer.beats.meter.bar_positions` gets right, and right up to half a bar),
 both for the hand-set weights the tracker had before and the fitted ones.
 
     python scripts/fit_downbeat.py ../shared/data/songs ../shared/data/more_songs --limit 1500 \\
@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import write_report  # noqa: E402
 from neuraldrummer.analysis.features import pitched_note_arrays  # noqa: E402
-from neuraldrummer.analysis.grid import build_grid, off_grid_share  # noqa: E402
-from neuraldrummer.analysis.meter import EVIDENCE_NAMES, bar_positions, beat_evidence, beat_features  # noqa: E402
+from neuraldrummer.beats.grid import build_grid, off_grid_share  # noqa: E402
+from neuraldrummer.beats.meter import EVIDENCE_NAMES, bar_positions, beat_evidence, beat_features  # noqa: E402
 from neuraldrummer.errors import NeuralDrummerError  # noqa: E402
 from neuraldrummer.io.midi import load_midi, read_midi_bytes  # noqa: E402
 from neuraldrummer.training.augment import piano_reduction, played_by_hand, seed_of  # noqa: E402

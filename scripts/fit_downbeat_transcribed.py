@@ -1,13 +1,13 @@
-"""Fit the downbeat model of ``neuraldrummer/analysis/meter.py`` for notes transcribed from recordings.
+"""Fit the downbeat model of ``neuraldrummer/beats/meter.py`` for notes transcribed from recordings.
 
 Notes transcribed from audio hold and split differently from notes played in on a keyboard, so the
 downbeat evidence of ``meter.beat_evidence`` means something else there. For every annotated song
 (``SONGS/annotations/NNN_beat_midi.txt``): render the MIDI to audio with the soundfont ``drum --audio``
 uses (the rendered audio keeps the MIDI's times, so the annotation holds), transcribe it as ``drum
-SONG.wav`` does, and take :func:`~neuraldrummer.analysis.meter.beat_features` at the annotated beats,
+SONG.wav`` does, and take :func:`~neuraldrummer.beats.meter.beat_features` at the annotated beats,
 labelled by the annotated downbeats. An L2-regularised logistic regression (scikit-learn, ``C`` below)
 is fitted on all songs; leave-one-song-out, the share of the bar lines the Viterbi of
-:func:`~neuraldrummer.analysis.meter.bar_positions` puts on an annotated downbeat is reported for the
+:func:`~neuraldrummer.beats.meter.bar_positions` puts on an annotated downbeat is reported for the
 model of sequenced songs (``DOWNBEAT_COEFFICIENTS``) and for the refit.
 
     python scripts/fit_downbeat_transcribed.py ../shared/data/drumless --json reports/fit_downbeat_transcribed.json
@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import write_report  # noqa: E402
 from neuraldrummer.analysis.features import pitched_note_arrays  # noqa: E402
-from neuraldrummer.analysis.meter import (DOWNBEAT_COEFFICIENTS, DOWNBEAT_INTERCEPT, EVIDENCE_NAMES,  # noqa: E402
+from neuraldrummer.beats.meter import (DOWNBEAT_COEFFICIENTS, DOWNBEAT_INTERCEPT, EVIDENCE_NAMES,  # noqa: E402
                                           bar_positions, beat_evidence, beat_features)
 from neuraldrummer.evaluation.groove import read_beat_annotation  # noqa: E402
 

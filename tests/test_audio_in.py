@@ -13,7 +13,7 @@ import pytest
 
 import factory
 from neuraldrummer.analysis.drums import DrumArrays
-from neuraldrummer.analysis.grid import TempoMap, grid_from_beats
+from neuraldrummer.beats.grid import TempoMap, grid_from_beats
 from neuraldrummer.analysis.writing import beat_aligned_midi
 from neuraldrummer.errors import AudioError
 from neuraldrummer.io.audio import write_audio

@@ -6,10 +6,10 @@ import numpy as np
 import pretty_midi
 import pytest
 
-from neuraldrummer.analysis.beat import mend_slips, onset_weights, track_beats
-from neuraldrummer.analysis.grid import TempoMap, grid_from_beats
-from neuraldrummer.analysis.tempo import estimate_tempo
-from neuraldrummer.analysis.meter import METER_MIN_BEATS, bar_periodicity, bar_positions, choose_beats_per_bar
+from neuraldrummer.beats.beat import mend_slips, onset_weights, track_beats
+from neuraldrummer.beats.grid import TempoMap, grid_from_beats
+from neuraldrummer.beats.tempo import estimate_tempo
+from neuraldrummer.beats.meter import METER_MIN_BEATS, bar_periodicity, bar_positions, choose_beats_per_bar
 from neuraldrummer.analysis.song import describe_grid, encode_song
 from neuraldrummer.evaluation.groove import beat_f, beat_scores, groove_measures
 
@@ -87,8 +87,8 @@ def test_a_tempo_map_that_follows_the_playing_but_starts_off_phase_is_shifted(tm
 
 
 def test_the_grid_s_phase_is_where_most_notes_sit_not_pulled_by_triplets():
-    from neuraldrummer.analysis.beat import constant_tempo_beats
-    from neuraldrummer.analysis.tempo import circular_fit, modal_phase
+    from neuraldrummer.beats.beat import constant_tempo_beats
+    from neuraldrummer.beats.tempo import circular_fit, modal_phase
 
     rng = np.random.default_rng(2)
     period = 0.125  # 16ths at 120 bpm, the grid through 0.04 s
@@ -252,7 +252,7 @@ def test_the_steady_tempo_is_found_past_a_free_intro():
 
 
 def test_of_two_beats_at_three_to_two_the_one_whose_bars_repeat_is_the_song_s():
-    from neuraldrummer.analysis.beat import bar_repetition, onset_envelope, onset_weights
+    from neuraldrummer.beats.beat import bar_repetition, onset_envelope, onset_weights
 
     rng = np.random.default_rng(3)
     beat = 0.5  # 120 bpm; each bar an eighth-note rhythm of 3 + 3 + 2 with its own accents, repeated
@@ -271,8 +271,8 @@ def test_of_two_beats_at_three_to_two_the_one_whose_bars_repeat_is_the_song_s():
 
 
 def test_a_tracker_locked_on_beats_at_two_to_three_gives_way_to_the_song_s_steady_tempo(tmp_path):
-    from neuraldrummer.analysis.beat import off_beat_grid_share
-    from neuraldrummer.analysis.beat_source import _tracked_at_steady_tempo
+    from neuraldrummer.beats.beat import off_beat_grid_share
+    from neuraldrummer.beats.beat_source import _tracked_at_steady_tempo
     from neuraldrummer.analysis.features import pitched_note_arrays
 
     beats = np.arange(0.0, 64.01, 0.5)  # 120 bpm, 32 bars of eighths
@@ -289,7 +289,7 @@ def test_a_tracker_locked_on_beats_at_two_to_three_gives_way_to_the_song_s_stead
 
 
 def test_the_beat_is_where_held_notes_start_not_where_chords_are_stabbed():
-    from neuraldrummer.analysis.beat import constant_tempo_beats, held_weights, track_beats
+    from neuraldrummer.beats.beat import constant_tempo_beats, held_weights, track_beats
 
     beats = np.arange(0.0, 32.0, 0.5)  # 120 bpm: a held bass note on each beat, a short chord stab between
     stabs = np.repeat(beats + 0.25, 3)
@@ -303,7 +303,7 @@ def test_the_beat_is_where_held_notes_start_not_where_chords_are_stabbed():
 
 
 def test_halving_a_tracker_that_slipped_follows_the_strong_beats_past_the_slip():
-    from neuraldrummer.analysis.beat_level import half_beats
+    from neuraldrummer.beats.beat_level import half_beats
 
     tracked = np.arange(80) * 0.25  # a tracker at twice the beat (240 bpm for a song at 120)
     strength = np.where(np.arange(80) % 2 == 0, 1.0, 0.2)  # the beats are the even ones ...
@@ -357,7 +357,7 @@ def test_groove_measures_tell_a_backbeat_from_one_a_beat_late():
 
 
 def test_the_downbeat_model_scores_the_bar_line_highest():
-    from neuraldrummer.analysis.meter import EVIDENCE_NAMES, beat_evidence, beat_features, downbeat_score
+    from neuraldrummer.beats.meter import EVIDENCE_NAMES, beat_evidence, beat_features, downbeat_score
 
     beats = np.arange(64) * 0.5
     start, end, pitch, vel, bass = [], [], [], [], []
@@ -378,7 +378,7 @@ def test_the_downbeat_model_scores_the_bar_line_highest():
 
 
 def test_the_new_downbeat_evidence_reads_low_notes_half_bar_changes_rests_and_held_notes():
-    from neuraldrummer.analysis.meter import beat_evidence
+    from neuraldrummer.beats.meter import beat_evidence
 
     beats = np.arange(8) * 0.5
     # bar 1: C2 + C major held 2 beats on beat 1, a G4 stab on beat 3; a rest; bar 2 on beat 2 (0.5 s late):
@@ -414,7 +414,7 @@ def test_the_groove_table_counts_songs_by_each_threshold():
 
 
 def test_the_beat_level_reads_how_the_notes_fall_on_the_beats(tmp_path):
-    from neuraldrummer.analysis.beat_level import choose_beat_level
+    from neuraldrummer.beats.beat_level import choose_beat_level
     from neuraldrummer.analysis.features import pitched_note_arrays
 
     fast = np.arange(0.0, 96.01, 0.5)  # beats tracked at 120 bpm

@@ -11,8 +11,8 @@ import pytest
 import factory
 from neuraldrummer.training.corpus import build_corpus, Corpus
 from neuraldrummer.analysis.features import FEATURE_NAMES, pitched_note_arrays
-from neuraldrummer.analysis.grid import build_grid, off_grid_share, sixteenth_offsets
-from neuraldrummer.analysis.tempo import estimate_tempo
+from neuraldrummer.beats.grid import build_grid, off_grid_share, sixteenth_offsets
+from neuraldrummer.beats.tempo import estimate_tempo
 from neuraldrummer.io.midi import midi_to_bytes, read_midi_bytes
 from neuraldrummer.analysis.song import encode_song
 from neuraldrummer.analysis.structure import analyse_form

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import factory
-from neuraldrummer.analysis.grid import build_grid
+from neuraldrummer.beats.grid import build_grid
 from neuraldrummer.io.midi import read_midi_bytes, midi_to_bytes
 
 

@@ -11,11 +11,11 @@ import neuraldrummer
 
 PACKAGE = Path(neuraldrummer.__file__).resolve().parent
 #: the stages in the order the data flows through them
-STAGES = ("errors", "io", "analysis", "config", "training", "generation", "evaluation", "app")
+STAGES = ("errors", "io", "beats", "analysis", "config", "training", "generation", "evaluation", "app")
 
 
 def _stage(module: str) -> str:
-    """``neuraldrummer.analysis.grid`` -> ``analysis``; the package's own attributes (``__version__``)
+    """``neuraldrummer.beats.grid`` -> ``beats``; the package's own attributes (``__version__``)
     count as the first stage."""
     part = module.split(".")[1]
     return STAGES[0] if part.startswith("__") else part

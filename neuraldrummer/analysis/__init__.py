@@ -1,13 +1,8 @@
-"""The song on its own clock: grid, form, features, drums as arrays.
+"""The song on its grid: form, features, drums as arrays, and the drummed song written.
 
-From a loaded MIDI file to the arrays every later stage uses. No Keras, no TensorFlow.
+From a loaded MIDI file and its grid (:mod:`neuraldrummer.beats`) to the arrays every later stage uses. No
+Keras, no TensorFlow.
 
-* :mod:`.grid` -- the step grid from the tempo map and meters, or from given beats and bars;
-* :mod:`.tempo` -- the steady tempo and 16th phase that line a song's onsets up best;
-* :mod:`.beat` -- beats found in the notes (the file's map shifted, a constant tempo, a beat tracker);
-* :mod:`.meter` -- bars found in the notes (downbeat evidence and a Viterbi over the bar position);
-* :mod:`.beat_level` -- of the beats found, doubled or halved, the pulse a listener taps;
-* :mod:`.beat_source` -- which beats a song is drummed on where its file's grid will not do, and at which level;
 * :mod:`.structure` -- sections and repeats from a bar-level self-similarity matrix;
 * :mod:`.features` -- the per-step song features ``(T, F)``;
 * :mod:`.feature_policy` -- which features a no-song condition blanks;

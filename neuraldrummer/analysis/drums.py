@@ -13,7 +13,7 @@ import numpy as np
 import pretty_midi
 
 from .drum_map import CANONICAL_PITCHES, CRASH_CLASSES, NUM_CLASSES, PITCH_TO_CLASS
-from .grid import Grid
+from ..beats.grid import Grid
 
 
 @dataclass

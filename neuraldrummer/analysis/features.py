@@ -43,7 +43,7 @@ from __future__ import annotations
 import numpy as np
 import pretty_midi
 
-from .grid import OFF_GRID_TOLERANCE, Grid, sixteenth_offsets
+from ..beats.grid import OFF_GRID_TOLERANCE, Grid, sixteenth_offsets
 from .structure import SongForm, analyse_form
 
 FEATURE_NAMES: tuple[str, ...] = (

@@ -6,7 +6,7 @@ import mido
 import numpy as np
 
 from .drums import DrumArrays
-from .grid import TempoMap, build_grid
+from ..beats.grid import TempoMap, build_grid
 from ..io.midi import midi_to_bytes, read_midi_bytes
 from .writing import drum_track
 from .text_roll import TextRoll

@@ -14,12 +14,12 @@ from .drum_map import CLASS_NAMES
 from .drums import DrumArrays, encode_drums
 from ..errors import EmptySongError, NoPitchedNotesError
 from .features import FEATURE_NAMES, analyse_song, onset_push, pitched_note_arrays
-from .beat import onset_weights
-from .beat_source import REGRID_ACCEPT_SHARE, REGRID_MIN_GAIN, accidental_fit, beats_from_music, one_constant_tempo
-from .grid import (MISFIT_SHARE, Grid, build_grid, constant_tempo_grid, grid_from_beats,
+from ..beats.beat import onset_weights
+from ..beats.beat_source import REGRID_ACCEPT_SHARE, REGRID_MIN_GAIN, accidental_fit, beats_from_music, one_constant_tempo
+from ..beats.grid import (MISFIT_SHARE, Grid, build_grid, constant_tempo_grid, grid_from_beats,
                    off_grid_share)
-from .meter import estimate_bars
-from .tempo import estimate_tempo
+from ..beats.meter import estimate_bars
+from ..beats.tempo import estimate_tempo
 from ..io.midi import LoadedMidi, load_midi, require_notes
 
 logger = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ def fit_grid(loaded: LoadedMidi, steps_per_beat: int, regrid: str = "auto",
       drifts, the simplest that fits (``info["beat_source"]``); a grid on them is used if at most
       :data:`REGRID_ACCEPT_SHARE` of the onsets are off it;
     * bars: ``beats_per_bar`` (None: three or four, as the downbeat evidence repeats) by the Viterbi of
-      :mod:`~neuraldrummer.analysis.meter` over the downbeat evidence of the bass, held notes and harmonic
+      :mod:`~neuraldrummer.beats.meter` over the downbeat evidence of the bass, held notes and harmonic
       changes.
 
     ``info["grid"]`` is then ``"beats"`` (``"regridded"`` for one constant tempo). If no beats

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .grid import Grid
+from ..beats.grid import Grid
 
 #: Minimum distance (bars) between a bar and the earlier bar it may repeat.
 MIN_REPEAT_LAG = 4

@@ -16,7 +16,7 @@ import numpy as np
 
 from .drum_map import PITCH_TO_CLASS
 from .drums import DrumArrays, decode_drum_ticks, decode_drums
-from .grid import Grid
+from ..beats.grid import Grid
 from ..io.midi import LoadedMidi, midi_file_bytes, midi_to_bytes, track_bytes, track_chunks, write_midi
 
 logger = logging.getLogger(__name__)
@@ -294,7 +294,7 @@ def beat_aligned_midi(drums: DrumArrays, grid: Grid, quantized: bool = False,
     """
     import dataclasses
 
-    from .grid import TempoMap
+    from ..beats.grid import TempoMap
 
     spb = grid.steps_per_beat
     step_ticks = ALIGNED_TPB // spb

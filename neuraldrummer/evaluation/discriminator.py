@@ -43,7 +43,7 @@ def _group_of_class() -> np.ndarray:
 
 def segment_features(grid16, times: np.ndarray, pitches: np.ndarray, velocities: np.ndarray) -> np.ndarray:
     """``(segments, len(FEATURES))``: one row per :data:`SEGMENT_BARS` bars with at least 8 onsets."""
-    from ..analysis.grid import OFF_GRID_TOLERANCE, sixteenth_offsets
+    from ..beats.grid import OFF_GRID_TOLERANCE, sixteenth_offsets
 
     times, pitches = np.asarray(times, np.float64), np.asarray(pitches, np.int64)
     velocities = np.asarray(velocities, np.float64)

@@ -228,7 +228,7 @@ def follow_measures(grid16, form, times: np.ndarray, pitches: np.ndarray,
       spread with accents and ghost notes).
     """
     from ..analysis.drum_map import CANONICAL_PITCHES, CRASH_CLASSES, PITCH_TO_CLASS
-    from ..analysis.grid import OFF_GRID_TOLERANCE, sixteenth_offsets
+    from ..beats.grid import OFF_GRID_TOLERANCE, sixteenth_offsets
 
     times = np.asarray(times, np.float64)
     pitches = np.asarray(pitches, np.int64)

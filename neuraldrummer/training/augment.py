@@ -21,7 +21,7 @@ Songs with one pitched instrument get one of the last two. Where a training wind
 played by hand, its drums are played by hand too (:func:`drums_played_by_hand`): each hit moved as
 loosely as the song's parts now are and its velocity varied, so the drummer learns to breathe with
 a song played by hand and to stay on the grid under a sequenced one. The grid is the song's own: the beat
-and bar tracking of :mod:`neuraldrummer.analysis.beat` and :mod:`neuraldrummer.analysis.meter`
+and bar tracking of :mod:`neuraldrummer.beats.beat` and :mod:`neuraldrummer.beats.meter`
 gives songs played by hand the grid their beats make, and the drums are learned on it.
 """
 
@@ -32,7 +32,7 @@ import hashlib
 import numpy as np
 
 from ..analysis.features import BASS_PITCH
-from ..analysis.grid import Grid
+from ..beats.grid import Grid
 
 RECIPES = ("drop_instrument", "played_by_hand", "piano_by_hand")
 #: the recipes whose songs are played by hand (their training windows get drums played by hand too)

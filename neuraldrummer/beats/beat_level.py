@@ -3,7 +3,7 @@
 A beat tracker, or a tempo map that happens to fit, can run at twice or half the beat the music is felt in
 (a ballad at 60 bpm whose 16ths read as eighths of 120; a fast song halved). :func:`choose_beat_level` scores
 each level (:func:`level_score`: a parabola in each of :func:`level_features`, the tempo, the bass, and how the
-notes fall on the beats, read with :func:`~neuraldrummer.analysis.meter.beat_evidence`); :func:`half_beats`
+notes fall on the beats, read with :func:`~neuraldrummer.beats.meter.beat_evidence`); :func:`half_beats`
 halves beats along the song's strong beats.
 """
 
@@ -53,7 +53,7 @@ def level_features(beats: np.ndarray, notes: dict, weights: np.ndarray) -> np.nd
     80 bpm, of the bass onsets per beat over 0.4 and of all onsets per beat; the share of the onset weight within
     an eighth of a beat; how much every other beat carries more of it than the beats between (the strong and
     weak beats of a level twice too fast); log2 of how long the notes starting on a beat last, in beats; the
-    share of beats whose chroma changes from the beat before (:func:`~neuraldrummer.analysis.meter.beat_evidence`)."""
+    share of beats whose chroma changes from the beat before (:func:`~neuraldrummer.beats.meter.beat_evidence`)."""
     beats = np.asarray(beats, np.float64)
     onsets, weights = np.asarray(notes["start"], np.float64), np.asarray(weights, np.float64)
     inside = (onsets >= beats[0]) & (onsets < beats[-1])

@@ -6,10 +6,10 @@ Three ways to the beats, tried in this order by :func:`neuraldrummer.analysis.so
   hand were saved with a tempo map that follows the playing but starts at an arbitrary phase: the
   music starts a fraction of a beat after tick 0, so every onset is off the file's own grid. In
   the file's ticks the onsets are then periodic; the phase on the 16th note period where most onset
-  ticks sit gives the shift (:func:`~neuraldrummer.analysis.tempo.modal_phase`), and the 16th that
+  ticks sit gives the shift (:func:`~neuraldrummer.beats.tempo.modal_phase`), and the 16th that
   carries the most onsets is the beat.
 * **one constant tempo** (:func:`constant_tempo_beats`, from
-  :func:`~neuraldrummer.analysis.tempo.estimate_tempo`), for music played to a click whose file
+  :func:`~neuraldrummer.beats.tempo.estimate_tempo`), for music played to a click whose file
   says another tempo;
 * **a dynamic-programming beat tracker** (:func:`track_beats`, Ellis 2007, as in
   ``librosa.beat.beat_track``) over the notes' onset strength, for files whose tempo map is
@@ -18,7 +18,7 @@ Three ways to the beats, tried in this order by :func:`neuraldrummer.analysis.so
 
 All return beat times in seconds. A beat tracker can lock on twice or half the beat the music is
 felt in (a ballad at 60 bpm whose 16ths read as eighths of 120):
-:func:`~neuraldrummer.analysis.beat_level.choose_beat_level` takes the level a listener would tap from the tempo,
+:func:`~neuraldrummer.beats.beat_level.choose_beat_level` takes the level a listener would tap from the tempo,
 the bass's onsets per beat and how the notes fall on the beats. :mod:`.meter` finds the bars.
 """
 

@@ -42,7 +42,7 @@ TEMPO_MATCH = 0.02
 #: ... the map's own beats are the song's where the two are within this share (the song's own clock) ...
 SAME_TEMPO = 0.001
 #: ... and the tracker's beats follow music that drifts from it where their distance from the steady beats
-#: (:func:`~neuraldrummer.analysis.beat.beat_drift`) is over this many beats
+#: (:func:`~neuraldrummer.beats.beat.beat_drift`) is over this many beats
 DRIFT_BEATS = 1 / 32
 #: ... and another beat level than the map's is taken only where it scores this much more (log-odds)
 VOUCHED_LEVEL_MARGIN = 1.5
@@ -87,10 +87,10 @@ def beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_fi
     4:3 to it, do not fit three times better. The tracker's beats at 3:2 or 2:3 to the notes' steady tempo give
     way to the tracker run at that tempo where its bars repeat more (:func:`_tracked_at_steady_tempo`).
     Returns (source, beats, share of onsets off their 16ths and triplets, see
-    :func:`~neuraldrummer.analysis.beat.off_beat_grid_share`, median bpm, level: ``"as found"``,
+    :func:`~neuraldrummer.beats.beat.off_beat_grid_share`, median bpm, level: ``"as found"``,
     ``"double"`` or ``"half"``). ``tracked``: the tracker's beats if already
     run (the tracker runs at most once). ``transcribed``: the notes come from a recording (their level is read
-    by :data:`~neuraldrummer.analysis.beat_level.LEVEL_COEFFICIENTS_TRANSCRIBED`)."""
+    by :data:`~neuraldrummer.beats.beat_level.LEVEL_COEFFICIENTS_TRANSCRIBED`)."""
     coefficients = LEVEL_COEFFICIENTS_TRANSCRIBED if transcribed else LEVEL_COEFFICIENTS
     onsets = notes["start"]
     held = held_weights(weights, onsets, notes["end"])  # which 16th is the beat: held notes start on it
@@ -176,11 +176,11 @@ def _steady_as_map(tempo, qpm: float, tracked: np.ndarray, notes: dict, weights:
     where the notes keep that tempo most steadily (within :data:`TEMPO_MATCH`): the tempo was the song's,
     set by hand or the mean of a performance that drifts. The map's beats, a shade off the notes' own tempo,
     would drift through the song; the steady beats at the notes' tempo are taken instead, or the tracker's
-    where they follow music that drifts from those (:func:`~neuraldrummer.analysis.beat.beat_drift` over
+    where they follow music that drifts from those (:func:`~neuraldrummer.beats.beat.beat_drift` over
     :data:`DRIFT_BEATS`, at the same tempo, fitting the onsets better). The map's tempo vouches for the level:
     another only where :func:`choose_beat_level` prefers it by :data:`VOUCHED_LEVEL_MARGIN`. None where the
     notes' tempo is another, or no such beats fit. ``held``: the weights that choose which 16th is the beat
-    (:func:`~neuraldrummer.analysis.beat.held_weights`). Returns what :func:`beats_from_music` does."""
+    (:func:`~neuraldrummer.beats.beat.held_weights`). Returns what :func:`beats_from_music` does."""
     onsets = notes["start"]
     octaves = np.log2(qpm / float(tempo.qpm[0]))
     if abs(octaves - round(octaves)) >= np.log2(1 + TEMPO_MATCH) or abs(round(octaves)) > 1:
@@ -216,7 +216,7 @@ def _bars_repeat_more(best: tuple, candidate: tuple[str, np.ndarray], onsets: np
                       end: float) -> tuple:
     """``best`` (source, beats, share), or the ``candidate`` (source, beats) at 3:2 to it where that fits the onsets
     as well and a bar of four of its beats repeats in the music more
-    (:func:`~neuraldrummer.analysis.beat.bar_repetition`): of two beats at 3:2, the one whose bars repeat is the
+    (:func:`~neuraldrummer.beats.beat.bar_repetition`): of two beats at 3:2, the one whose bars repeat is the
     song's."""
     share = off_beat_grid_share(candidate[1], onsets)
     if share <= best[2] + SIMPLER_BEATS_MARGIN:

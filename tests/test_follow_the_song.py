@@ -315,12 +315,13 @@ def test_the_takes_follow_the_song_density_and_groove_only_when_asked(tiny_model
     from neuraldrummer.generation.runtime import DrummerRuntime
     from neuraldrummer.generation.settings import GenerationSettings
 
-    calls, grooves = [], []
+    calls, grooves, weights = [], [], []
     real = decoding.follow_scores
 
     def spy(*args, **kwargs):
         calls.append(kwargs["density"])
         grooves.append(kwargs["groove"])
+        weights.append((kwargs["fill_weight"], kwargs["keep_weight"]))
         return real(*args, **kwargs)
 
     monkeypatch.setattr(decoding, "follow_scores", spy)
@@ -334,6 +335,10 @@ def test_the_takes_follow_the_song_density_and_groove_only_when_asked(tiny_model
     grooves.clear()
     decoding.generate(runtime, song.features, GenerationSettings(follow_groove=True), reference=song.reference)
     assert any(grooves)
+    weights.clear()
+    decoding.generate(runtime, song.features, GenerationSettings(follow_fill_weight=1.5, follow_keep_weight=2.5),
+                      reference=song.reference)
+    assert weights and set(weights) == {(1.5, 2.5)}
 
 
 def test_the_groove_term_prefers_a_time_keeping_line_and_keeps_toms_for_fills():
@@ -357,6 +362,30 @@ def test_the_groove_term_prefers_a_time_keeping_line_and_keeps_toms_for_fills():
     # in the bar before a section, the fill term rules and toms are welcome
     fill = follow_scores(hits, expected, 1.0, True, groove)
     assert fill[1] > fill[0]
+
+
+def test_the_fill_and_steadiness_weights_set_how_far_the_takes_change_or_keep_the_bar_before():
+    from neuraldrummer.analysis.drum_map import CLASS_NAMES, KICK, SNARE, TOMS
+    from neuraldrummer.generation.takes import FOLLOW_FILL_WEIGHT, FOLLOW_KEEP_WEIGHT, follow_scores
+
+    L, C = 16, len(CLASS_NAMES)
+    groove = np.zeros((L, C), bool)
+    groove[::2, CLASS_NAMES.index("closed_hat")] = True
+    groove[[0, 8], KICK] = groove[[4, 12], SNARE] = True
+    fill = groove.copy()
+    fill[12:, TOMS[0]] = True  # the groove with a tom run at its end
+    hits = np.stack([groove, fill])
+    expected = np.full(2, float(groove.sum()))
+
+    def gap(fill_bar: bool, **weights) -> float:
+        s = follow_scores(hits, expected, 1.0, fill_bar, groove, density=False, groove=False, **weights)
+        return float(s[1] - s[0])
+
+    # before a section the fill scores higher, in proportion to the fill weight; elsewhere the bar kept scores
+    # higher, in proportion to the steadiness weight; the defaults are the module's weights
+    assert gap(True) > 0 and np.isclose(gap(True, fill_weight=2 * FOLLOW_FILL_WEIGHT), 2 * gap(True))
+    assert gap(False) < 0 and np.isclose(gap(False, keep_weight=3 * FOLLOW_KEEP_WEIGHT), 3 * gap(False))
+    assert gap(True, fill_weight=0.0) == 0 and gap(False, keep_weight=0.0) == 0
 
 
 def test_the_density_exponent_sets_how_far_the_takes_chase_the_song_density():

@@ -196,6 +196,7 @@ def _generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generatio
                 groove=(song_plays and settings.follow_groove and "density" not in controls
                         and "cymbals" not in controls and loop_bar is None),
                 density_exponent=settings.follow_density_exponent,
+                fill_weight=settings.follow_fill_weight, keep_weight=settings.follow_keep_weight,
                 odd_target=odd_target if song_plays and loop_bar is None else None)
         if song_plays and e > P:  # never keep a silent take while the song plays
             score = np.where(hits.any(axis=(1, 2)), score, -np.inf)

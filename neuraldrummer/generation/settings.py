@@ -115,6 +115,11 @@ class GenerationSettings:
     #: how closely: the density target is the model's own expectation times the bar's density relative
     #: to the song's average bar to this power (:data:`~neuraldrummer.generation.takes.FOLLOW_DENSITY_EXPONENT`)
     follow_density_exponent: float | None = None
+    #: how strongly the takes of the bar before a section start are chosen for changing from the bar before
+    #: it (a fill), and elsewhere for keeping to it (a steady groove); None: the weights of
+    #: :data:`~neuraldrummer.generation.takes.FOLLOW_FILL_WEIGHT` and ``FOLLOW_KEEP_WEIGHT``
+    follow_fill_weight: float | None = None
+    follow_keep_weight: float | None = None
     #: whether the takes also keep a groove outside the fills: a bar with a time-keeping line (a hat,
     #: ride, tambourine or shaker sound four times or more) scores higher, toms lower. Off: on the
     #: validation songs it put time-keeping lines in 0.90 of the bars (human 0.69) and crashes on 0.39 of

@@ -58,7 +58,8 @@ def bar_measures(hits: np.ndarray, previous: np.ndarray | None, steps_per_beat: 
 def follow_scores(hits: np.ndarray, expected: np.ndarray, relative_density: float, fill_bar: bool,
                   previous_bar: np.ndarray | None, reference_bar: np.ndarray | None = None,
                   density: bool = True, steadiness: bool = True, groove: bool = True,
-                  density_exponent: float | None = None, odd_target: float | None = None) -> np.ndarray:
+                  density_exponent: float | None = None, odd_target: float | None = None,
+                  fill_weight: float | None = None, keep_weight: float | None = None) -> np.ndarray:
     """How well each candidate bar ``hits`` (k, L, C) follows the song (higher is better).
 
     * density: the bar's hits against the model's own expectation (mean over candidates of the
@@ -66,8 +67,9 @@ def follow_scores(hits: np.ndarray, expected: np.ndarray, relative_density: floa
       average bar (``relative_density ** density_exponent``, :data:`FOLLOW_DENSITY_EXPONENT` unless
       given; by default 0: the model's own expectation, which reads the song's density already);
     * fills: in the bar before a section start (``fill_bar``), bars that change more from the
-      previous bar (1 - Jaccard) score higher, as human drummers play fills there; elsewhere a
-      small pull toward the previous bar keeps the groove steady between the fills (``steadiness``);
+      previous bar (1 - Jaccard) score higher, as human drummers play fills there (``fill_weight``,
+      :data:`FOLLOW_FILL_WEIGHT` unless given); elsewhere a pull toward the previous bar keeps the groove
+      steady between the fills (``steadiness``, ``keep_weight``, :data:`FOLLOW_KEEP_WEIGHT` unless given);
     * repeats: where the music repeats an earlier bar, similarity to the drums played there
       (``reference_bar``) scores higher (``steadiness``);
     * groove: outside the fill bars, a bar with a time-keeping line (one of
@@ -89,9 +91,9 @@ def follow_scores(hits: np.ndarray, expected: np.ndarray, relative_density: floa
     if previous_bar is not None and previous_bar.shape == hits.shape[1:]:
         change = 1.0 - _jaccard(hits, previous_bar, empty=1.0)
         if fill_bar:
-            score = score + FOLLOW_FILL_WEIGHT * change
+            score = score + (FOLLOW_FILL_WEIGHT if fill_weight is None else fill_weight) * change
         elif steadiness:
-            score = score - FOLLOW_KEEP_WEIGHT * change
+            score = score - (FOLLOW_KEEP_WEIGHT if keep_weight is None else keep_weight) * change
     if groove and not fill_bar:
         line = (hits[:, :, list(TIMEKEEPING_CLASSES)].sum(axis=1) >= TIMEKEEPING_ONSETS).any(axis=1)
         toms = hits[:, :, list(TOMS)].sum(axis=(1, 2)) / np.maximum(n, 1.0)

@@ -315,13 +315,14 @@ def test_the_takes_follow_the_song_density_and_groove_only_when_asked(tiny_model
     from neuraldrummer.generation.runtime import DrummerRuntime
     from neuraldrummer.generation.settings import GenerationSettings
 
-    calls, grooves, weights = [], [], []
+    calls, grooves, weights, fills = [], [], [], []
     real = decoding.follow_scores
 
     def spy(*args, **kwargs):
         calls.append(kwargs["density"])
         grooves.append(kwargs["groove"])
         weights.append((kwargs["fill_weight"], kwargs["keep_weight"]))
+        fills.append(args[3])
         return real(*args, **kwargs)
 
     monkeypatch.setattr(decoding, "follow_scores", spy)
@@ -339,6 +340,14 @@ def test_the_takes_follow_the_song_density_and_groove_only_when_asked(tiny_model
     decoding.generate(runtime, song.features, GenerationSettings(follow_fill_weight=1.5, follow_keep_weight=2.5),
                       reference=song.reference)
     assert weights and set(weights) == {(1.5, 2.5)}
+    sections = encode_song(load(sectioned_song()), runtime.config.steps_per_beat, runtime.config.feature_names)
+    fills.clear()
+    decoding.generate(runtime, sections.features, GenerationSettings(), reference=sections.reference)
+    assert any(fills)  # the bars before a section start, filled ...
+    fills.clear()
+    decoding.generate(runtime, sections.features, GenerationSettings(follow_fill_share=0.0),
+                      reference=sections.reference)
+    assert fills and not any(fills)  # ... or not, as the share asks
 
 
 def test_the_groove_term_prefers_a_time_keeping_line_and_keeps_toms_for_fills():
@@ -386,6 +395,29 @@ def test_the_fill_and_steadiness_weights_set_how_far_the_takes_change_or_keep_th
     assert gap(True) > 0 and np.isclose(gap(True, fill_weight=2 * FOLLOW_FILL_WEIGHT), 2 * gap(True))
     assert gap(False) < 0 and np.isclose(gap(False, keep_weight=3 * FOLLOW_KEEP_WEIGHT), 3 * gap(False))
     assert gap(True, fill_weight=0.0) == 0 and gap(False, keep_weight=0.0) == 0
+
+
+def test_fills_go_before_a_drawn_share_of_the_section_starts_more_often_before_the_bigger_changes():
+    from neuraldrummer.generation.takes import fills_drawn
+
+    bars, L = 400, 16
+    bar_starts = np.arange(bars + 1) * L
+    pre = np.zeros(bars * L, bool)
+    novelty = np.zeros(bars * L)
+    before = np.arange(3, bars, 4)  # a section starts every fourth bar, its novelty rising through the song
+    for k, b in enumerate(before):
+        pre[b * L:(b + 1) * L] = True
+        novelty[(b + 1) * L:(b + 2) * L] = k / len(before)
+    assert not fills_drawn(pre, novelty, bar_starts, 0.0, seed=0).any()
+    assert fills_drawn(pre, novelty, bar_starts, 1.0, seed=0)[before * L].mean() > 0.85
+    half = fills_drawn(pre, novelty, bar_starts, 0.45, seed=0)
+    assert not (half & ~pre).any()  # fills only where a section follows, whole bars
+    filled = half[before * L]
+    assert (half.reshape(bars, L).all(axis=1) | ~half.reshape(bars, L).any(axis=1)).all()
+    assert 0.3 < filled.mean() < 0.6
+    weak, strong = filled[: len(before) // 2].mean(), filled[len(before) // 2:].mean()
+    assert strong > weak
+    assert (fills_drawn(pre, novelty, bar_starts, 0.45, seed=0) == half).all()
 
 
 def test_the_density_exponent_sets_how_far_the_takes_chase_the_song_density():

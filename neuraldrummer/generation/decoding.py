@@ -23,7 +23,7 @@ from .runtime import DrummerRuntime, one_blas_thread
 from .sampling import GuidedStepper, sample_bar, step_input
 from .settings import GenerationSettings
 from .strays import drop_strays
-from .takes import NO_SONG_STEADINESS, follow_scores, score_candidates, sixteenths_target
+from .takes import NO_SONG_STEADINESS, fills_drawn, follow_scores, score_candidates, sixteenths_target
 
 
 def _reference_hits(out: DrumArrays, reference: np.ndarray | None, a: int, e: int) -> np.ndarray | None:
@@ -144,6 +144,9 @@ def _generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generatio
         bar_density = features[:, names.index("bar_onsets")]
         mean_density = float(bar_density[active].mean()) if active.any() else 0.0
         pre_section = features[:, names.index("pre_section")] > 0.5
+        if settings.follow_fill_share is not None and "novelty" in names:
+            pre_section = fills_drawn(pre_section, features[:, names.index("novelty")], bar_starts,
+                                      settings.follow_fill_share, settings.seed)
         odd_target = (sixteenths_target(features, names, spb) if settings.follow_sixteenths is not False
                       and "density" not in controls and "syncopation" not in controls else None)
 

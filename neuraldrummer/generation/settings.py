@@ -120,6 +120,9 @@ class GenerationSettings:
     #: :data:`~neuraldrummer.generation.takes.FOLLOW_FILL_WEIGHT` and ``FOLLOW_KEEP_WEIGHT``
     follow_fill_weight: float | None = None
     follow_keep_weight: float | None = None
+    #: the share of the section starts the takes play a fill before, drawn, more often before the bigger changes
+    #: of the music (:func:`~neuraldrummer.generation.takes.fills_drawn`); None: before every one
+    follow_fill_share: float | None = None
     #: whether the takes also keep a groove outside the fills: a bar with a time-keeping line (a hat,
     #: ride, tambourine or shaker sound four times or more) scores higher, toms lower. Off: on the
     #: validation songs it put time-keeping lines in 0.90 of the bars (human 0.69) and crashes on 0.39 of

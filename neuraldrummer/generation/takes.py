@@ -108,6 +108,26 @@ def follow_scores(hits: np.ndarray, expected: np.ndarray, relative_density: floa
     return score
 
 
+def fills_drawn(pre_section: np.ndarray, novelty: np.ndarray, bar_starts: np.ndarray, share: float,
+                seed: int) -> np.ndarray:
+    """``(T,)`` bool: of the steps of the bars before a section start (``pre_section``), those of the bars that
+    get a fill when a drummer fills before about ``share`` of the section starts: each drawn with probability
+    ``share`` x (0.8 + 0.4 x the rank of its section start's ``novelty`` among the song's, 0 to 1), as the
+    drummers of the 16th corpus fill more before the bigger changes (a change of more than 0.3 from the bar
+    before: 0.37 of the lowest quarter of a song's section starts, 0.48 of the highest; docs/history.md "Fills,
+    steadiness and crashes"). ``bar_starts`` are the bars' first steps and the song's length."""
+    out = np.asarray(pre_section, bool).copy()
+    bars = [(int(a), int(e)) for a, e in zip(bar_starts[:-1], bar_starts[1:]) if out[a]]
+    if not bars:
+        return out
+    strength = np.array([novelty[min(e, len(novelty) - 1)] for _, e in bars])
+    rank = strength.argsort().argsort() / max(len(bars) - 1, 1)
+    drawn = np.random.default_rng(seed).random(len(bars)) < np.clip(share * (0.8 + 0.4 * rank), 0.0, 1.0)
+    for (a, e), fill in zip(bars, drawn):
+        out[a:e] = fill
+    return out
+
+
 def odd_steps(features: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
     """``(T,)`` bool: the steps an odd number of steps into their bar (on a 16th grid the odd 16ths,
     as :func:`follow_scores` and the evaluation count them)."""

@@ -315,7 +315,7 @@ def test_the_takes_follow_the_song_density_and_groove_only_when_asked(tiny_model
     from neuraldrummer.generation.runtime import DrummerRuntime
     from neuraldrummer.generation.settings import GenerationSettings
 
-    calls, grooves, weights, fills = [], [], [], []
+    calls, grooves, weights, fills, crashes = [], [], [], [], []
     real = decoding.follow_scores
 
     def spy(*args, **kwargs):
@@ -323,6 +323,7 @@ def test_the_takes_follow_the_song_density_and_groove_only_when_asked(tiny_model
         grooves.append(kwargs["groove"])
         weights.append((kwargs["fill_weight"], kwargs["keep_weight"]))
         fills.append(args[3])
+        crashes.append(kwargs["crash"])
         return real(*args, **kwargs)
 
     monkeypatch.setattr(decoding, "follow_scores", spy)
@@ -348,6 +349,14 @@ def test_the_takes_follow_the_song_density_and_groove_only_when_asked(tiny_model
     decoding.generate(runtime, sections.features, GenerationSettings(follow_fill_share=0.0),
                       reference=sections.reference)
     assert fills and not any(fills)  # ... or not, as the share asks
+    crashes.clear()
+    decoding.generate(runtime, sections.features, GenerationSettings(follow_crash_share=None),
+                      reference=sections.reference)
+    assert crashes and set(crashes) == {None}  # the crash on a section start left to the model ...
+    crashes.clear()
+    decoding.generate(runtime, sections.features, GenerationSettings(follow_crash_share=1.0),
+                      reference=sections.reference)
+    assert True in crashes and False not in crashes  # ... or drawn: at share 1, on every start
 
 
 def test_the_groove_term_prefers_a_time_keeping_line_and_keeps_toms_for_fills():
@@ -418,6 +427,52 @@ def test_fills_go_before_a_drawn_share_of_the_section_starts_more_often_before_t
     weak, strong = filled[: len(before) // 2].mean(), filled[len(before) // 2:].mean()
     assert strong > weak
     assert (fills_drawn(pre, novelty, bar_starts, 0.45, seed=0) == half).all()
+
+
+def test_crashes_open_a_drawn_share_of_the_section_starts_more_often_on_the_bigger_changes():
+    from neuraldrummer.generation.takes import crashes_drawn
+
+    bars, L = 2000, 16
+    bar_starts = np.arange(bars + 1) * L
+    start = np.zeros(bars * L, bool)
+    novelty = np.zeros(bars * L)
+    starts = np.arange(0, bars, 4)  # a section every fourth bar from the first, its novelty rising
+    for k, b in enumerate(starts):
+        start[b * L:(b + 1) * L] = True
+        novelty[b * L:(b + 1) * L] = k / len(starts)
+    drawn = crashes_drawn(start, novelty, bar_starts, 0.25, seed=0)
+    assert sorted(drawn) == [int(b) * L for b in starts[1:]]  # every start but the song's first bar
+    crash = np.array([drawn[int(b) * L] for b in starts[1:]])
+    assert 0.2 < crash.mean() < 0.3
+    half = np.array(list(crashes_drawn(start, novelty, bar_starts, 0.5, seed=0).values()))
+    assert half[len(half) // 2:].mean() > half[: len(half) // 2].mean() + 0.04  # p 0.4-0.5 below, 0.5-0.6 above
+    assert crashes_drawn(start, novelty, bar_starts, 0.25, seed=0) == drawn
+    assert not any(crashes_drawn(start, novelty, bar_starts, 0.0, seed=0).values())
+    assert all(crashes_drawn(start, novelty, bar_starts, 1.0, seed=3)[b * L] for b in starts[-len(starts) // 2:])
+    assert crashes_drawn(np.zeros(bars * L, bool), novelty, bar_starts, 0.5, seed=0) == {}
+
+
+def test_the_crash_term_keeps_the_take_whose_downbeat_crash_is_the_one_drawn():
+    from neuraldrummer.analysis.drum_map import CLASS_NAMES, KICK, SNARE
+    from neuraldrummer.generation.takes import follow_scores
+
+    L, C = 16, len(CLASS_NAMES)
+    plain = np.zeros((L, C), bool)
+    plain[::2, CLASS_NAMES.index("closed_hat")] = True
+    plain[[0, 8], KICK] = plain[[4, 12], SNARE] = True
+    crashed = plain.copy()
+    crashed[0, CLASS_NAMES.index("closed_hat")] = False
+    crashed[0, CLASS_NAMES.index("splash")] = True  # a splash counts as a crash, as the evaluation counts it
+    late = plain.copy()
+    late[8, CLASS_NAMES.index("crash")] = True  # a crash in mid-bar does not open it
+    hits = np.stack([plain, crashed, late])
+    expected = np.full(3, float(plain.sum()))
+    either = follow_scores(hits, expected, 1.0, False, None)
+    want = follow_scores(hits, expected, 1.0, False, None, crash=True)
+    none = follow_scores(hits, expected, 1.0, False, None, crash=False)
+    assert int(np.argmax(want)) == 1 and int(np.argmax(none)) != 1
+    assert want[0] < either[0] and want[2] < either[2] and want[1] == either[1]
+    assert none[1] < either[1] and none[0] == either[0] and none[2] == either[2]
 
 
 def test_the_density_exponent_sets_how_far_the_takes_chase_the_song_density():

@@ -23,7 +23,8 @@ from .runtime import DrummerRuntime, one_blas_thread
 from .sampling import GuidedStepper, sample_bar, step_input
 from .settings import GenerationSettings
 from .strays import drop_strays
-from .takes import NO_SONG_STEADINESS, fills_drawn, follow_scores, score_candidates, sixteenths_target
+from .takes import (NO_SONG_STEADINESS, crashes_drawn, fills_drawn, follow_scores, score_candidates,
+                    sixteenths_target)
 
 
 def _reference_hits(out: DrumArrays, reference: np.ndarray | None, a: int, e: int) -> np.ndarray | None:
@@ -147,6 +148,10 @@ def _generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generatio
         if settings.follow_fill_share is not None and "novelty" in names:
             pre_section = fills_drawn(pre_section, features[:, names.index("novelty")], bar_starts,
                                       settings.follow_fill_share, settings.seed)
+        crashes = ({} if settings.follow_crash_share is None or not {"section_start", "novelty"} <= set(names)
+                   else crashes_drawn(features[:, names.index("section_start")] > 0.5,
+                                      features[:, names.index("novelty")], bar_starts, settings.follow_crash_share,
+                                      settings.seed))
         odd_target = (sixteenths_target(features, names, spb) if settings.follow_sixteenths is not False
                       and "density" not in controls and "syncopation" not in controls else None)
 
@@ -200,7 +205,8 @@ def _generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generatio
                         and "cymbals" not in controls and loop_bar is None),
                 density_exponent=settings.follow_density_exponent,
                 fill_weight=settings.follow_fill_weight, keep_weight=settings.follow_keep_weight,
-                odd_target=odd_target if song_plays and loop_bar is None else None)
+                odd_target=odd_target if song_plays and loop_bar is None else None,
+                crash=crashes.get(a) if song_plays and form and "cymbals" not in controls else None)
         if song_plays and e > P:  # never keep a silent take while the song plays
             score = np.where(hits.any(axis=(1, 2)), score, -np.inf)
         if follow and not song_plays and prompt is not None and not controls and loop_bar is None:

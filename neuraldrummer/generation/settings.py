@@ -123,6 +123,9 @@ class GenerationSettings:
     #: the share of the section starts the takes play a fill before, drawn, more often before the bigger changes
     #: of the music (:func:`~neuraldrummer.generation.takes.fills_drawn`); None: before every one
     follow_fill_share: float | None = None
+    #: the share of the section starts whose take opens with a crash, drawn, more often on the bigger changes
+    #: (:func:`~neuraldrummer.generation.takes.crashes_drawn`); None: as the model plays
+    follow_crash_share: float | None = None
     #: whether the takes also keep a groove outside the fills: a bar with a time-keeping line (a hat,
     #: ride, tambourine or shaker sound four times or more) scores higher, toms lower. Off: on the
     #: validation songs it put time-keeping lines in 0.90 of the bars (human 0.69) and crashes on 0.39 of

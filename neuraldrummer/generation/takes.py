@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..analysis.drum_map import TIMEKEEPING_CLASSES, TIMEKEEPING_ONSETS, TOMS
+from ..analysis.drum_map import CRASH_CLASSES, TIMEKEEPING_CLASSES, TIMEKEEPING_ONSETS, TOMS
 from ..analysis.features import step_in_bar
 from .settings import CONTROL_TARGETS
 
@@ -59,7 +59,8 @@ def follow_scores(hits: np.ndarray, expected: np.ndarray, relative_density: floa
                   previous_bar: np.ndarray | None, reference_bar: np.ndarray | None = None,
                   density: bool = True, steadiness: bool = True, groove: bool = True,
                   density_exponent: float | None = None, odd_target: float | None = None,
-                  fill_weight: float | None = None, keep_weight: float | None = None) -> np.ndarray:
+                  fill_weight: float | None = None, keep_weight: float | None = None,
+                  crash: bool | None = None) -> np.ndarray:
     """How well each candidate bar ``hits`` (k, L, C) follows the song (higher is better).
 
     * density: the bar's hits against the model's own expectation (mean over candidates of the
@@ -77,7 +78,10 @@ def follow_scores(hits: np.ndarray, expected: np.ndarray, relative_density: floa
       :data:`TIMEKEEPING_ONSETS` times) scores higher and the share of its hits on toms lower: toms
       belong in fills (``groove``);
     * sixteenths: with an ``odd_target`` (:func:`sixteenths_target`), a bar whose share of onsets on
-      the odd 16ths is further from it than :data:`ODD_TOLERANCE` scores lower.
+      the odd 16ths is further from it than :data:`ODD_TOLERANCE` scores lower;
+    * crash: in a bar that starts a section, ``crash`` True or False (:func:`crashes_drawn`): a bar with a
+      crash, splash or China on its first two steps or without one scores lower by :data:`FOLLOW_CRASH_WEIGHT`
+      when it is not what was drawn (None: either).
 
     A user's ``density``/``cymbals`` control replaces the density term, a ``repetition`` control
     or a loop to follow replaces the steadiness terms.
@@ -102,6 +106,9 @@ def follow_scores(hits: np.ndarray, expected: np.ndarray, relative_density: floa
         odd = hits[:, 1::2].sum(axis=(1, 2))  # the odd steps of a 16th grid: bars start on a beat
         miss = np.abs(odd / np.maximum(n, 1.0) - odd_target)
         score = score - FOLLOW_ODD_WEIGHT * np.maximum(miss - ODD_TOLERANCE, 0.0)
+    if crash is not None:
+        has = hits[:, :2][:, :, [c for c in CRASH_CLASSES if c < hits.shape[2]]].any(axis=(1, 2))
+        score = score - FOLLOW_CRASH_WEIGHT * (has != bool(crash))
     if (steadiness and reference_bar is not None and reference_bar.shape == hits.shape[1:] and reference_bar.any()
             and not fill_bar):
         score = score + FOLLOW_REPEAT_WEIGHT * _jaccard(hits, reference_bar, empty=0.0)
@@ -126,6 +133,22 @@ def fills_drawn(pre_section: np.ndarray, novelty: np.ndarray, bar_starts: np.nda
     for (a, e), fill in zip(bars, drawn):
         out[a:e] = fill
     return out
+
+
+def crashes_drawn(section_start: np.ndarray, novelty: np.ndarray, bar_starts: np.ndarray, share: float,
+                  seed: int) -> dict[int, bool]:
+    """Of the bars that start a section (``section_start``, ``(T,)``; not the song's first bar), whether each
+    opens with a crash, keyed by its first step: drawn with probability ``share`` x (0.8 + 0.4 x the rank of
+    its ``novelty`` among the song's section starts, 0 to 1), as drummers crash more on the bigger changes.
+    ``bar_starts`` are the bars' first steps and the song's length. The draw is the seed's own, apart from
+    :func:`fills_drawn`'s."""
+    firsts = [int(a) for a in bar_starts[1:-1] if section_start[int(a)]]
+    if not firsts:
+        return {}
+    strength = np.array([novelty[a] for a in firsts])
+    rank = strength.argsort().argsort() / max(len(firsts) - 1, 1)
+    drawn = np.random.default_rng([seed, 1]).random(len(firsts)) < np.clip(share * (0.8 + 0.4 * rank), 0.0, 1.0)
+    return dict(zip(firsts, drawn.tolist()))
 
 
 def odd_steps(features: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
@@ -190,6 +213,8 @@ ODD_SIXTEENTHS_INTERCEPT = 0.019
 #: (target 0.019) a take's one ghost note on an odd 16th counted against it, and the demo song's bars with a
 #: back beat fell from 0.76 to 0.56 (10 seeds, a scratch count); with 0.05, 0.75
 ODD_TOLERANCE = 0.05
+#: ... when a section start's take has a crash on its downbeat where none was drawn, or none where one was
+FOLLOW_CRASH_WEIGHT = 2.0
 #: strength of the steadiness pull where no song plays (continuing a groove alone); the take is
 #: then drawn with probability softmax(score) rather than chosen
 NO_SONG_STEADINESS = 10.0

@@ -36,6 +36,13 @@ DEFAULT_DRAFT_ROUNDS = 3
 #: (validation, a scratch run: fill ratio 3.2, human 1.8; 0.76 of the segments told apart, 0.60 without),
 #: so not there
 ALTERNATE_START = "basic"
+#: the share of section starts whose take opens with a crash (:func:`~neuraldrummer.generation.takes.crashes_drawn`).
+#: Drummers crash on 0.224 of the section starts of the training songs of ``songs/`` whose grid fits, 0.295 of the
+#: validation songs', 0.263 of the first 90 training songs'; the model's own draw with fills and repeats crashed on
+#: 0.317 of the validation starts and 0.40 / 0.37 of those 90 songs' (seeds 0-2, 0-1; benchmarks/check_seeds.py).
+#: Drawn at 0.28, about 0.9 of the draws find a take with a crash where one is drawn: 0.257 and 0.264 / 0.230 (README
+#: "Decoding: what each part adds")
+DEFAULT_CRASH_SHARE = 0.28
 
 
 #: Control targets per quarter-note beat (density, cymbals) or as shares (syncopation,
@@ -124,8 +131,9 @@ class GenerationSettings:
     #: of the music (:func:`~neuraldrummer.generation.takes.fills_drawn`); None: before every one
     follow_fill_share: float | None = None
     #: the share of the section starts whose take opens with a crash, drawn, more often on the bigger changes
-    #: (:func:`~neuraldrummer.generation.takes.crashes_drawn`); None: as the model plays
-    follow_crash_share: float | None = None
+    #: (:func:`~neuraldrummer.generation.takes.crashes_drawn`), where the takes follow the song's form; None: as the
+    #: model plays (it crashed on too many, as the fills before them pull it there)
+    follow_crash_share: float | None = DEFAULT_CRASH_SHARE
     #: whether the takes also keep a groove outside the fills: a bar with a time-keeping line (a hat,
     #: ride, tambourine or shaker sound four times or more) scores higher, toms lower. Off: on the
     #: validation songs it put time-keeping lines in 0.90 of the bars (human 0.69) and crashes on 0.39 of

@@ -187,3 +187,9 @@ def test_drafts_on_the_command_line(tiny_model, tmp_path, song_path):
     bad = run([song_path, "-o", tmp_path / "bad.mid", "--drafts", "0"], tmp_path, tiny_model)
     assert bad.returncode == 1 and "--drafts must be 1-64" in bad.stderr and "Traceback" not in bad.stderr
     assert not (tmp_path / "bad.mid").exists()
+
+
+def test_a_negative_seed_gets_the_one_line_error(tiny_model, tmp_path, song_path):
+    bad = run([song_path, "-o", tmp_path / "bad.mid", "--seed", "-1"], tmp_path, tiny_model)
+    assert bad.returncode == 1 and "seed must be a whole number, 0 or more, got -1" in bad.stderr
+    assert "Traceback" not in bad.stderr and not (tmp_path / "bad.mid").exists()

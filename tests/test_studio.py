@@ -78,6 +78,14 @@ def test_a_cut_off_of_zero_says_it_is_off(tiny_model):
     assert studio.cutoff.description == "cut-off"
 
 
+def test_the_seed_box_takes_no_negative_seed(tiny_model):
+    from neuraldrummer.app.studio import DrumStudio
+
+    studio = DrumStudio(tiny_model)
+    studio.seed.value = -3  # the settings refuse a negative seed; the box keeps it at 0
+    assert studio.seed.value == 0 and studio.settings().seed == 0
+
+
 def test_studio_drums_an_uploaded_recording_and_plays_the_mix(tiny_model, tmp_path):
     from neuraldrummer.app.studio import DrumStudio
     from neuraldrummer.io.audio import write_audio

@@ -96,7 +96,7 @@ class DrumStudio:
                                          description="temperature", continuous_update=False,
                                          style={"description_width": "initial"})
         self.humanise = w.Checkbox(value=True, description="humanise (velocity and timing)", indent=False)
-        self.seed = w.IntText(value=0, description="seed", layout=w.Layout(width="160px"))
+        self.seed = w.BoundedIntText(value=0, min=0, max=2**31 - 1, description="seed", layout=w.Layout(width="160px"))
         self.drum_button = w.Button(description="drum", button_style="primary", icon="play")
         self.bars = w.IntRangeSlider(value=(1, 1), min=1, max=1, description="bars", continuous_update=False)
         self.redo_button = w.Button(description="re-roll bars", icon="refresh", disabled=True)

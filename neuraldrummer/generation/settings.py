@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import numbers
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -194,6 +195,8 @@ class GenerationSettings:
         for name, level in self.active_controls().items():
             if level not in CONTROL_LEVELS:
                 raise ConfigError(f"{name} must be one of {CONTROL_LEVELS}, got {level!r}")
+        if not isinstance(self.seed, numbers.Integral) or self.seed < 0:
+            raise ConfigError(f"seed must be a whole number, 0 or more, got {self.seed!r}")
         if self.drafts < 1:
             raise ConfigError(f"drafts must be at least 1, got {self.drafts}")
         if self.draft_rounds < 1:

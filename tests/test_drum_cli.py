@@ -189,7 +189,9 @@ def test_drafts_on_the_command_line(tiny_model, tmp_path, song_path):
     assert not (tmp_path / "bad.mid").exists()
 
 
-def test_a_negative_seed_gets_the_one_line_error(tiny_model, tmp_path, song_path):
-    bad = run([song_path, "-o", tmp_path / "bad.mid", "--seed", "-1"], tmp_path, tiny_model)
-    assert bad.returncode == 1 and "seed must be a whole number, 0 or more, got -1" in bad.stderr
+@pytest.mark.parametrize("option,value,says", [("--seed", "-1", "seed must be a whole number, 0 or more, got -1"),
+                                               ("--swing", "5", "swing is a fraction of a step, -0.45 to 0.45")])
+def test_a_setting_out_of_range_gets_the_one_line_error(tiny_model, tmp_path, song_path, option, value, says):
+    bad = run([song_path, "-o", tmp_path / "bad.mid", option, value], tmp_path, tiny_model)
+    assert bad.returncode == 1 and says in bad.stderr
     assert "Traceback" not in bad.stderr and not (tmp_path / "bad.mid").exists()

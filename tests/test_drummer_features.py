@@ -308,6 +308,11 @@ def test_continue_cli_from_midi_and_text(tiny_model, tmp_path, capsys):
     assert encode_song(tmp_path / "c.mid").grid.num_bars == 3
     with pytest.raises(NoDrumsError):
         read_groove(factory.save(factory.song(bars=2, drums=False), tmp_path / "nodrums.mid"), 2)
+    for bars in ("0", "1001"):  # at least one bar, at most MAX_NEW_BARS: a clear error, no file
+        args = ["continue", str(path), "--bars", bars, "-o", str(tmp_path / "x.mid"), "--model", str(tiny_model)]
+        assert main(args) == 1
+        assert not (tmp_path / "x.mid").exists()
+    assert "--bars must be 1-1000, got 1001" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("name,pitch", [
@@ -351,6 +356,9 @@ def test_normalise_and_combine_loops(tmp_path, bad_inputs):
         assert counts[CLASS_NAMES.index("kick")] > 0 and counts[CLASS_NAMES.index("snare")] > 0
         assert counts[CLASS_NAMES.index("closed_hat")] == 8 * s.grid.num_bars
     assert len(combine_loops(tmp_path / "norm", tmp_path / "combo1", count=1).written) == 1
+    for command in ("normalise-loops", "combine-loops"):  # a missing source is an error, not an empty folder
+        assert main([command, str(tmp_path / "nowhere"), "-o", str(tmp_path / command)]) == 1
+        assert not (tmp_path / command).exists()
 
 
 @pytest.mark.parametrize("spb", [4, 8])

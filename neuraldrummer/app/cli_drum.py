@@ -258,7 +258,8 @@ def add_common_generation_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--style-strength", type=float, default=2.0,
                    help="how strongly the style pulls against the song (0 = song only; default 2)")
     p.add_argument("--swing", type=float, default=None,
-                   help="delay off-beat onsets by this fraction of a step (default: the style's own, 0 without style)")
+                   help="delay off-beat onsets by this fraction of a step, -0.45 to 0.45 (default: the style's own, "
+                        "0 without style)")
     p.add_argument("--quantized", action="store_true", help="snap every onset to the grid (velocities stay)")
     p.add_argument("--feel", choices=("song", "model"), default="song",
                    help="timing and dynamics: 'song' = fitted to the song (default): under a sequenced song "
@@ -323,7 +324,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("continue", help="keep a groove (MIDI or text roll) and continue it for N bars")
     p.add_argument("groove", help="drum MIDI file or text drum-roll (.txt)")
-    p.add_argument("--bars", type=int, default=8, help="bars to add (default 8)")
+    p.add_argument("--bars", type=int, default=8, help="bars to add, 1-1000 (default 8)")
     p.add_argument("-o", "--output", help="output MIDI (default: GROOVE_continued.mid beside it)")
     p.add_argument("--tempo", type=float, help="bpm (default: the groove's own; 120 for a text roll)")
     add_common_generation_args(p)

@@ -9,9 +9,18 @@ from pathlib import Path
 from .cli_drum import SAVED_DIR, _out, resolve_model
 
 
+def _require_source(src: str) -> None:
+    """The loop tools' source must be there: a missing path is an error, not a folder of nothing."""
+    from ..errors import MidiLoadError
+
+    if not Path(src).exists():
+        raise MidiLoadError("no such file or folder", src)
+
+
 def cmd_normalise_loops(args: argparse.Namespace) -> int:
     from ..training.loops import normalise_loops
 
+    _require_source(args.src)
     report = normalise_loops(args.src, args.output)
     _out(f"wrote {len(report.written)} loops to {args.output}; skipped {dict(report.skipped) or 'none'}")
     return 0
@@ -20,6 +29,7 @@ def cmd_normalise_loops(args: argparse.Namespace) -> int:
 def cmd_combine_loops(args: argparse.Namespace) -> int:
     from ..training.loops import combine_loops
 
+    _require_source(args.src)
     report = combine_loops(args.src, args.output, args.count, args.seed)
     _out(f"wrote {len(report.written)} combined loops to {args.output}; skipped {dict(report.skipped) or 'none'}")
     return 0

@@ -13,6 +13,10 @@ from ..analysis.features import compute_features
 from .decoding import generate
 from .settings import GenerationSettings
 from ..analysis.roll_midi import conductor_grid, drum_midi
+
+#: the most bars ``continue`` adds: 1,000 bars is half an hour at 120 bpm in 4/4 (100,000 bars ran for a minute
+#: and wrote a file with ticks no MIDI reader takes)
+MAX_NEW_BARS = 1000
 from ..io.midi import LoadedMidi
 from .runtime import DrummerRuntime
 
@@ -69,8 +73,8 @@ def read_groove(path: str | Path, steps_per_beat: int, tempo: float | None = Non
 def continue_groove(groove: Groove, bars: int, runtime: DrummerRuntime,
                     settings: GenerationSettings | None = None) -> Groove:
     """The groove followed by ``bars`` new bars in the meter of its last bar."""
-    if bars < 1:
-        raise ConfigError(f"--bars must be at least 1, got {bars}")
+    if not 1 <= bars <= MAX_NEW_BARS:
+        raise ConfigError(f"--bars must be 1-{MAX_NEW_BARS}, got {bars}")
     settings = settings or GenerationSettings()
     lengths = groove.bar_lengths + [groove.bar_lengths[-1]] * bars
     meters = list(groove.meters) + [groove.meters[-1]] * bars

@@ -197,6 +197,8 @@ class GenerationSettings:
                 raise ConfigError(f"{name} must be one of {CONTROL_LEVELS}, got {level!r}")
         if not isinstance(self.seed, numbers.Integral) or self.seed < 0:
             raise ConfigError(f"seed must be a whole number, 0 or more, got {self.seed!r}")
+        if self.swing is not None and not -0.45 <= self.swing <= 0.45:
+            raise ConfigError(f"swing is a fraction of a step, -0.45 to 0.45, got {self.swing}")
         if self.drafts < 1:
             raise ConfigError(f"drafts must be at least 1, got {self.drafts}")
         if self.draft_rounds < 1:

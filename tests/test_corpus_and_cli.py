@@ -97,12 +97,21 @@ def test_cli_text_pairs(tmp_path, bad_inputs, capsys):
     assert len(rows) == 2  # song1 (3 bars) and song2 (4 bars); the 2-bar files are too short
     assert all(r["prompt"].count("| bar") == 2 for r in rows)
     assert "unreadable_midi" in capsys.readouterr().out
+    # no pairs at all, or no prompt: the one-line error and no file
+    assert main(["text-pairs", str(root), "--bars", "50", "-o", str(tmp_path / "none.jsonl")]) == 1
+    assert main(["text-pairs", str(root), "--bars", "0", "-o", str(tmp_path / "zero.jsonl")]) == 1
+    assert not (tmp_path / "none.jsonl").exists() and not (tmp_path / "zero.jsonl").exists()
+    assert "no pairs from" in capsys.readouterr().err
 
 
 def test_cli_tokenise(tmp_path, bad_inputs, capsys):
     root = make_folder(tmp_path, bad_inputs)
     assert main(["tokenise", str(root), "-o", str(tmp_path / "c"), "--no-progress", "--workers", "1"]) == 0
     assert "4 songs" in capsys.readouterr().out
+    # nothing usable: an error, and no half-made corpus folder; a training run on it makes no folder either
+    assert main(["tokenise", str(tmp_path / "nowhere"), "-o", str(tmp_path / "empty"), "--no-progress"]) == 1
+    assert main(["train", str(tmp_path / "nowhere"), "--out", str(tmp_path / "model")]) == 1
+    assert not (tmp_path / "empty").exists() and not (tmp_path / "model").exists()
 
 
 def test_tokenise_killed_with_sigkill_resumes_without_redoing_files(tmp_path):

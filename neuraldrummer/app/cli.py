@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from ..errors import NeuralDrummerError
+from ..errors import ConfigError, CorpusError, NeuralDrummerError
 
 logger = logging.getLogger("neuraldrummer")
 
@@ -94,6 +94,8 @@ def cmd_text_pairs(args: argparse.Namespace) -> int:
     from ..analysis.text_roll import continuation_pairs
     from collections import Counter
 
+    if args.bars < 1:
+        raise ConfigError(f"--bars must be at least 1, got {args.bars}")
     lines, skipped = [], Counter()
     for path in find_midi_files(args.paths):
         try:
@@ -109,6 +111,8 @@ def cmd_text_pairs(args: argparse.Namespace) -> int:
             skipped["too_short"] += 1
             continue
         lines.append(json.dumps({"source": str(path), "prompt_bars": args.bars, **pair}))
+    if not lines:  # nothing to write: say why, leave no empty file
+        raise CorpusError(f"no pairs from {sum(skipped.values())} files (skipped: {dict(skipped)})")
     atomic_write_text(args.output, "\n".join(lines) + ("\n" if lines else ""))
     _out(f"wrote {args.output}: {len(lines)} pairs; skipped {dict(skipped) or 'none'}")
     return 0

@@ -27,6 +27,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import time
 from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -159,6 +160,7 @@ def build_corpus(
     missing = [p for p in roots if not p.exists()]
     gmd = read_gmd_info(roots)
     out_dir = Path(out_dir)
+    created = not out_dir.exists()
     out_dir.mkdir(parents=True, exist_ok=True)
     workers = workers or os.cpu_count() or 1
     header = {"journal": 1, "inputs": [str(p.resolve()) for p in roots], "steps_per_beat": steps_per_beat,
@@ -233,6 +235,10 @@ def build_corpus(
             writer.append(res)
             record({"path": res["path"], "source": source, "song": song})
         if not totals["songs"]:
+            journal.close()
+            writer.close()
+            if created:  # nothing to keep: no half-made corpus folder left behind
+                shutil.rmtree(out_dir, ignore_errors=True)
             raise CorpusError(f"no usable songs among {seen_files} files (skipped: {dict(skipped)})")
         journal.close()
         writer.finish()

@@ -333,6 +333,7 @@ def train(corpus_dir: str | Path, out_dir: str | Path, config: Config | None = N
     import shutil
     import tempfile
 
+    Corpus(corpus_dir)  # a missing or broken corpus fails here, before the output folder is made
     is_chief, task, workers = cluster_role(strategy)
     out_dir = Path(out_dir)
     work_dir = out_dir if is_chief else Path(tempfile.mkdtemp(prefix=f"neuraldrummer-worker{task}-"))

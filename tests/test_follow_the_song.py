@@ -357,6 +357,29 @@ def test_the_takes_follow_the_song_density_and_groove_only_when_asked(tiny_model
     decoding.generate(runtime, sections.features, GenerationSettings(follow_crash_share=1.0),
                       reference=sections.reference)
     assert True in crashes and False not in crashes  # ... or drawn: at share 1, on every start
+    # the crash cymbal raised on a drawn start's first step only where the bars come from the music
+    from neuraldrummer.generation.settings import CRASH_GUIDANCE
+
+    assert GenerationSettings().for_song({"grid": "beats"}).crash_guidance == CRASH_GUIDANCE > 0
+    assert GenerationSettings().for_song({"grid": "regridded"}).crash_guidance == CRASH_GUIDANCE
+    assert GenerationSettings().for_song({"grid": "file"}).crash_guidance == 0.0
+    biases = []
+    real_sample = decoding.sample_bar
+
+    def spy_sample(*args):
+        biases.append(args[-1])
+        return real_sample(*args)
+
+    monkeypatch.setattr(decoding, "sample_bar", spy_sample)
+    decoding.generate(runtime, sections.features, GenerationSettings(follow_crash_share=1.0),
+                      reference=sections.reference)
+    assert biases and all(b is None for b in biases)
+    biases.clear()
+    decoding.generate(runtime, sections.features, GenerationSettings(follow_crash_share=1.0, crash_guidance=3.0),
+                      reference=sections.reference)
+    raised = [b for b in biases if b is not None]
+    assert raised and all(b.max() == 3.0 and (b > 0).sum() == 1 for b in raised)
+    assert len(raised) < len(biases)  # only the bars that start a section
 
 
 def test_the_groove_term_prefers_a_time_keeping_line_and_keeps_toms_for_fills():
@@ -473,6 +496,30 @@ def test_the_crash_term_keeps_the_take_whose_downbeat_crash_is_the_one_drawn():
     assert int(np.argmax(want)) == 1 and int(np.argmax(none)) != 1
     assert want[0] < either[0] and want[2] < either[2] and want[1] == either[1]
     assert none[1] < either[1] and none[0] == either[0] and none[2] == either[2]
+
+
+def test_a_first_step_bias_draws_the_crash_on_the_downbeat_and_leaves_the_likelihood_the_models(tiny_model):
+    from neuraldrummer.analysis.drum_map import CLASS_NAMES
+    from neuraldrummer.generation.runtime import DrummerRuntime
+    from neuraldrummer.generation.sampling import GuidedStepper, sample_bar
+    from neuraldrummer.generation.settings import GenerationSettings
+
+    runtime = DrummerRuntime.load(tiny_model)
+    song = encode_song(load(factory.song(bars=2)), runtime.config.steps_per_beat, runtime.config.feature_names)
+    stepper = GuidedStepper(runtime, song.features, 0, 0.0)
+    C, crash = runtime.num_classes, CLASS_NAMES.index("crash")
+    L = int(song.grid.bar_starts[1])  # the first bar
+    bias = np.zeros(C, np.float32)
+    bias[crash] = 30.0
+    drawn = {}
+    for name, b in (("plain", None), ("biased", bias)):
+        drawn[name] = sample_bar(stepper, stepper.initial_state(1), np.zeros((1, 3 * C), np.float32), 16, 0, L, 0,
+                                 None, GenerationSettings(), np.random.default_rng(0), None, b)
+    hits, loglik = drawn["biased"][0], drawn["biased"][3]
+    assert hits[:, 0, crash].all()  # every take opens with the crash ...
+    assert drawn["plain"][0][:, 0, crash].mean() < 0.9
+    assert not np.array_equal(hits[:, 1:, crash], np.ones_like(hits[:, 1:, crash]))  # ... only the first step biased
+    assert np.isfinite(loglik).all() and (loglik < 0).all()  # scored under the model, not the bias
 
 
 def test_the_density_exponent_sets_how_far_the_takes_chase_the_song_density():

@@ -14,6 +14,7 @@ import dataclasses
 
 import numpy as np
 
+from ..analysis.drum_map import CRASH_CLASSES
 from ..analysis.drums import DrumArrays
 from ..errors import ConfigError
 from .drafts import is_groove, keep_best
@@ -152,6 +153,10 @@ def _generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generatio
                    else crashes_drawn(features[:, names.index("section_start")] > 0.5,
                                       features[:, names.index("novelty")], bar_starts, settings.follow_crash_share,
                                       settings.seed))
+        # where a crash is drawn, the takes' first step is drawn with the crash cymbal's log-odds raised, so that
+        # some take has one to keep even where the model seldom crashes (songs played by hand)
+        crash_bias = np.zeros(C, np.float32)
+        crash_bias[[c for c in CRASH_CLASSES[:1] if c < C]] = settings.crash_guidance or 0.0
         odd_target = (sixteenths_target(features, names, spb) if settings.follow_sixteenths is not False
                       and "density" not in controls and "syncopation" not in controls else None)
 
@@ -164,7 +169,9 @@ def _generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generatio
         for _ in range(1 + (settings.refill_silent_bars if settings.temperature is not None else 0)):
             refs = None if reference is None else np.stack([bar_refs[i] for i in pending])
             batch = sample_bar(stepper, stepper.join([takes[i].state for i in pending]),
-                               np.concatenate([takes[i].prev for i in pending]), K, a, e, P, prompt, draw, rng, refs)
+                               np.concatenate([takes[i].prev for i in pending]), K, a, e, P, prompt, draw, rng, refs,
+                               crash_bias if follow and settings.crash_guidance and song_plays and crashes.get(a)
+                               else None)
             states = stepper.split(batch[4], len(pending))
             silent = []
             for j, i in enumerate(pending):
@@ -206,7 +213,7 @@ def _generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generatio
                 density_exponent=settings.follow_density_exponent,
                 fill_weight=settings.follow_fill_weight, keep_weight=settings.follow_keep_weight,
                 odd_target=odd_target if song_plays and loop_bar is None else None,
-                crash=crashes.get(a) if song_plays and form and "cymbals" not in controls else None)
+                crash=crashes.get(a) if song_plays and "cymbals" not in controls else None)
         if song_plays and e > P:  # never keep a silent take while the song plays
             score = np.where(hits.any(axis=(1, 2)), score, -np.inf)
         if follow and not song_plays and prompt is not None and not controls and loop_bar is None:

@@ -142,12 +142,14 @@ def decode_step(logits: np.ndarray, settings: GenerationSettings, rng: np.random
     return hits
 
 
-def sample_bar(stepper, state, prev, K, a, e, P, prompt, settings, rng, refs=None):
+def sample_bar(stepper, state, prev, K, a, e, P, prompt, settings, rng, refs=None, first_bias=None):
     """Sample ``K`` candidate bars for steps ``a..e`` from each of ``R`` states (prompt steps kept):
     ``state`` holds ``R`` candidates (one, or several whole-song drafts), ``prev`` is ``(R, 3C)``, and
     the ``R * K`` takes come out with each state's ``K`` side by side.
 
-    ``refs`` ``(e - a, C)`` or ``(R, e - a, C)``: the reference hits of each step (already played), or ``None``."""
+    ``refs`` ``(e - a, C)`` or ``(R, e - a, C)``: the reference hits of each step (already played), or ``None``.
+    ``first_bias`` ``(C,)``: added to the logits of the bar's first step when drawing it (the likelihood and
+    expectation of the takes stay the model's own), or ``None``."""
     C = stepper.runtime.num_classes
     L = e - a
     R = prev.shape[0]
@@ -169,7 +171,7 @@ def sample_bar(stepper, state, prev, K, a, e, P, prompt, settings, rng, refs=Non
             v = np.repeat(prompt.velocity[t][None], K, axis=0)
             o = np.repeat(prompt.offset[t][None], K, axis=0)
         else:
-            h = decode_step(step.logits, settings, rng)
+            h = decode_step(step.logits if first_bias is None or j else step.logits + first_bias, settings, rng)
             v, o = draw_feel(step, h, rng, stepper.runtime, settings.velocity_temperature)
             z = step.logits
             loglik -= (np.maximum(z, 0) - z * h + np.log1p(np.exp(-np.abs(z)))).sum(axis=1)

@@ -139,8 +139,8 @@ class GenerationSettings:
     #: of the music (:func:`~neuraldrummer.generation.takes.fills_drawn`); None: before every one
     follow_fill_share: float | None = None
     #: the share of the section starts whose take opens with a crash, drawn, more often on the bigger changes
-    #: (:func:`~neuraldrummer.generation.takes.crashes_drawn`), where the takes follow the song's form; None: as the
-    #: model plays (it crashed on too many, as the fills before them pull it there)
+    #: (:func:`~neuraldrummer.generation.takes.crashes_drawn`); None: as the model plays (with fills it crashed on too
+    #: many, under songs played by hand on too few)
     follow_crash_share: float | None = DEFAULT_CRASH_SHARE
     #: how much the crash cymbal's log-odds are raised on the first step of a section start where a crash is drawn;
     #: None: :data:`CRASH_GUIDANCE` where the beats and bars were found in the music, else 0 (see :meth:`for_song`)

@@ -382,6 +382,17 @@ def test_the_takes_follow_the_song_density_and_groove_only_when_asked(tiny_model
     assert len(raised) < len(biases)  # only the bars that start a section
 
 
+def _basic_bar(L: int = 16) -> np.ndarray:
+    """``(L, C)`` bool: a bar of the basic rock beat on a 16th grid, closed hats on the eighths, kick on 1 and 3,
+    snare on 2 and 4."""
+    from neuraldrummer.analysis.drum_map import CLASS_NAMES, KICK, SNARE
+
+    bar = np.zeros((L, len(CLASS_NAMES)), bool)
+    bar[::2, CLASS_NAMES.index("closed_hat")] = True
+    bar[[0, 8], KICK] = bar[[4, 12], SNARE] = True
+    return bar
+
+
 def test_the_groove_term_prefers_a_time_keeping_line_and_keeps_toms_for_fills():
     from neuraldrummer.analysis.drum_map import CLASS_NAMES, KICK, SNARE, TOMS
     from neuraldrummer.generation.takes import follow_scores
@@ -406,13 +417,10 @@ def test_the_groove_term_prefers_a_time_keeping_line_and_keeps_toms_for_fills():
 
 
 def test_the_fill_and_steadiness_weights_set_how_far_the_takes_change_or_keep_the_bar_before():
-    from neuraldrummer.analysis.drum_map import CLASS_NAMES, KICK, SNARE, TOMS
+    from neuraldrummer.analysis.drum_map import TOMS
     from neuraldrummer.generation.takes import FOLLOW_FILL_WEIGHT, FOLLOW_KEEP_WEIGHT, follow_scores
 
-    L, C = 16, len(CLASS_NAMES)
-    groove = np.zeros((L, C), bool)
-    groove[::2, CLASS_NAMES.index("closed_hat")] = True
-    groove[[0, 8], KICK] = groove[[4, 12], SNARE] = True
+    groove = _basic_bar()
     fill = groove.copy()
     fill[12:, TOMS[0]] = True  # the groove with a tom run at its end
     hits = np.stack([groove, fill])
@@ -476,13 +484,10 @@ def test_crashes_open_a_drawn_share_of_the_section_starts_more_often_on_the_bigg
 
 
 def test_the_crash_term_keeps_the_take_whose_downbeat_crash_is_the_one_drawn():
-    from neuraldrummer.analysis.drum_map import CLASS_NAMES, KICK, SNARE
+    from neuraldrummer.analysis.drum_map import CLASS_NAMES
     from neuraldrummer.generation.takes import follow_scores
 
-    L, C = 16, len(CLASS_NAMES)
-    plain = np.zeros((L, C), bool)
-    plain[::2, CLASS_NAMES.index("closed_hat")] = True
-    plain[[0, 8], KICK] = plain[[4, 12], SNARE] = True
+    plain = _basic_bar()
     crashed = plain.copy()
     crashed[0, CLASS_NAMES.index("closed_hat")] = False
     crashed[0, CLASS_NAMES.index("splash")] = True  # a splash counts as a crash, as the evaluation counts it

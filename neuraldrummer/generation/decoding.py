@@ -14,7 +14,7 @@ import dataclasses
 
 import numpy as np
 
-from ..analysis.drum_map import CRASH_CLASSES
+from ..analysis.drum_map import CRASH
 from ..analysis.drums import DrumArrays
 from ..errors import ConfigError
 from .drafts import is_groove, keep_best
@@ -156,7 +156,7 @@ def _generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generatio
         # where a crash is drawn, the takes' first step is drawn with the crash cymbal's log-odds raised, so that
         # some take has one to keep even where the model seldom crashes (songs played by hand)
         crash_bias = np.zeros(C, np.float32)
-        crash_bias[[c for c in CRASH_CLASSES[:1] if c < C]] = settings.crash_guidance or 0.0
+        crash_bias[CRASH] = settings.crash_guidance or 0.0  # the crash cymbal: every kit has it
         odd_target = (sixteenths_target(features, names, spb) if settings.follow_sixteenths is not False
                       and "density" not in controls and "syncopation" not in controls else None)
 

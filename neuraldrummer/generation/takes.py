@@ -128,8 +128,7 @@ def fills_drawn(pre_section: np.ndarray, novelty: np.ndarray, bar_starts: np.nda
     if not bars:
         return out
     strength = np.array([novelty[min(e, len(novelty) - 1)] for _, e in bars])
-    rank = strength.argsort().argsort() / max(len(bars) - 1, 1)
-    drawn = np.random.default_rng(seed).random(len(bars)) < np.clip(share * (0.8 + 0.4 * rank), 0.0, 1.0)
+    drawn = _drawn_by_novelty(strength, share, np.random.default_rng(seed))
     for (a, e), fill in zip(bars, drawn):
         out[a:e] = fill
     return out
@@ -145,10 +144,15 @@ def crashes_drawn(section_start: np.ndarray, novelty: np.ndarray, bar_starts: np
     firsts = [int(a) for a in bar_starts[1:-1] if section_start[int(a)]]
     if not firsts:
         return {}
-    strength = np.array([novelty[a] for a in firsts])
-    rank = strength.argsort().argsort() / max(len(firsts) - 1, 1)
-    drawn = np.random.default_rng([seed, 1]).random(len(firsts)) < np.clip(share * (0.8 + 0.4 * rank), 0.0, 1.0)
+    drawn = _drawn_by_novelty(np.array([novelty[a] for a in firsts]), share, np.random.default_rng([seed, 1]))
     return dict(zip(firsts, drawn.tolist()))
+
+
+def _drawn_by_novelty(strength: np.ndarray, share: float, rng: np.random.Generator) -> np.ndarray:
+    """``(n,)`` bool: each of ``n`` section starts drawn with probability ``share`` x (0.8 + 0.4 x the rank of its
+    ``strength`` among them, 0 to 1), so that about ``share`` of them are, more of the bigger changes."""
+    rank = strength.argsort().argsort() / max(len(strength) - 1, 1)
+    return rng.random(len(strength)) < np.clip(share * (0.8 + 0.4 * rank), 0.0, 1.0)
 
 
 def odd_steps(features: np.ndarray, names: tuple[str, ...]) -> np.ndarray:

@@ -5,7 +5,8 @@ For every song of a folder with beat annotations (POP909's ``NNN_beat_midi.txt``
 read the drum notes back from the written file and score them against the annotated beats and
 downbeats (``neuraldrummer.evaluation.groove``). Also scores the grid the drummer used (its
 beats and bar lines) and the dynamic-programming tracker alone (beats from the notes only, the
-file's tempo map ignored) with ``mir_eval``'s F-measure.
+file's tempo map ignored) with ``mir_eval``'s F-measure, and the drums' crashes on the section starts of
+the song's form on that grid (issue 16's ``crash_on_section_start``).
 
     python benchmarks/check_handplayed.py ../shared/data/drumless [--json reports/handplayed.json]
         [--seed N] [--follow-form auto|on|off] [--follow-density on|off] [--follow-groove on|off]
@@ -37,6 +38,7 @@ from neuraldrummer.analysis.features import pitched_note_arrays  # noqa: E402
 from neuraldrummer.app.cli_drum import default_model_dir  # noqa: E402
 from neuraldrummer.generation.settings import settings_overrides  # noqa: E402
 from neuraldrummer.evaluation.groove import beat_f, beat_scores, groove_measures, groove_table  # noqa: E402
+from neuraldrummer.evaluation.metrics import follow_measures  # noqa: E402
 
 
 def off_annotated_grid(times: np.ndarray, beats: np.ndarray) -> float:
@@ -98,6 +100,10 @@ def main() -> None:
                                 ref_beats, ref_down)
             g["off_grid_share"] = off_annotated_grid(np.array([n.start for n in drums]), ref_beats)
             g["distinct_velocities"] = len({n.velocity for n in drums})
+            # crashes on the section starts of the song's form, on the grid the drummer used (issue 16's measure)
+            follow = follow_measures(result.song.grid, result.song.form, np.array([n.start for n in drums]),
+                                     np.array([n.pitch for n in drums])) if result.song.grid.steps_per_beat == 4 else {}
+            g["crash_on_section_start"] = follow.get("crash_on_section_start")
             grid = result.song.grid
             on_beat = grid.step_in_bar % grid.steps_per_beat == 0
             beats = grid.starts[on_beat]
@@ -114,11 +120,13 @@ def main() -> None:
                   f"{g['kick_on_downbeats']:.2f}, backbeat {g['backbeat']:.2f}, top sound {g['top_sound_share']:.2f}, "
                   f"hits/beat {g['hits_per_beat']:.2f}, off grid {g['off_grid_share']:.2f}, {g['distinct_velocities']} velocities "
                   f"-> {'groove' if g['groove_in_time'] else 'no'}", flush=True)
+    crashes = [r["crash_on_section_start"] for r in per_song if r["crash_on_section_start"] is not None]
     table = {
         **groove_table(per_song),
         "tracker_alone_beat_f_mean": float(np.mean([r["tracker_alone_beat_f"] for r in per_song])),
         "drums_off_grid_share_median": float(np.median([r["off_grid_share"] for r in per_song])),
         "distinct_velocities_median": float(np.median([r["distinct_velocities"] for r in per_song])),
+        "crash_on_section_start_mean": float(np.mean(crashes)) if crashes else None,
     }
     print(" | ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in table.items()))
     if args.json:

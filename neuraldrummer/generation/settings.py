@@ -47,8 +47,7 @@ DEFAULT_CRASH_SHARE = 0.28
 #: where a crash is drawn on a section start of a song whose beats and bars were found in the music, the log-odds of
 #: the crash cymbal on the bar's first step are raised by this when its takes are drawn: there the model seldom
 #: crashes, and with no crash among the takes the draw came to nothing (crash on section start 0.084 of the 40
-#: drumless songs' without the draw, 0.096 with it, 0.207 with it and this; README "Decoding: what each part
-#: adds"). Not on the files' own grids, where the model crashes often enough: there it took the crashes from 0.28
+#: drumless songs' without the draw, 0.096 with it, 0.207 with it and this; benchmarks/check_handplayed.py). Not on the files' own grids, where the model crashes often enough: there it took the crashes from 0.28
 #: to 0.36 of the validation songs' section starts (seeds 0 and 1)
 CRASH_GUIDANCE = 3.0
 

@@ -112,10 +112,13 @@ def beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_fi
                 qpm, _ = estimate_tempo(np.unique(np.round(onsets, 3)))
             beats = steady = constant_tempo_beats(qpm, onsets, weights, end, beat_weights=held)
             file_qpm = 60.0 / float(np.median(np.diff(best[1])))
-            if abs(qpm / file_qpm - 1.0) < 0.01:
+            steady_share = off_beat_grid_share(beats, onsets)
+            if abs(qpm / file_qpm - 1.0) < 0.01 and steady_share <= REGRID_ACCEPT_SHARE:
                 # the steadiest tempo in the notes is the file's own: its map is right and the notes are
-                # loose (rubato, 32nds); keep its beats, vouched for by how well that tempo fits
-                best, confirmed = ("tempo_map", best[1], min(best[2], off_beat_grid_share(beats, onsets))), True
+                # loose (rubato, 32nds); keep its beats, vouched for by how well that tempo fits. Not where
+                # that tempo holds the notes no better than the map (a performance that drifts around the
+                # default 120 bpm, or half of it, matches it by chance): the tracker follows those
+                best, confirmed = ("tempo_map", best[1], min(best[2], steady_share)), True
                 break
         else:
             beats = tracked = track_beats(onsets, weights, end, beat_weights=held) if tracked is None else tracked

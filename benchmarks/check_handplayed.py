@@ -10,12 +10,17 @@ the song's form on that grid (issue 16's ``crash_on_section_start``).
 
     python benchmarks/check_handplayed.py ../shared/data/drumless [--json reports/handplayed.json]
         [--seed N] [--follow-form auto|on|off] [--follow-density on|off] [--follow-groove on|off]
-        [--start basic] [--temperature T] [--no-click] [--set NAME=VALUE ...]
+        [--start basic] [--temperature T] [--no-click | --drift DEPTH] [--set NAME=VALUE ...]
 
 ``--no-click`` first rewrites each song with its tempo map replaced by a constant 120 bpm (the notes keep
 their seconds, :func:`common.without_click`): the case of songs recorded without a click, whose tempo
 map does not fit, so that the grid comes from the beat tracker. ``--no-click TEMPO`` takes another constant
 tempo: a bpm, or ``meanxF``, the song's mean tempo times F (as in ``check_beats.py``).
+
+``--drift DEPTH`` goes further: each song is played again by a player without a click whose tempo wanders
+(:func:`common.with_drift`: a smooth random tempo curve, log standard deviation DEPTH, e.g. 0.04, a curve of
+its own for each song), saved under a constant 120 bpm map, and its annotated beats are moved the same way:
+songs that drift and breathe, as most songs played in by hand do.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ import pretty_midi
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from check_beats import file_tempo  # noqa: E402
-from common import annotated_songs, without_click, write_result  # noqa: E402
+from common import annotated_songs, with_drift, without_click, write_result  # noqa: E402
 
 from neuraldrummer import DrummerRuntime, GenerationSettings, drum_song  # noqa: E402
 from neuraldrummer.beats.beat import onset_weights, track_beats  # noqa: E402
@@ -75,6 +80,9 @@ def main() -> None:
     ap.add_argument("--no-click", nargs="?", const="120", default=None, metavar="TEMPO",
                     help="replace each song's tempo map by a constant tempo first (notes keep their seconds): "
                          "120 bpm, or TEMPO: a bpm, or meanxF for the song's mean tempo times F (check_beats.py)")
+    ap.add_argument("--drift", type=float, default=None, metavar="DEPTH",
+                    help="play each song again with a drifting tempo (log sd DEPTH, e.g. 0.04) under a constant "
+                         "120 bpm map, its annotation moved the same way")
     ap.add_argument("--only", nargs="*", help="song names (e.g. 001 017) to check; default all")
     ap.add_argument("--set", action="append", metavar="NAME=VALUE",
                     help="any other generation setting, as for evaluate --set (repeatable)")
@@ -87,6 +95,10 @@ def main() -> None:
             if args.no_click:
                 without_click(path, Path(tmp) / path.name, bpm=file_tempo(args.no_click, ref_beats))
                 path = Path(tmp) / path.name
+            elif args.drift:
+                warp = with_drift(path, Path(tmp) / path.name, seed=int(path.stem) if path.stem.isdigit() else 0,
+                                  depth=args.drift)
+                path, ref_beats, ref_down = Path(tmp) / path.name, warp(ref_beats), warp(ref_down)
             form = {"auto": None, "on": True, "off": False}[args.follow_form]
             extra = {} if args.temperature is None else {"temperature": args.temperature}
             extra.update(settings_overrides(args.set or [], "--set "))

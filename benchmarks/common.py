@@ -84,6 +84,48 @@ def without_click(src: Path, dst: Path, bpm: float = 120.0, meter: tuple[int, in
     out.write(str(dst))
 
 
+def drift_warp(seed: int, depth: float, end: float, beat: float = 0.6, every: float = 8.0):
+    """A performance's drifting tempo without a click, as a map of seconds: ``warp(t)`` is the time at which
+    a player whose tempo wanders from the recorded one plays what was recorded at ``t``. The tempo factor is
+    a smooth random curve (a new value every ``every`` beats of ``beat`` seconds, joined by cubic
+    interpolation) whose log has standard deviation ``depth`` (0.04: a few bpm either way, as players
+    without a click breathe); the same ``seed`` gives the same curve."""
+    rng = np.random.default_rng(seed)
+    knots = np.arange(0.0, end + 2 * beat * every, beat * every)
+    log_rate = rng.normal(0.0, depth, knots.size)
+    fine = np.linspace(0.0, knots[-1], max(int(knots[-1] / 0.01), 2))
+    from scipy.interpolate import CubicSpline
+
+    rate = np.exp(CubicSpline(knots, log_rate)(fine))
+    warped = np.concatenate([[0.0], np.cumsum(np.diff(fine) / rate[1:])])  # slower where rate < 1
+
+    def warp(t):
+        return np.interp(np.asarray(t, np.float64), fine, warped)
+
+    return warp
+
+
+def with_drift(src: Path, dst: Path, seed: int, depth: float = 0.04, bpm: float = 120.0):
+    """Write ``src`` as played without a click by a player whose tempo drifts (:func:`drift_warp`): every
+    note, controller and pitch bend moved in time, under one constant ``bpm`` tempo map and the file's first
+    time signature. Returns the warp, to move the song's annotated beats the same way."""
+    import pretty_midi
+
+    pm = pretty_midi.PrettyMIDI(str(src))
+    warp = drift_warp(seed, depth, pm.get_end_time())
+    out = pretty_midi.PrettyMIDI(resolution=pm.resolution, initial_tempo=bpm)
+    for inst in pm.instruments:
+        for n in inst.notes:
+            n.start, n.end = float(warp(n.start)), float(warp(n.end))
+        for e in list(inst.control_changes) + list(inst.pitch_bends):
+            e.time = float(warp(e.time))
+    out.instruments = pm.instruments
+    out.time_signature_changes = [pretty_midi.TimeSignature(t.numerator, t.denominator, 0.0)
+                                  for t in pm.time_signature_changes[:1]]
+    out.write(str(dst))
+    return warp
+
+
 def annotated_songs(songs: Path, annotations: Path | None = None,
                     only: list[str] | None = None) -> list[tuple[Path, np.ndarray, np.ndarray]]:
     """``(path, beats, downbeats)`` of every MIDI file in ``songs`` that has a beat annotation (POP909's

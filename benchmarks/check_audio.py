@@ -9,9 +9,11 @@ the annotated beats and downbeats like ``check_handplayed.py``; also the F-measu
 beats and downbeats the drummer used. Reports the time per minute of audio of the whole job.
 
     python benchmarks/check_audio.py ../shared/data/drumless [--json reports/audio.json] [--only 001 017]
-        [--seed N] [--follow-density on|off] [--soundfont FluidR3_GM.sf2]
+        [--seed N] [--follow-density on|off] [--soundfont FluidR3_GM.sf2] [--drift DEPTH]
 
 The hidden check renders with another soundfont than ours: ``--soundfont`` renders with a given one.
+``--drift DEPTH`` renders each song as played again with a wandering tempo (``check_handplayed.py --drift``,
+:func:`common.with_drift`), its annotation moved the same way: most songs played in by hand drift.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import numpy as np
 import pretty_midi
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import annotated_songs, write_result  # noqa: E402
+from common import annotated_songs, with_drift, write_result  # noqa: E402
 
 from neuraldrummer import DrummerRuntime, GenerationSettings  # noqa: E402
 from neuraldrummer.app.cli_drum import default_model_dir  # noqa: E402
@@ -48,6 +50,9 @@ def main() -> None:
     ap.add_argument("--soundfont", type=Path, default=None,
                     help="a General MIDI .sf2 to render the songs with (default: the one neuraldrummer renders with)")
     ap.add_argument("--only", nargs="*", help="song names (e.g. 001 017) to check; default all")
+    ap.add_argument("--drift", type=float, default=None, metavar="DEPTH",
+                    help="play each song again with a drifting tempo (log sd DEPTH, e.g. 0.04) before rendering, "
+                         "its annotation moved the same way")
     args = ap.parse_args()
     if args.soundfont is not None:
         try:
@@ -61,6 +66,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for path, ref_beats, ref_down in annotated_songs(args.songs, args.annotations, args.only):
             wav = Path(tmp) / f"{path.stem}.wav"
+            if args.drift:
+                warp = with_drift(path, Path(tmp) / path.name, seed=int(path.stem) if path.stem.isdigit() else 0,
+                                  depth=args.drift)
+                path, ref_beats, ref_down = Path(tmp) / path.name, warp(ref_beats), warp(ref_down)
             write_audio(path, wav, soundfont=args.soundfont)
             started = time.perf_counter()
             result = drum_recording(wav, Path(tmp) / f"{path.stem}_drums.mid", runtime,

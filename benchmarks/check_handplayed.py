@@ -77,12 +77,13 @@ def main() -> None:
                     help="choose takes for following the song's density (default on, as drum does)")
     ap.add_argument("--follow-groove", choices=("on", "off"), default="off",
                     help="choose takes for keeping a groove outside fills (default off, as drum does)")
-    ap.add_argument("--no-click", nargs="?", const="120", default=None, metavar="TEMPO",
-                    help="replace each song's tempo map by a constant tempo first (notes keep their seconds): "
-                         "120 bpm, or TEMPO: a bpm, or meanxF for the song's mean tempo times F (check_beats.py)")
-    ap.add_argument("--drift", type=float, default=None, metavar="DEPTH",
-                    help="play each song again with a drifting tempo (log sd DEPTH, e.g. 0.04) under a constant "
-                         "120 bpm map, its annotation moved the same way")
+    tempo = ap.add_mutually_exclusive_group()
+    tempo.add_argument("--no-click", nargs="?", const="120", default=None, metavar="TEMPO",
+                       help="replace each song's tempo map by a constant tempo first (notes keep their seconds): "
+                            "120 bpm, or TEMPO: a bpm, or meanxF for the song's mean tempo times F (check_beats.py)")
+    tempo.add_argument("--drift", type=float, default=None, metavar="DEPTH",
+                       help="play each song again with a drifting tempo (log sd DEPTH, e.g. 0.04) under a constant "
+                            "120 bpm map, its annotation moved the same way")
     ap.add_argument("--only", nargs="*", help="song names (e.g. 001 017) to check; default all")
     ap.add_argument("--set", action="append", metavar="NAME=VALUE",
                     help="any other generation setting, as for evaluate --set (repeatable)")

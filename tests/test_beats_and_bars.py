@@ -6,7 +6,7 @@ import numpy as np
 import pretty_midi
 import pytest
 
-from neuraldrummer.beats.beat import mend_slips, onset_weights, track_beats
+from neuraldrummer.beats.beat import held_weights, mend_slips, onset_weights, track_beats
 from neuraldrummer.beats.grid import TempoMap, grid_from_beats
 from neuraldrummer.beats.tempo import estimate_tempo
 from neuraldrummer.beats.meter import METER_MIN_BEATS, bar_periodicity, bar_positions, choose_beats_per_bar
@@ -226,6 +226,26 @@ def test_the_tracker_alone_follows_tempo_drift():
     weights = onset_weights(np.where(np.isin(onsets, onsets[::2]), 90, 50), np.zeros(onsets.size, bool))
     tracked = track_beats(onsets, weights, float(beats[-1] + 0.5))
     assert beat_f(beats, tracked) >= 0.95
+
+
+def test_the_tracker_keeps_its_phase_through_a_syncopated_passage_while_the_tempo_drifts():
+    # a tempo wandering around 80 bpm, held bass notes on the beats; through beats 40-72 loud short stabs on the
+    # off-beats over soft beats. Scored against the spacing before as well as the song's period, the beats
+    # keep their phase; scored against the period alone (Ellis's tracker), they go onto the off-beat there
+    rng = np.random.default_rng(4)
+    t = np.arange(160)
+    beats = 0.5 + np.concatenate([[0.0], np.cumsum(0.75 / np.exp(0.05 * np.sin(2 * np.pi * t / 40)))])
+    mids = (beats[:-1] + beats[1:]) / 2
+    passage = (np.arange(beats.size) >= 40) & (np.arange(beats.size) < 72)
+    onsets = np.concatenate([beats, mids]) + rng.uniform(-0.01, 0.01, beats.size + mids.size)
+    velocity = np.concatenate([np.where(passage, 40, 90), np.where(passage[:-1], 120, 50)])
+    length = np.concatenate([np.full(beats.size, 0.6), np.full(mids.size, 0.1)])
+    weights = onset_weights(velocity, np.arange(onsets.size) < beats.size)
+    held = held_weights(weights, onsets, onsets + length)
+    end = float(beats[-1] + 0.5)
+    assert beat_f(beats, track_beats(onsets, weights, end, beat_weights=held)) >= 0.95
+    ellis = track_beats(onsets, weights, end, beat_weights=held, steadiness=0.0, tightness=100.0)
+    assert beat_f(beats, ellis) < 0.9
 
 
 def test_the_tracker_s_short_slips_onto_the_off_beat_are_mended_from_the_steady_grid():

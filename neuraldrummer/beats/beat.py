@@ -176,10 +176,11 @@ def _beat_path(local: np.ndarray, period: float, tightness: float, steadiness: f
     n = local.size
     spacing = np.arange(int(np.floor(period * SPACING_RANGE[0])), int(np.ceil(period * SPACING_RANGE[1])) + 1)
     spacing = spacing[spacing >= 1]
-    change = -steadiness * np.log(spacing[:, None] / spacing[None, :]) ** 2  # [this spacing, the one before]
-    prior = -tightness * np.log(spacing / period) ** 2
-    score = np.full((n, spacing.size), -np.inf)
-    back = np.full((n, spacing.size), -1, np.int64)
+    change = (-steadiness * np.log(spacing[:, None] / spacing[None, :]) ** 2).astype(np.float32)  # [this, before]
+    prior = (-tightness * np.log(spacing / period) ** 2).astype(np.float32)
+    local = np.asarray(local, np.float32)
+    score = np.full((n, spacing.size), -np.inf, np.float32)  # float32 and int16: a few MB for a long song
+    back = np.full((n, spacing.size), -1, np.int16)
     shortest = int(spacing[0])
     score[:shortest] = local[:shortest, None] + prior[None, :]
     for t0 in range(shortest, n, shortest):

@@ -184,6 +184,26 @@ def test_a_drifting_performance_whose_mean_tempo_matches_the_default_map_by_chan
     assert scores["beat_f"] >= 0.9 and scores["downbeat_f"] >= 0.85, scores
 
 
+def test_a_set_tempo_vouches_for_the_level_of_beats_tracked_in_a_performance_that_drifts_from_it(tmp_path, monkeypatch):
+    # a performance wandering around 130 bpm, saved with its mean tempo typed in (not the default) in 2/4: the map
+    # does not fit the notes, the tracker's beats do. The level model is made to prefer half the tempo by 1 (less
+    # than VOUCHED_LEVEL_MARGIN): the map's tempo keeps the tracked level; without such a map, half is taken
+    import neuraldrummer.beats.beat_level as beat_level
+
+    monkeypatch.setattr(beat_level, "level_score",
+                        lambda beats, *a, **k: 1.0 if 60.0 / float(np.median(np.diff(beats))) < 90 else 0.0)
+    t = np.arange(320)
+    ibi = 60 / (130 * np.exp(0.05 * np.sin(2 * np.pi * t / 48)))
+    beats = 0.37 + np.concatenate([[0.0], np.cumsum(ibi)])
+    mean_qpm = 60 * ibi.size / (beats[-1] - beats[0])
+    downbeats = played_by_hand(tmp_path / "set.mid", beats, qpm=mean_qpm, seed=8)
+    song = encode_song(tmp_path / "set.mid", 4)
+    assert song.info["beat_source"] == "tracked" and song.info["beat_level"] == "as found", song.info
+    assert grid_scores(song, beats, downbeats)["beat_f"] >= 0.9
+    played_by_hand(tmp_path / "default.mid", beats, seed=8)  # the same under the default 120 bpm map
+    assert encode_song(tmp_path / "default.mid", 4).info["beat_level"] == "half"
+
+
 def test_a_set_tempo_map_at_five_to_four_to_the_music_does_not_fit_by_accident(tmp_path):
     # 80 bpm played from 0.29 s, saved at 100 bpm (not the default 120) in 1/4: shifted onto the notes, the
     # map's 16ths and triplets hold most of them, but the notes' own 80 bpm hold them all

@@ -46,6 +46,10 @@ SAME_TEMPO = 0.001
 DRIFT_BEATS = 1 / 32
 #: ... and another beat level than the map's is taken only where it scores this much more (log-odds)
 VOUCHED_LEVEL_MARGIN = 1.5
+#: a file's one constant tempo set by hand (not the default) vouches for the level of beats tracked in a performance
+#: that drifts from it (:func:`_at_map_level`) where their median tempo is within this share of it, or of twice or
+#: half of it: the tempo typed in, or the mean of the playing
+VOUCHED_TEMPO_MATCH = 0.06
 
 
 #: the tempo a sequencer writes when nobody set one
@@ -153,8 +157,25 @@ def beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_fi
         mended = mend_slips(best[1], steady)
         best = ("tracked", mended, off_beat_grid_share(mended, onsets))
     if best[0] != "tempo_map" or not trust_map:
+        if trust_map and one_tempo and best[0] == "tracked":
+            vouched = _at_map_level(best, float(tempo.qpm[0]), onsets, weights)
+            if vouched is not None:
+                return _with_level(vouched, notes, weights, margin=VOUCHED_LEVEL_MARGIN, coefficients=coefficients)
         return _with_level(best, notes, weights, coefficients=coefficients)
     return (*best, 60.0 / float(np.median(np.diff(best[1]))), "as found")
+
+
+def _at_map_level(best: tuple, map_qpm: float, onsets: np.ndarray, weights: np.ndarray) -> tuple | None:
+    """The tracked beats ``best`` (source, beats, share) at the level of a file's one constant tempo ``map_qpm``
+    that does not fit the notes (a performance that drifts from the tempo typed in, or from its own mean): as
+    they are, halved or doubled (:func:`~neuraldrummer.beats.beat_level.beat_levels`), whichever has a median
+    tempo within :data:`VOUCHED_TEMPO_MATCH` of the map's. None where none does (the map's tempo is another)."""
+    tracked_qpm = 60.0 / float(np.median(np.diff(best[1])))
+    for name, factor in (("as found", 1.0), ("half", 0.5), ("double", 2.0)):
+        if abs(np.log(tracked_qpm * factor / map_qpm)) < np.log1p(VOUCHED_TEMPO_MATCH):
+            beats = best[1] if name == "as found" else beat_levels(best[1], onsets, weights)[name]
+            return best[0], beats, off_beat_grid_share(beats, onsets)
+    return None
 
 
 def _with_level(best: tuple, notes: dict, weights: np.ndarray, margin: float = 0.0,

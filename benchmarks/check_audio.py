@@ -53,6 +53,9 @@ def main() -> None:
     ap.add_argument("--drift", type=float, default=None, metavar="DEPTH",
                     help="play each song again with a drifting tempo (log sd DEPTH, e.g. 0.04) before rendering, "
                          "its annotation moved the same way")
+    ap.add_argument("--drift-map", default="120", metavar="TEMPO",
+                    help="with --drift: the tempo map the drifting song is saved under before rendering: a bpm (default "
+                         "120) or mean")
     args = ap.parse_args()
     if args.soundfont is not None:
         try:
@@ -68,7 +71,8 @@ def main() -> None:
             wav = Path(tmp) / f"{path.stem}.wav"
             if args.drift:
                 warp = with_drift(path, Path(tmp) / path.name, seed=int(path.stem) if path.stem.isdigit() else 0,
-                                  depth=args.drift)
+                                  depth=args.drift, bpm=None if args.drift_map == "mean" else float(args.drift_map),
+                                  beats=ref_beats)
                 path, ref_beats, ref_down = Path(tmp) / path.name, warp(ref_beats), warp(ref_down)
             write_audio(path, wav, soundfont=args.soundfont)
             started = time.perf_counter()

@@ -10,7 +10,7 @@ the song's form on that grid (issue 16's ``crash_on_section_start``).
 
     python benchmarks/check_handplayed.py ../shared/data/drumless [--json reports/handplayed.json]
         [--seed N] [--follow-form auto|on|off] [--follow-density on|off] [--follow-groove on|off]
-        [--start basic] [--temperature T] [--no-click | --drift DEPTH] [--set NAME=VALUE ...]
+        [--start basic] [--temperature T] [--no-click | --drift DEPTH [--drift-map mean]] [--set NAME=VALUE ...]
 
 ``--no-click`` first rewrites each song with its tempo map replaced by a constant 120 bpm (the notes keep
 their seconds, :func:`common.without_click`): the case of songs recorded without a click, whose tempo
@@ -20,7 +20,8 @@ tempo: a bpm, or ``meanxF``, the song's mean tempo times F (as in ``check_beats.
 ``--drift DEPTH`` goes further: each song is played again by a player without a click whose tempo wanders
 (:func:`common.with_drift`: a smooth random tempo curve, log standard deviation DEPTH, e.g. 0.04, a curve of
 its own for each song), saved under a constant 120 bpm map, and its annotated beats are moved the same way:
-songs that drift and breathe, as most songs played in by hand do.
+songs that drift and breathe, as most songs played in by hand do. ``--drift-map mean`` saves it under the mean
+tempo of the playing instead (a program that writes the tempo it measured, or one typed in), not 120 bpm.
 """
 
 from __future__ import annotations
@@ -84,6 +85,9 @@ def main() -> None:
     tempo.add_argument("--drift", type=float, default=None, metavar="DEPTH",
                        help="play each song again with a drifting tempo (log sd DEPTH, e.g. 0.04) under a constant "
                             "120 bpm map, its annotation moved the same way")
+    ap.add_argument("--drift-map", default="120", metavar="TEMPO",
+                    help="with --drift: the tempo map the drifting song is saved under: a bpm (default 120) or mean, "
+                         "the mean tempo of the playing")
     ap.add_argument("--only", nargs="*", help="song names (e.g. 001 017) to check; default all")
     ap.add_argument("--set", action="append", metavar="NAME=VALUE",
                     help="any other generation setting, as for evaluate --set (repeatable)")
@@ -98,7 +102,8 @@ def main() -> None:
                 path = Path(tmp) / path.name
             elif args.drift:
                 warp = with_drift(path, Path(tmp) / path.name, seed=int(path.stem) if path.stem.isdigit() else 0,
-                                  depth=args.drift)
+                                  depth=args.drift, bpm=None if args.drift_map == "mean" else float(args.drift_map),
+                                  beats=ref_beats)
                 path, ref_beats, ref_down = Path(tmp) / path.name, warp(ref_beats), warp(ref_down)
             form = {"auto": None, "on": True, "off": False}[args.follow_form]
             extra = {} if args.temperature is None else {"temperature": args.temperature}

@@ -105,14 +105,20 @@ def drift_warp(seed: int, depth: float, end: float, beat: float = 0.6, every: fl
     return warp
 
 
-def with_drift(src: Path, dst: Path, seed: int, depth: float = 0.04, bpm: float = 120.0):
+def with_drift(src: Path, dst: Path, seed: int, depth: float = 0.04, bpm: float | None = 120.0,
+               beats: np.ndarray | None = None):
     """Write ``src`` as played without a click by a player whose tempo drifts (:func:`drift_warp`): every
     note, controller and pitch bend moved in time, under one constant ``bpm`` tempo map and the file's first
-    time signature. Returns the warp, to move the song's annotated beats the same way."""
+    time signature; ``bpm`` None: the mean tempo of the song's annotated ``beats`` as played (the tempo a
+    program writes that takes the mean of the playing). Returns the warp, to move the annotated beats the same
+    way."""
     import pretty_midi
 
     pm = pretty_midi.PrettyMIDI(str(src))
     warp = drift_warp(seed, depth, pm.get_end_time())
+    if bpm is None:
+        played = warp(beats)
+        bpm = 60.0 * (played.size - 1) / float(played[-1] - played[0])
     out = pretty_midi.PrettyMIDI(resolution=pm.resolution, initial_tempo=bpm)
     for inst in pm.instruments:
         for n in inst.notes:

@@ -152,8 +152,9 @@ def beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_fi
         best = _beat_level(best, tracked, onsets, weights, end)
     elif best[0] == "tracked" and steady is not None:
         best = _tracked_at_steady_tempo(best, qpm, onsets, weights, end, held)
-    if best[0] == "tracked" and steady is not None:
-        # the tracker's short slips onto the off-beat, mended from the steady grid (where it has one)
+    if best[0] == "tracked" and steady is not None and off_beat_grid_share(steady, onsets) <= REGRID_ACCEPT_SHARE:
+        # the tracker's short slips onto the off-beat, mended from the steady grid (where it has one that holds
+        # the notes: under a performance that drifts from it, its beats agree with the tracker's by chance)
         mended = mend_slips(best[1], steady)
         best = ("tracked", mended, off_beat_grid_share(mended, onsets))
     if best[0] != "tempo_map" or not trust_map:
@@ -223,7 +224,7 @@ def _steady_as_map(tempo, qpm: float, tracked: np.ndarray, notes: dict, weights:
     if (abs(octaves) < np.log2(1 + TEMPO_MATCH)
             and off_beat_grid_share(tracked, onsets) < best[2] - SIMPLER_BEATS_MARGIN
             and beat_drift(tracked, steady, onsets) > DRIFT_BEATS):
-        mended = mend_slips(tracked, steady)
+        mended = mend_slips(tracked, steady) if best[2] <= REGRID_ACCEPT_SHARE else tracked
         best = ("tracked", mended, off_beat_grid_share(mended, onsets))
     if best[2] > REGRID_ACCEPT_SHARE:
         return None

@@ -28,7 +28,7 @@ import numpy as np
 import pretty_midi
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import annotated_songs, with_drift, write_result  # noqa: E402
+from common import add_drift_arguments, annotated_songs, drifted, write_result  # noqa: E402
 
 from neuraldrummer import DrummerRuntime, GenerationSettings  # noqa: E402
 from neuraldrummer.app.cli_drum import default_model_dir  # noqa: E402
@@ -50,12 +50,7 @@ def main() -> None:
     ap.add_argument("--soundfont", type=Path, default=None,
                     help="a General MIDI .sf2 to render the songs with (default: the one neuraldrummer renders with)")
     ap.add_argument("--only", nargs="*", help="song names (e.g. 001 017) to check; default all")
-    ap.add_argument("--drift", type=float, default=None, metavar="DEPTH",
-                    help="play each song again with a drifting tempo (log sd DEPTH, e.g. 0.04) before rendering, "
-                         "its annotation moved the same way")
-    ap.add_argument("--drift-map", default="120", metavar="TEMPO",
-                    help="with --drift: the tempo map the drifting song is saved under before rendering: a bpm (default "
-                         "120) or mean")
+    add_drift_arguments(ap)
     args = ap.parse_args()
     if args.soundfont is not None:
         try:
@@ -70,10 +65,7 @@ def main() -> None:
         for path, ref_beats, ref_down in annotated_songs(args.songs, args.annotations, args.only):
             wav = Path(tmp) / f"{path.stem}.wav"
             if args.drift:
-                warp = with_drift(path, Path(tmp) / path.name, seed=int(path.stem) if path.stem.isdigit() else 0,
-                                  depth=args.drift, bpm=None if args.drift_map == "mean" else float(args.drift_map),
-                                  beats=ref_beats)
-                path, ref_beats, ref_down = Path(tmp) / path.name, warp(ref_beats), warp(ref_down)
+                path, ref_beats, ref_down = drifted(path, Path(tmp), ref_beats, ref_down, args)
             write_audio(path, wav, soundfont=args.soundfont)
             started = time.perf_counter()
             result = drum_recording(wav, Path(tmp) / f"{path.stem}_drums.mid", runtime,

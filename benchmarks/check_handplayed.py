@@ -36,7 +36,7 @@ import pretty_midi
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from check_beats import file_tempo  # noqa: E402
-from common import annotated_songs, with_drift, without_click, write_result  # noqa: E402
+from common import add_drift_arguments, annotated_songs, drifted, without_click, write_result  # noqa: E402
 
 from neuraldrummer import DrummerRuntime, GenerationSettings, drum_song  # noqa: E402
 from neuraldrummer.beats.beat import onset_weights, track_beats  # noqa: E402
@@ -82,12 +82,7 @@ def main() -> None:
     tempo.add_argument("--no-click", nargs="?", const="120", default=None, metavar="TEMPO",
                        help="replace each song's tempo map by a constant tempo first (notes keep their seconds): "
                             "120 bpm, or TEMPO: a bpm, or meanxF for the song's mean tempo times F (check_beats.py)")
-    tempo.add_argument("--drift", type=float, default=None, metavar="DEPTH",
-                       help="play each song again with a drifting tempo (log sd DEPTH, e.g. 0.04) under a constant "
-                            "120 bpm map, its annotation moved the same way")
-    ap.add_argument("--drift-map", default="120", metavar="TEMPO",
-                    help="with --drift: the tempo map the drifting song is saved under: a bpm (default 120) or mean, "
-                         "the mean tempo of the playing")
+    add_drift_arguments(ap, tempo)
     ap.add_argument("--only", nargs="*", help="song names (e.g. 001 017) to check; default all")
     ap.add_argument("--set", action="append", metavar="NAME=VALUE",
                     help="any other generation setting, as for evaluate --set (repeatable)")
@@ -101,10 +96,7 @@ def main() -> None:
                 without_click(path, Path(tmp) / path.name, bpm=file_tempo(args.no_click, ref_beats))
                 path = Path(tmp) / path.name
             elif args.drift:
-                warp = with_drift(path, Path(tmp) / path.name, seed=int(path.stem) if path.stem.isdigit() else 0,
-                                  depth=args.drift, bpm=None if args.drift_map == "mean" else float(args.drift_map),
-                                  beats=ref_beats)
-                path, ref_beats, ref_down = Path(tmp) / path.name, warp(ref_beats), warp(ref_down)
+                path, ref_beats, ref_down = drifted(path, Path(tmp), ref_beats, ref_down, args)
             form = {"auto": None, "on": True, "off": False}[args.follow_form]
             extra = {} if args.temperature is None else {"temperature": args.temperature}
             extra.update(settings_overrides(args.set or [], "--set "))

@@ -132,6 +132,26 @@ def with_drift(src: Path, dst: Path, seed: int, depth: float = 0.04, bpm: float 
     return warp
 
 
+def add_drift_arguments(parser, group=None) -> None:
+    """``--drift DEPTH`` and ``--drift-map TEMPO`` (:func:`drifted`) on ``parser`` (``--drift`` in ``group`` if
+    given, e.g. one it excludes another option with)."""
+    (group or parser).add_argument(
+        "--drift", type=float, default=None, metavar="DEPTH",
+        help="play each song again with a drifting tempo (log sd DEPTH, e.g. 0.04), its annotation moved the same way")
+    parser.add_argument("--drift-map", default="120", metavar="TEMPO",
+                        help="with --drift: the tempo map the drifting song is saved under: a bpm (default 120) or "
+                             "mean, the mean tempo of the playing")
+
+
+def drifted(path: Path, folder: Path, beats: np.ndarray, downbeats: np.ndarray, args) -> tuple:
+    """``(path, beats, downbeats)`` of the song at ``path`` played again with the drift of ``args`` (from
+    :func:`add_drift_arguments`; the song's number seeds it) into ``folder``, its annotation moved the same way."""
+    dst = Path(folder) / Path(path).name
+    warp = with_drift(path, dst, seed=int(Path(path).stem) if Path(path).stem.isdigit() else 0, depth=args.drift,
+                      bpm=None if args.drift_map == "mean" else float(args.drift_map), beats=beats)
+    return dst, warp(beats), warp(downbeats)
+
+
 def annotated_songs(songs: Path, annotations: Path | None = None,
                     only: list[str] | None = None) -> list[tuple[Path, np.ndarray, np.ndarray]]:
     """``(path, beats, downbeats)`` of every MIDI file in ``songs`` that has a beat annotation (POP909's

@@ -172,31 +172,33 @@ def _beat_path(local: np.ndarray, period: float, tightness: float, steadiness: f
     strength, less ``tightness`` times the squared log ratio of its spacing from the beat before to ``period``
     and ``steadiness`` times that of its spacing to the spacing before. The state is (frame, spacing); a chain
     may start at any frame. All frames within the shortest spacing of each other depend only on earlier ones,
-    so they are scored together."""
+    so they are scored together; the scores are kept for the last frames only (a ring as long as the longest
+    spacing and a block), the back-pointers for all, one byte each."""
     n = local.size
     spacing = np.arange(int(np.floor(period * SPACING_RANGE[0])), int(np.ceil(period * SPACING_RANGE[1])) + 1)
     spacing = spacing[spacing >= 1]
     change = (-steadiness * np.log(spacing[:, None] / spacing[None, :]) ** 2).astype(np.float32)  # [this, before]
     prior = (-tightness * np.log(spacing / period) ** 2).astype(np.float32)
     local = np.asarray(local, np.float32)
-    score = np.full((n, spacing.size), -np.inf, np.float32)  # float32 and int16: a few MB for a long song
-    back = np.full((n, spacing.size), -1, np.int16)
-    shortest = int(spacing[0])
-    score[:shortest] = local[:shortest, None] + prior[None, :]
+    shortest, ring = int(spacing[0]), int(spacing[-1]) + int(spacing[0]) + int(period) + 1
+    score = np.full((ring, spacing.size), -np.inf, np.float32)  # row t % ring: frame t
+    back = np.full((n, spacing.size), -1, np.int8 if spacing.size <= 127 else np.int16)
+    first = np.arange(min(shortest, n))
+    score[first % ring] = local[first, None] + prior[None, :]
     for t0 in range(shortest, n, shortest):
         frames = np.arange(t0, min(t0 + shortest, n))
         before = frames[:, None] - spacing[None, :]  # the beat before, for each frame and spacing
         inside = before >= 0
-        cand = score[np.where(inside, before, 0)] + change[None, :, :]
+        cand = score[np.where(inside, before, 0) % ring] + change[None, :, :]
         j = np.argmax(cand, axis=2)
         best = np.where(inside, np.take_along_axis(cand, j[:, :, None], axis=2)[:, :, 0], -np.inf)
         start = best <= 0  # a chain begins here
-        score[frames] = local[frames, None] + prior[None, :] + np.where(start, 0.0, best)
+        score[frames % ring] = local[frames, None] + prior[None, :] + np.where(start, 0.0, best)
         back[frames] = np.where(start, -1, j)
     # the last beat: the best-scoring one in the final period
     tail = np.arange(max(0, n - int(period)), n)
-    t = int(tail[np.argmax(score[tail].max(axis=1))])
-    k = int(np.argmax(score[t]))
+    t = int(tail[np.argmax(score[tail % ring].max(axis=1))])
+    k = int(np.argmax(score[t % ring]))
     path = []
     while True:
         path.append(t)

@@ -107,7 +107,7 @@ def beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_fi
         vouched = _steady_as_map(tempo, qpm, tracked, notes, weights, held, end, coefficients)
         if vouched is not None:
             return vouched
-    best, steady, confirmed = None, None, False
+    best, steady, steady_share, confirmed = None, None, None, False
     for source in ("tempo_map", "constant", "tracked"):
         if source == "tempo_map":
             beats = shifted_tempo_map_beats(tempo, onsets, weights, end, beat_weights=held)
@@ -126,7 +126,7 @@ def beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_fi
                 break
         else:
             beats = tracked = track_beats(onsets, weights, end, beat_weights=held) if tracked is None else tracked
-        share = off_beat_grid_share(beats, onsets)
+        share = steady_share if source == "constant" else off_beat_grid_share(beats, onsets)
         if best is None or share < best[2] - SIMPLER_BEATS_MARGIN:
             best = (source, beats, share)
         if best[2] <= (REGRID_ACCEPT_SHARE if source == "tempo_map" and map_fits else 0.05):
@@ -152,7 +152,7 @@ def beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_fi
         best = _beat_level(best, tracked, onsets, weights, end)
     elif best[0] == "tracked" and steady is not None:
         best = _tracked_at_steady_tempo(best, qpm, onsets, weights, end, held)
-    if best[0] == "tracked" and steady is not None and off_beat_grid_share(steady, onsets) <= REGRID_ACCEPT_SHARE:
+    if best[0] == "tracked" and steady is not None and steady_share <= REGRID_ACCEPT_SHARE:
         # the tracker's short slips onto the off-beat, mended from the steady grid (where it has one that holds
         # the notes: under a performance that drifts from it, its beats agree with the tracker's by chance)
         mended = mend_slips(best[1], steady)

@@ -13,12 +13,12 @@ from ..analysis.features import compute_features
 from .decoding import generate
 from .settings import GenerationSettings
 from ..analysis.roll_midi import conductor_grid, drum_midi
+from ..io.midi import LoadedMidi
+from .runtime import DrummerRuntime
 
 #: the most bars ``continue`` adds: 1,000 bars is half an hour at 120 bpm in 4/4 (100,000 bars ran for a minute
 #: and wrote a file with ticks no MIDI reader takes)
 MAX_NEW_BARS = 1000
-from ..io.midi import LoadedMidi
-from .runtime import DrummerRuntime
 
 
 @dataclass

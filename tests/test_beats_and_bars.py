@@ -184,6 +184,22 @@ def test_a_drifting_performance_whose_mean_tempo_matches_the_default_map_by_chan
     assert scores["beat_f"] >= 0.9 and scores["downbeat_f"] >= 0.85, scores
 
 
+def test_a_drifting_performance_is_not_mended_from_a_steady_grid_that_does_not_hold_its_notes(tmp_path, monkeypatch):
+    # the tracker's slips are mended from the notes' steady grid only where that grid holds the notes: under a
+    # performance that drifts (here between 57 and 63 bpm under the default 120 bpm map) it agrees with the
+    # tracker only by chance, and mending moved correct beats (040 of the drumless songs under --drift). Here a
+    # "mending" that takes the steady beats wholesale would put the grid off the drift wherever it ran
+    import neuraldrummer.beats.beat_source as beat_source
+
+    monkeypatch.setattr(beat_source, "mend_slips", lambda tracked, steady, *a, **k: steady)
+    t = np.arange(160)
+    beats = 0.37 + np.concatenate([[0.0], np.cumsum(1.0 / np.exp(0.05 * np.sin(2 * np.pi * t / 32)))])
+    downbeats = played_by_hand(tmp_path / "wander.mid", beats, seed=7)
+    song = encode_song(tmp_path / "wander.mid", 4)
+    assert song.info["beat_source"] == "tracked", song.info
+    assert grid_scores(song, beats, downbeats)["beat_f"] >= 0.9
+
+
 def test_a_set_tempo_vouches_for_the_level_of_beats_tracked_in_a_performance_that_drifts_from_it(tmp_path, monkeypatch):
     # a performance wandering around 130 bpm, saved with its mean tempo typed in (not the default) in 2/4: the map
     # does not fit the notes, the tracker's beats do. The level model is made to prefer half the tempo by 1 (less

@@ -9,7 +9,7 @@ the annotated beats and downbeats like ``check_handplayed.py``; also the F-measu
 beats and downbeats the drummer used. Reports the time per minute of audio of the whole job.
 
     python benchmarks/check_audio.py ../shared/data/drumless [--json reports/audio.json] [--only 001 017]
-        [--seed N] [--follow-density on|off] [--soundfont FluidR3_GM.sf2] [--drift DEPTH]
+        [--seed N] [--follow-density on|off] [--soundfont FluidR3_GM.sf2] [--drift DEPTH] [--set NAME=VALUE ...]
 
 The hidden check renders with another soundfont than ours: ``--soundfont`` renders with a given one.
 ``--drift DEPTH`` renders each song as played again with a wandering tempo (``check_handplayed.py --drift``,
@@ -34,6 +34,7 @@ from neuraldrummer import DrummerRuntime, GenerationSettings  # noqa: E402
 from neuraldrummer.app.cli_drum import default_model_dir  # noqa: E402
 from neuraldrummer.evaluation.groove import beat_scores, groove_measures, groove_table  # noqa: E402
 from neuraldrummer.generation.drumming import drum_recording  # noqa: E402
+from neuraldrummer.generation.settings import settings_overrides  # noqa: E402
 from neuraldrummer.errors import AudioError  # noqa: E402
 from neuraldrummer.io.audio import check_soundfont, write_audio  # noqa: E402
 
@@ -51,6 +52,8 @@ def main() -> None:
                     help="a General MIDI .sf2 to render the songs with (default: the one neuraldrummer renders with)")
     ap.add_argument("--only", nargs="*", help="song names (e.g. 001 017) to check; default all")
     add_drift_arguments(ap)
+    ap.add_argument("--set", action="append", metavar="NAME=VALUE",
+                    help="any other generation setting, as for evaluate --set (repeatable)")
     args = ap.parse_args()
     if args.soundfont is not None:
         try:
@@ -59,7 +62,8 @@ def main() -> None:
             ap.error(str(exc))
     runtime = DrummerRuntime.load(args.model or default_model_dir())
     per_song = []
-    density = {} if args.follow_density is None else {"follow_density": args.follow_density == "on"}
+    extra = {} if args.follow_density is None else {"follow_density": args.follow_density == "on"}
+    extra.update(settings_overrides(args.set or [], "--set "))
     seconds_audio = seconds_job = 0.0
     with tempfile.TemporaryDirectory() as tmp:
         for path, ref_beats, ref_down in annotated_songs(args.songs, args.annotations, args.only):
@@ -69,7 +73,7 @@ def main() -> None:
             write_audio(path, wav, soundfont=args.soundfont)
             started = time.perf_counter()
             result = drum_recording(wav, Path(tmp) / f"{path.stem}_drums.mid", runtime,
-                                    GenerationSettings(seed=args.seed, **density), mix_path=Path(tmp) / f"{path.stem}_mix.wav")
+                                    GenerationSettings(seed=args.seed, **extra), mix_path=Path(tmp) / f"{path.stem}_mix.wav")
             seconds_job += time.perf_counter() - started
             seconds_audio += result.info["recording_seconds"]
             pm = pretty_midi.PrettyMIDI(str(result.output))

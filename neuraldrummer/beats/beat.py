@@ -311,6 +311,42 @@ def mend_slips(tracked: np.ndarray, steady: np.ndarray, slip_beats: int = SLIP_B
     return out[np.concatenate([[True], np.diff(out) > period / 4])]  # no beat twice where runs meet
 
 
+#: a run of tracked beats off the steady grid at the start or the end of a song is the song's own (a free intro, a
+#: last chorus that pulls ahead) where it lasts at least this many beats and does not sit on the steady grid's
+#: off-beats (:func:`steady_with_tracked_ends`)
+END_RUN_BEATS = 32
+
+
+def steady_with_tracked_ends(tracked: np.ndarray, steady: np.ndarray, end_beats: int = END_RUN_BEATS) -> np.ndarray:
+    """The ``steady`` beats (at the ``tracked`` beats' level), but where the song starts or ends off them: the tracked
+    beats before the first one that agrees with a steady beat (within an eighth of a beat), or after the last, where
+    there are at least ``end_beats`` of them and their median distance from the steady beats is not near half a
+    beat (between 0.35 and 0.65: a slip onto the off-beat, see :func:`mend_slips`). Shorter runs and the runs between
+    (the tracker pulled off the beat where the onsets are few, or a beat skipped) take the steady beats."""
+    tracked, steady = np.asarray(tracked, np.float64), np.asarray(steady, np.float64)
+    if tracked.size < 2 or steady.size < 2:
+        return steady
+    period = float(np.median(np.diff(tracked)))
+    j = np.clip(np.searchsorted(steady, tracked), 1, steady.size - 1)
+    near = np.where(np.abs(tracked - steady[j - 1]) < np.abs(steady[j] - tracked), j - 1, j)
+    offset = (tracked - steady[near]) / period
+    agree = np.flatnonzero(np.abs(offset) < 1 / 8)
+    if agree.size == 0:
+        return steady
+
+    def own(run: slice) -> bool:
+        size = len(range(*run.indices(tracked.size)))
+        return size >= end_beats and not 0.35 <= abs(float(np.median(offset[run]))) <= 0.65
+
+    first, last = int(agree[0]), int(agree[-1])
+    out = steady
+    if own(slice(0, first)):
+        out = np.concatenate([tracked[:first], out[out >= steady[near[first]] - period / 4]])
+    if own(slice(last + 1, None)):
+        out = np.concatenate([out[out <= steady[near[last]] + period / 4], tracked[last + 1:]])
+    return out
+
+
 #: :func:`beat_drift` reads the tracker's distance from the reference beats through a running median of this many
 #: beats, so that slips shorter than half of it do not count
 DRIFT_WINDOW = 17

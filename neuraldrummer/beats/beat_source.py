@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .beat import (bar_repetition, beat_drift, constant_tempo_beats, held_weights, mend_slips, off_beat_grid_share,
+                   steady_with_tracked_ends,
                    onset_envelope, shifted_tempo_map_beats, track_beats)
 from .beat_level import LEVEL_COEFFICIENTS, LEVEL_COEFFICIENTS_TRANSCRIBED, beat_levels, choose_beat_level
 from .grid import Grid
@@ -50,6 +51,9 @@ VOUCHED_LEVEL_MARGIN = 1.5
 #: that drifts from it (:func:`_at_map_level`) where their median tempo is within this share of it, or of twice or
 #: half of it: the tempo typed in, or the mean of the playing
 VOUCHED_TEMPO_MATCH = 0.06
+#: the tracker's beats give way to the notes' steady beats where they do not drift from them (:func:`_steady_unless_drift`)
+STEADY_UNLESS_DRIFT = True
+STEADY_KEEP_ENDS = True
 
 
 #: the tempo a sequencer writes when nobody set one
@@ -148,6 +152,8 @@ def beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_fi
         if (not _octave_related(float(np.median(np.diff(best[1]))), float(np.median(np.diff(tracked))))
                 and share <= best[2] + SIMPLER_BEATS_MARGIN):
             best = ("tracked", tracked, share)
+    if best[0] == "tracked" and steady is not None and STEADY_UNLESS_DRIFT:
+        best = _steady_unless_drift(best, steady, onsets, weights)
     if best[0] == "constant":
         best = _beat_level(best, tracked, onsets, weights, end)
     elif best[0] == "tracked" and steady is not None:
@@ -164,6 +170,25 @@ def beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_fi
                 return _with_level(vouched, notes, weights, margin=VOUCHED_LEVEL_MARGIN, coefficients=coefficients)
         return _with_level(best, notes, weights, coefficients=coefficients)
     return (*best, 60.0 / float(np.median(np.diff(best[1]))), "as found")
+
+
+def _steady_unless_drift(tracked: tuple, steady: np.ndarray, onsets: np.ndarray, weights: np.ndarray) -> tuple:
+    """The ``tracked`` beats (source, beats, share), or the notes' ``steady`` (constant-tempo) beats at their level
+    where the tracked beats do not drift from them (:func:`~neuraldrummer.beats.beat.beat_drift` at most
+    :data:`DRIFT_BEATS`): music played to a click whose onsets are loose (a recording's transcribed notes, each
+    some 10-20 ms off) pulls the tracker a little off the beat wherever the onsets are few, and its beats fit
+    those onsets better than the steady grid does while the steady grid is the song's. As for a file's constant
+    tempo (:func:`_steady_as_map`), the tracker's beats are taken where they drift from the steady ones."""
+    period = float(np.median(np.diff(tracked[1])))
+    octaves = np.log2(float(np.median(np.diff(steady))) / period)
+    if abs(octaves - round(octaves)) > 0.06 or abs(round(octaves)) > 1:
+        return tracked
+    level = steady if round(octaves) == 0 else beat_levels(steady, onsets, weights)["half" if octaves < 0 else "double"]
+    if beat_drift(tracked[1], level, onsets) > DRIFT_BEATS:
+        return tracked
+    if STEADY_KEEP_ENDS:
+        level = steady_with_tracked_ends(tracked[1], level)
+    return "constant", level, off_beat_grid_share(level, onsets)
 
 
 def _at_map_level(best: tuple, map_qpm: float, onsets: np.ndarray, weights: np.ndarray) -> tuple | None:

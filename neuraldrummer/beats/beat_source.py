@@ -188,7 +188,9 @@ def _steady_unless_drift(tracked: tuple, steady: np.ndarray, onsets: np.ndarray,
         return tracked
     if STEADY_KEEP_ENDS:
         level = steady_with_tracked_ends(tracked[1], level)
-    return "constant", level, off_beat_grid_share(level, onsets)
+    # how well the beats fit, vouched for by the tracker's: loose onsets may leave more off the steady grid than
+    # the song's own beats do (as the file's tempo confirmed by the notes' steadiest one, in beats_from_music)
+    return "constant", level, min(off_beat_grid_share(level, onsets), tracked[2])
 
 
 def _at_map_level(best: tuple, map_qpm: float, onsets: np.ndarray, weights: np.ndarray) -> tuple | None:

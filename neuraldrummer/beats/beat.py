@@ -334,9 +334,9 @@ def steady_with_tracked_ends(tracked: np.ndarray, steady: np.ndarray, end_beats:
     if agree.size == 0:
         return steady
 
-    def own(run: slice) -> bool:
+    def own(run: slice) -> bool:  # long enough, and not half a beat off (the offsets are at most half a beat)
         size = len(range(*run.indices(tracked.size)))
-        return size >= end_beats and not 0.35 <= abs(float(np.median(offset[run]))) <= 0.65
+        return size >= end_beats and abs(float(np.median(offset[run]))) < 0.35
 
     first, last = int(agree[0]), int(agree[-1])
     out = steady

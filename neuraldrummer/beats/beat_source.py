@@ -8,8 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .beat import (bar_repetition, beat_drift, constant_tempo_beats, held_weights, mend_slips, off_beat_grid_share,
-                   steady_with_tracked_ends,
-                   onset_envelope, shifted_tempo_map_beats, track_beats)
+                   onset_envelope, shifted_tempo_map_beats, steady_with_tracked_ends, track_beats)
 from .beat_level import LEVEL_COEFFICIENTS, LEVEL_COEFFICIENTS_TRANSCRIBED, beat_levels, choose_beat_level
 from .grid import Grid
 from .tempo import estimate_tempo
@@ -51,9 +50,6 @@ VOUCHED_LEVEL_MARGIN = 1.5
 #: that drifts from it (:func:`_at_map_level`) where their median tempo is within this share of it, or of twice or
 #: half of it: the tempo typed in, or the mean of the playing
 VOUCHED_TEMPO_MATCH = 0.06
-#: the tracker's beats give way to the notes' steady beats where they do not drift from them (:func:`_steady_unless_drift`)
-STEADY_UNLESS_DRIFT = True
-STEADY_KEEP_ENDS = True
 
 
 #: the tempo a sequencer writes when nobody set one
@@ -152,7 +148,7 @@ def beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_fi
         if (not _octave_related(float(np.median(np.diff(best[1]))), float(np.median(np.diff(tracked))))
                 and share <= best[2] + SIMPLER_BEATS_MARGIN):
             best = ("tracked", tracked, share)
-    if best[0] == "tracked" and steady is not None and STEADY_UNLESS_DRIFT:
+    if best[0] == "tracked" and steady is not None:  # the tracker's wobble about the song's steady beats
         best = _steady_unless_drift(best, steady, onsets, weights)
     if best[0] == "constant":
         best = _beat_level(best, tracked, onsets, weights, end)
@@ -186,8 +182,7 @@ def _steady_unless_drift(tracked: tuple, steady: np.ndarray, onsets: np.ndarray,
     level = steady if round(octaves) == 0 else beat_levels(steady, onsets, weights)["half" if octaves < 0 else "double"]
     if beat_drift(tracked[1], level, onsets) > DRIFT_BEATS:
         return tracked
-    if STEADY_KEEP_ENDS:
-        level = steady_with_tracked_ends(tracked[1], level)
+    level = steady_with_tracked_ends(tracked[1], level)
     # how well the beats fit, vouched for by the tracker's: loose onsets may leave more off the steady grid than
     # the song's own beats do (as the file's tempo confirmed by the notes' steadiest one, in beats_from_music)
     return "constant", level, min(off_beat_grid_share(level, onsets), tracked[2])

@@ -89,7 +89,8 @@ def beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_fi
     keep it (:func:`_steady_as_map`); shifted onto the notes it is taken only where it holds nearly all of them
     (5%; not as soon as 30%: a map at 5:4 to the music does that), and only if the tracker's beats, at 3:2 or
     4:3 to it, do not fit three times better. The tracker's beats at 3:2 or 2:3 to the notes' steady tempo give
-    way to the tracker run at that tempo where its bars repeat more (:func:`_tracked_at_steady_tempo`).
+    way to the tracker run at that tempo where its bars repeat more (:func:`_tracked_at_steady_tempo`), and to the
+    notes' steady beats where they do not drift from them (:func:`_steady_unless_drift`: loose onsets to a click).
     Returns (source, beats, share of onsets off their 16ths and triplets, see
     :func:`~neuraldrummer.beats.beat.off_beat_grid_share`, median bpm, level: ``"as found"``,
     ``"double"`` or ``"half"``). ``tracked``: the tracker's beats if already

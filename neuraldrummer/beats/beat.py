@@ -256,6 +256,12 @@ SLIP_BEATS = 8
 OFF_BEAT_SLIP_BEATS = 64
 
 
+def _nearest(grid: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """Index of the beat of ``grid`` (sorted, at least two) nearest each of ``times``."""
+    j = np.clip(np.searchsorted(grid, times), 1, grid.size - 1)
+    return np.where(np.abs(times - grid[j - 1]) < np.abs(grid[j] - times), j - 1, j)
+
+
 def mend_slips(tracked: np.ndarray, steady: np.ndarray, slip_beats: int = SLIP_BEATS) -> np.ndarray:
     """The ``tracked`` beats with their short slips mended from the ``steady`` (constant-tempo) beats.
 
@@ -283,8 +289,7 @@ def mend_slips(tracked: np.ndarray, steady: np.ndarray, slip_beats: int = SLIP_B
             break
     if level is None or level.size < 2:
         return tracked
-    j = np.clip(np.searchsorted(level, tracked), 1, level.size - 1)
-    near = np.where(np.abs(tracked - level[j - 1]) < np.abs(level[j] - tracked), j - 1, j)
+    near = _nearest(level, tracked)
     agree = np.abs(tracked - level[near]) < period / 8
     out, i, n = [], 0, tracked.size
     while i < n:
@@ -327,8 +332,7 @@ def steady_with_tracked_ends(tracked: np.ndarray, steady: np.ndarray, end_beats:
     if tracked.size < 2 or steady.size < 2:
         return steady
     period = float(np.median(np.diff(tracked)))
-    j = np.clip(np.searchsorted(steady, tracked), 1, steady.size - 1)
-    near = np.where(np.abs(tracked - steady[j - 1]) < np.abs(steady[j] - tracked), j - 1, j)
+    near = _nearest(steady, tracked)
     offset = (tracked - steady[near]) / period
     agree = np.flatnonzero(np.abs(offset) < 1 / 8)
     if agree.size == 0:

@@ -79,12 +79,20 @@ def level_score(beats: np.ndarray, notes: dict, weights: np.ndarray,
 
 
 def beat_levels(beats: np.ndarray, onsets: np.ndarray, weights: np.ndarray) -> dict[str, np.ndarray]:
-    """``beats`` as found, doubled (a beat between each two) and halved (every other beat, of the two
-    phases the one whose beats carry more onset weight within an eighth of a beat)."""
+    """``beats`` as found, doubled and halved (:func:`at_level`)."""
+    return {name: at_level(beats, name, onsets, weights) for name in ("as found", "double", "half")}
+
+
+def at_level(beats: np.ndarray, level: str, onsets: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``beats`` at one ``level``: ``"as found"``, ``"double"`` (a beat between each two) or ``"half"`` (every
+    other beat, of the two phases the one whose beats carry more onset weight within an eighth of a beat)."""
     beats = np.asarray(beats, np.float64)
-    double = np.sort(np.concatenate([beats, 0.5 * (beats[1:] + beats[:-1])]))
-    strength, _ = beat_strength(beats, np.asarray(onsets, np.float64), weights)
-    return {"as found": beats, "double": double, "half": half_beats(beats, strength)}
+    if level == "double":
+        return np.sort(np.concatenate([beats, 0.5 * (beats[1:] + beats[:-1])]))
+    if level == "half":
+        strength, _ = beat_strength(beats, np.asarray(onsets, np.float64), weights)
+        return half_beats(beats, strength)
+    return beats
 
 
 def half_beats(beats: np.ndarray, strength: np.ndarray, switch_cost: float = HALF_SWITCH_COST) -> np.ndarray:

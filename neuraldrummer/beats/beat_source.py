@@ -9,7 +9,7 @@ import numpy as np
 
 from .beat import (bar_repetition, beat_drift, constant_tempo_beats, held_weights, mend_slips, off_beat_grid_share,
                    onset_envelope, shifted_tempo_map_beats, steady_with_tracked_ends, track_beats)
-from .beat_level import LEVEL_COEFFICIENTS, LEVEL_COEFFICIENTS_TRANSCRIBED, beat_levels, choose_beat_level
+from .beat_level import LEVEL_COEFFICIENTS, LEVEL_COEFFICIENTS_TRANSCRIBED, at_level, choose_beat_level
 from .grid import Grid
 from .tempo import estimate_tempo
 
@@ -176,11 +176,11 @@ def _steady_unless_drift(tracked: tuple, steady: np.ndarray, onsets: np.ndarray,
     some 10-20 ms off) pulls the tracker a little off the beat wherever the onsets are few, and its beats fit
     those onsets better than the steady grid does while the steady grid is the song's. As for a file's constant
     tempo (:func:`_steady_as_map`), the tracker's beats are taken where they drift from the steady ones."""
-    period = float(np.median(np.diff(tracked[1])))
-    octaves = np.log2(float(np.median(np.diff(steady))) / period)
-    if abs(octaves - round(octaves)) > 0.06 or abs(round(octaves)) > 1:
+    period, steady_period = float(np.median(np.diff(tracked[1]))), float(np.median(np.diff(steady)))
+    if not _octave_related(steady_period, period, 2 ** 0.06 - 1):
         return tracked
-    level = steady if round(octaves) == 0 else beat_levels(steady, onsets, weights)["half" if octaves < 0 else "double"]
+    octaves = round(np.log2(steady_period / period))
+    level = at_level(steady, {0: "as found", -1: "half", 1: "double"}[octaves], onsets, weights)
     if beat_drift(tracked[1], level, onsets) > DRIFT_BEATS:
         return tracked
     level = steady_with_tracked_ends(tracked[1], level)
@@ -192,12 +192,12 @@ def _steady_unless_drift(tracked: tuple, steady: np.ndarray, onsets: np.ndarray,
 def _at_map_level(best: tuple, map_qpm: float, onsets: np.ndarray, weights: np.ndarray) -> tuple | None:
     """The tracked beats ``best`` (source, beats, share) at the level of a file's one constant tempo ``map_qpm``
     that does not fit the notes (a performance that drifts from the tempo typed in, or from its own mean): as
-    they are, halved or doubled (:func:`~neuraldrummer.beats.beat_level.beat_levels`), whichever has a median
+    they are, halved or doubled (:func:`~neuraldrummer.beats.beat_level.at_level`), whichever has a median
     tempo within :data:`VOUCHED_TEMPO_MATCH` of the map's. None where none does (the map's tempo is another)."""
     tracked_qpm = 60.0 / float(np.median(np.diff(best[1])))
     for name, factor in (("as found", 1.0), ("half", 0.5), ("double", 2.0)):
         if abs(np.log(tracked_qpm * factor / map_qpm)) < np.log1p(VOUCHED_TEMPO_MATCH):
-            beats = best[1] if name == "as found" else beat_levels(best[1], onsets, weights)[name]
+            beats = at_level(best[1], name, onsets, weights)
             return best[0], beats, off_beat_grid_share(beats, onsets)
     return None
 
@@ -242,7 +242,7 @@ def _steady_as_map(tempo, qpm: float, tracked: np.ndarray, notes: dict, weights:
         best = ("constant", steady, off_beat_grid_share(steady, onsets))
     octaves = np.log2(qpm * float(np.median(np.diff(tracked))) / 60.0)  # of the tracker's beat over the map's
     if abs(round(octaves)) == 1:  # the tracker at twice or half the map's level: at the map's
-        tracked = beat_levels(tracked, onsets, weights)["half" if octaves < 0 else "double"]
+        tracked = at_level(tracked, "half" if octaves < 0 else "double", onsets, weights)
         octaves = np.log2(qpm * float(np.median(np.diff(tracked))) / 60.0)
     if (abs(octaves) < np.log2(1 + TEMPO_MATCH)
             and off_beat_grid_share(tracked, onsets) < best[2] - SIMPLER_BEATS_MARGIN

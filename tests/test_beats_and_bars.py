@@ -202,10 +202,11 @@ def test_a_drifting_performance_is_not_mended_from_a_steady_grid_that_does_not_h
 
 @pytest.mark.parametrize("seed,jitter", [(0, 0.02), (2, 0.02), (7, 0.02)] + [(k, 0.025) for k in range(8)])
 def test_loose_onsets_played_to_a_click_get_the_steady_grid_not_the_tracker_s_wobble(tmp_path, seed, jitter):
-    # 97 bpm to a click, each onset up to 20-25 ms off it (a recording's transcribed notes are so), under the default
-    # 120 bpm map: the tracker bends toward the loose onsets (its beats up to 12-19 ms off) and fits them better than
-    # the steady grid, but its beats do not drift from that grid: it is the song's. Where more than
-    # REGRID_ACCEPT_SHARE of the loose onsets fall off it, the tracker's fit vouches for it (not the file's grid)
+    # 97 bpm to a click, each onset up to 20-25 ms off it (of a recording's transcribed notes, one in ten is 13 ms
+    # off or more), under the default 120 bpm map: the tracker bends toward the loose onsets (its beats up to
+    # 12-19 ms off) and fits them better than the steady grid, but its beats do not drift from that grid: it is the
+    # song's. Where more than REGRID_ACCEPT_SHARE of the loose onsets fall off it, the tracker's fit vouches for it
+    # (not the file's grid)
     beats = 0.31 + np.arange(257) * 60 / 97.0
     played_by_hand(tmp_path / "click.mid", beats, seed=seed, jitter=jitter)
     song = encode_song(tmp_path / "click.mid", 4)
@@ -213,7 +214,7 @@ def test_loose_onsets_played_to_a_click_get_the_steady_grid_not_the_tracker_s_wo
     ours = song.grid.starts[song.grid.step_in_bar % 4 == 0]
     inside = ours[(ours > beats[0]) & (ours < beats[-1])]
     error = np.abs(inside - beats[np.searchsorted(beats, inside - 0.3)])
-    # the steady grid's phase, from onsets so loose, may sit a few ms off; it stays there (the tracker's beats: 12-19 ms)
+    # the steady grid's phase, from onsets so loose, may sit a few ms off; it stays there (the tracker's: 12-19 ms)
     assert inside.size >= 250 and error.max() < (0.008 if jitter <= 0.02 else 0.012), (inside.size, error.max())
 
 

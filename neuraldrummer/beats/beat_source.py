@@ -172,10 +172,11 @@ def beats_from_music(tempo, notes: dict, weights: np.ndarray, end: float, map_fi
 def _steady_unless_drift(tracked: tuple, steady: np.ndarray, onsets: np.ndarray, weights: np.ndarray) -> tuple:
     """The ``tracked`` beats (source, beats, share), or the notes' ``steady`` (constant-tempo) beats at their level
     where the tracked beats do not drift from them (:func:`~neuraldrummer.beats.beat.beat_drift` at most
-    :data:`DRIFT_BEATS`): music played to a click whose onsets are loose (a recording's transcribed notes, each
-    some 10-20 ms off) pulls the tracker a little off the beat wherever the onsets are few, and its beats fit
-    those onsets better than the steady grid does while the steady grid is the song's. As for a file's constant
-    tempo (:func:`_steady_as_map`), the tracker's beats are taken where they drift from the steady ones."""
+    :data:`DRIFT_BEATS`): music played to a click whose onsets are loose (a recording's transcribed notes: 5 ms
+    off at the median, 13 ms or more for one in ten) pulls the tracker a little off the beat wherever the onsets
+    are few, and its beats fit those onsets better than the steady grid does while the steady grid is the song's.
+    As for a file's constant tempo (:func:`_steady_as_map`), the tracker's beats are taken where they drift from the
+    steady ones."""
     period, steady_period = float(np.median(np.diff(tracked[1]))), float(np.median(np.diff(steady)))
     if not _octave_related(steady_period, period, 2 ** 0.06 - 1):
         return tracked

@@ -16,6 +16,7 @@ from ..errors import EmptySongError, NoPitchedNotesError
 from .features import FEATURE_NAMES, analyse_song, onset_push, pitched_note_arrays
 from ..beats.beat import onset_weights
 from ..beats.beat_source import REGRID_ACCEPT_SHARE, REGRID_MIN_GAIN, accidental_fit, beats_from_music, one_constant_tempo
+from ..beats.compound import COMPOUND_METER, DOTTED_PER_BAR, compound_beats, divides_in_three
 from ..beats.grid import (MISFIT_SHARE, Grid, build_grid, constant_tempo_grid, grid_from_beats,
                    off_grid_share)
 from ..beats.meter import estimate_bars
@@ -147,9 +148,15 @@ def fit_grid(loaded: LoadedMidi, steps_per_beat: int, regrid: str = "auto",
                                                               transcribed=regrid == "music")
     accept = beat_share <= REGRID_ACCEPT_SHARE and (fits or beat_share <= judged - REGRID_MIN_GAIN)
     if accept or regrid == "music":
-        n, positions, periodicity = estimate_bars(beats, notes, beats_per_bar, transcribed=regrid == "music",
-                                                  declared_three=_declares_three(grid))
-        new = grid_from_beats(grid.tempo_map, beats, positions, end, steps_per_beat)
+        compound = beats_per_bar is None and divides_in_three(beats, onsets)
+        n, positions, periodicity = estimate_bars(beats, notes, DOTTED_PER_BAR if compound else beats_per_bar,
+                                                  transcribed=regrid == "music", declared_three=_declares_three(grid))
+        unit = 4
+        if compound:  # the beat found is a dotted quarter: the grid of a file in 12/8
+            beats, positions = compound_beats(beats, positions)
+            n, qpm, unit = 3 * n // 2, 1.5 * qpm, COMPOUND_METER[1]
+            info["meter"] = "/".join(map(str, COMPOUND_METER))
+        new = grid_from_beats(grid.tempo_map, beats, positions, end, steps_per_beat, unit=unit)
         info.update(grid="regridded" if source == "constant" else "beats", beat_source=source, beat_level=level,
                     beats_off_grid_share=round(beat_share, 4), estimated_qpm=round(qpm, 3), beats_per_bar=n,
                     beats_per_bar_forced=beats_per_bar is not None, bar_periodicity=round(periodicity, 2),
@@ -171,6 +178,14 @@ def grid_reason(info: dict) -> str:
     return f"the file's meter ({meters}) has bars shorter than the music's"
 
 
+def bar_words(info: dict) -> str:
+    """The bars found in the music, in words: ``"4-beat bars"``, or ``"12/8 bars"`` where the beat found divides in
+    three (:mod:`~neuraldrummer.beats.compound`)."""
+    if info.get("meter"):
+        return f"{info['meter']} bars (the beat found divides in three: {info['beats_per_bar']} beats of two eighths)"
+    return f"{info['beats_per_bar']}-beat bars"
+
+
 def _three(info: dict) -> str:
     """The words for :func:`describe_grid` where the music's bars were found to have three beats, else ''."""
     if info.get("beats_per_bar") != 3 or info.get("beats_per_bar_forced"):
@@ -186,10 +201,10 @@ def describe_grid(info: dict) -> str:
     if info.get("grid") == "beats":
         how = ("the file's tempo map, shifted to the notes" if info.get("beat_source") == "tempo_map"
                else "beats tracked in the notes (following the tempo as it drifts)") + level
-        return (f"beats and {info['beats_per_bar']}-beat bars from the music ({how}, "
+        return (f"beats and {bar_words(info)} from the music ({how}, "
                 f"{info['estimated_qpm']:.0f} bpm{_three(info)}), because {grid_reason(info)}")
     if info.get("grid") == "regridded":
-        bars = f", {info['beats_per_bar']}-beat bars from the music" if "beats_per_bar" in info else ""
+        bars = f", {bar_words(info)} from the music" if "beats_per_bar" in info else ""
         return (f"a constant {info['estimated_qpm']:.1f} bpm re-estimated from the notes{level}{bars}{_three(info)} "
                 f"({share:.0f}% of onsets off the file's)")
     if info.get("grid") == "misfit":

@@ -344,14 +344,14 @@ def _grid_on_times(tempo: TempoMap, times: np.ndarray, lengths: np.ndarray, mete
 
 
 def grid_from_beats(tempo: TempoMap, beats: np.ndarray, positions: np.ndarray, end_time: float,
-                    steps_per_beat: int = 2) -> Grid:
+                    steps_per_beat: int = 2, unit: int = 4) -> Grid:
     """A grid on given beats (seconds) with bars where ``positions`` (each beat's place in its
     bar, 0 = downbeat) say.
 
     Each beat is cut into ``steps_per_beat`` equal steps, so the grid follows the beats as the
-    tempo drifts. A bar of ``n`` beats gets the meter ``n/4``; beats before the first downbeat form
-    a pickup bar. Steps that start more than half a step before 0 s or after ``end_time`` are left
-    out. ``tempo`` (the file's own tempo map) turns the seconds into the file's ticks, so drums
+    tempo drifts. A bar of ``n`` beats gets the meter ``n/4`` (``2n/8`` with ``unit`` 8: a compound meter, two
+    eighths a beat); beats before the first downbeat form a pickup bar. Steps that start more than half a step
+    before 0 s or after ``end_time`` are left out. ``tempo`` (the file's own tempo map) turns the seconds into the file's ticks, so drums
     written on this grid land where the music is.
     """
     beats = np.asarray(beats, np.float64)
@@ -372,5 +372,5 @@ def grid_from_beats(tempo: TempoMap, beats: np.ndarray, positions: np.ndarray, e
     lengths = np.diff(np.append(np.nonzero(downbeat_step)[0], times.size)).astype(np.int64)
     end = times[-1] + (beats[step_beat[-1] + 1] - beats[step_beat[-1]]) / steps_per_beat
     beats_in_bar = np.maximum(1, np.round(lengths / steps_per_beat)).astype(np.int16)
-    meters = np.stack([beats_in_bar, np.full_like(beats_in_bar, 4)], axis=1)
+    meters = np.stack([beats_in_bar * (unit // 4), np.full_like(beats_in_bar, unit)], axis=1)
     return _grid_on_times(tempo, np.append(times, end), lengths, meters, steps_per_beat)

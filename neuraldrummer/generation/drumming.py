@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..analysis.drums import DrumArrays
 from ..errors import ConfigError, NoDrumsError
-from ..analysis.song import grid_reason
+from ..analysis.song import bar_words, grid_reason
 from .decoding import generate
 from .runtime import DrummerRuntime
 from .settings import GenerationSettings
@@ -64,9 +64,9 @@ def drum_song(input_path: str | Path, output_path: str | Path | None, model: str
     song = encode_song(input_path, runtime.config.steps_per_beat, runtime.config.feature_names, require_pitched=True,
                        regrid=settings.regrid, beats_per_bar=settings.beats_per_bar)
     if song.info.get("grid") == "beats":
-        logger.warning("%s: %s; drumming on the beats and %d-beat bars found in the music (%.1f bpm; "
+        logger.warning("%s: %s; drumming on the beats and %s found in the music (%.1f bpm; "
                        "--keep-grid keeps the file's grid, --meter N/4 sets the bar)", input_path,
-                       grid_reason(song.info), song.info["beats_per_bar"], song.info["estimated_qpm"])
+                       grid_reason(song.info), bar_words(song.info), song.info["estimated_qpm"])
     elif song.info.get("grid") == "regridded":
         logger.warning("%s: the tempo map does not fit the notes (%.0f%% of onsets off its 16th grid); "
                        "drumming on a grid re-estimated from the notes (%.1f bpm)", input_path,

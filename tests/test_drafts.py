@@ -116,7 +116,7 @@ def test_drafts_keep_the_best_scored_part_and_stay_reproducible(tiny_model, monk
                        runtime.config.feature_names)
     seen = []
 
-    def busiest(drums, features, names, keep=0):  # a score that prefers the busiest draft
+    def busiest(drums, features, names, keep=0, compound=False):  # a score that prefers the busiest draft
         seen.append(int(drums.hits.sum()))
         return float(drums.hits.sum())
 
@@ -143,7 +143,7 @@ def test_the_song_is_drawn_again_only_while_no_draft_keeps_a_groove(tiny_model, 
                        runtime.config.feature_names)
     chosen = []
 
-    def keep_best(parts, features, names, keep=0):
+    def keep_best(parts, features, names, keep=0, compound=False):
         chosen.append(len(parts))
         return parts[-1]
 
@@ -196,3 +196,33 @@ def test_every_second_draft_starts_from_the_basic_beat_where_the_bars_come_from_
     decoding.generate(runtime, song.features, GenerationSettings(alternate_start="basic", drafts=1),
                       reference=song.reference)
     assert primed == ["blank"]
+
+
+def test_in_twelve_eight_the_back_beat_is_on_the_second_and_fourth_dotted_quarter():
+    # a song in 12/8 (bars of 24 16ths): kick on dotted quarters 1 and 3, snare on 2 and 4, hats on the eighths
+    song = encode_song(read_midi_bytes(midi_to_bytes(factory.song(bars=12, meters=((0, 12, 8),)))), 4)
+    names = FEATURE_NAMES
+    assert set(song.info["meters"]) == {"12/8"} and song.grid.bar_length[0] == 24
+    hat = CLASS_NAMES.index("closed_hat")
+    eighths = [(s, hat) for s in range(0, 24, 2) if s not in (6, 18)]  # the hand on the snare there
+    twelve_eight = _part(song, [(0, KICK), (4, KICK), (12, KICK), (6, SNARE), (18, SNARE)] + eighths)
+    # the same drums with the snare on quarter notes 2, 4 and 6, the back beat of a bar of six quarter notes
+    six_four = _part(song, [(0, KICK), (12, KICK), (4, SNARE), (12, SNARE), (20, SNARE)] + eighths)
+    compound = groove_measures(twelve_eight, song.features, names, compound=True)
+    assert compound["backbeat"] == 1.0 and compound["backbeat_bars"] == 1.0 and compound["kick_on_downbeats"] == 1.0
+    assert is_groove(twelve_eight, song.features, names, compound=True)
+    assert not is_groove(six_four, song.features, names, compound=True)
+    assert groove_score(twelve_eight, song.features, names, compound=True) > groove_score(
+        six_four, song.features, names, compound=True) + 0.5
+    # read as six quarter notes, the 12/8 groove has no back beat at all, and the other one wins
+    assert not is_groove(twelve_eight, song.features, names)
+    assert groove_score(six_four, song.features, names) > groove_score(twelve_eight, song.features, names)
+
+
+def test_the_drafts_read_a_song_s_bars_as_compound_where_its_grid_is_in_eighths():
+    from neuraldrummer.generation.settings import GenerationSettings
+
+    assert GenerationSettings().for_song({"meters": ["12/8", "2/8"]}).compound_meter is True
+    assert GenerationSettings().for_song({"meters": ["6/8"]}).compound_meter is True
+    assert GenerationSettings().for_song({"meters": ["3/4", "4/4"]}).compound_meter is False
+    assert GenerationSettings(compound_meter=False).for_song({"meters": ["12/8"]}).compound_meter is False

@@ -253,15 +253,16 @@ def _generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generatio
         if not settings.drop_strays:
             return part
         return drop_strays(part, bar_starts, spare, P, None if redo is None else r1)
-    out = keep_best([clean(d.out) for d in drafts], features, names, P)  # scored as written: without strays
+    compound = bool(settings.compound_meter)
+    out = keep_best([clean(d.out) for d in drafts], features, names, P, compound)  # scored as written: no strays
     for _ in range(settings.draft_rounds - 1 if n_drafts > 1 else 0):
-        if is_groove(out, features, names, P):
+        if is_groove(out, features, names, P, compound):
             break
         # no draft keeps a groove: the drummer plays the song again (rng goes on, so new drafts)
         drafts = [_Draft(DrumArrays.empty(T, C), *starts[i % len(starts)]) for i in range(n_drafts)]
         for bar_number, (a, e) in enumerate(zip(bar_starts[:-1], bar_starts[1:])):
             play_bar(bar_number, int(a), int(e), drafts)
-        out = keep_best([out] + [clean(d.out) for d in drafts], features, names, P)  # a tie keeps the earlier
+        out = keep_best([out] + [clean(d.out) for d in drafts], features, names, P, compound)  # ties: the earlier
     if settings.feel == "song":  # the level the model expects, not the one its own draws drift to
         out = raise_drawn_level(out, P, None if redo is None else r1)
     if settings.feel == "song" and settings.swing is None and not config.blank_song_features:

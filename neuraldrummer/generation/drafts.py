@@ -35,14 +35,16 @@ GROOVE_BACKBEAT = 0.6
 GROOVE_BACKBEAT_BARS = 0.5
 
 
-def groove_measures(drums: DrumArrays, features: np.ndarray, names: tuple[str, ...], keep: int = 0) -> dict:
+def groove_measures(drums: DrumArrays, features: np.ndarray, names: tuple[str, ...], keep: int = 0,
+                    compound: bool = False) -> dict:
     """Measures of a drawn part on the song's grid, over the bars where the song plays (from step
     ``keep`` on): ``kick_on_downbeats`` (share of bars with a kick on the first step),
     ``backbeat`` (of the snare-like hits on a beat in bars of an even number of beats, the share on
     the back beats; 0 if there is none, 1 if no such bar plays), ``backbeat_bars`` (of those bars
     outside the fills, the share with a snare-like hit on a back beat; 1 if none plays), ``line`` (share
     of bars outside the fills with a time-keeping line), ``toms`` (share of the hits outside the fills on toms) and
-    ``top_sound`` (share of all hits on the most used class)."""
+    ``top_sound`` (share of all hits on the most used class). ``compound``: the bars are in 6/8 or 12/8, whose beats
+    are dotted quarters (three eighths of the grid), the back beat on the second and the fourth."""
     hits = drums.hits[keep:]
     f = features[keep:]
     if len(f) == 0:
@@ -50,6 +52,10 @@ def groove_measures(drums: DrumArrays, features: np.ndarray, names: tuple[str, .
     bar = bar_index(f, names)
     down = np.concatenate([[True], np.diff(bar) > 0])
     on_beat = f[:, names.index("on_beat")] > 0.5
+    if compound and on_beat.sum() > 1:
+        quarter = int(round(float(np.median(np.diff(np.flatnonzero(on_beat))))))
+        step_in_bar = np.arange(len(f)) - np.flatnonzero(down)[bar]
+        on_beat = step_in_bar % max(3 * quarter // 2, 1) == 0
     active = f[:, names.index("active")] > 0.5
     fill = f[:, names.index("pre_section")] > 0.5 if "pre_section" in names else np.zeros(len(f), bool)
     beats = np.cumsum(on_beat & ~down)  # the beat of the bar each step falls in: beats since its downbeat
@@ -89,32 +95,35 @@ def groove_measures(drums: DrumArrays, features: np.ndarray, names: tuple[str, .
             "line": line, "toms": toms, "top_sound": top_sound}
 
 
-def groove_score(drums: DrumArrays, features: np.ndarray, names: tuple[str, ...], keep: int = 0) -> float:
+def groove_score(drums: DrumArrays, features: np.ndarray, names: tuple[str, ...], keep: int = 0,
+                 compound: bool = False) -> float:
     """How much a drawn part is a groove (higher is better): the shares of :func:`groove_measures`
     that a groove has high, less those it has low, and less up to one as the share of the most used
     sound rises from :data:`TOP_SOUND_EASY` to :data:`TOP_SOUND_LIMIT` (a hat line of eighths with a
     kick and a snare on two beats each is already 0.67). The back beat counts in proportion to the bars
     that play it, up to :data:`GROOVE_BACKBEAT_BARS`."""
-    m = groove_measures(drums, features, names, keep)
+    m = groove_measures(drums, features, names, keep, compound)
     crowded = min(max((m["top_sound"] - TOP_SOUND_EASY) / (TOP_SOUND_LIMIT - TOP_SOUND_EASY), 0.0), 1.0)
     backbeat = m["backbeat"] * min(m["backbeat_bars"] / GROOVE_BACKBEAT_BARS, 1.0)
     return m["kick_on_downbeats"] + backbeat + m["line"] - m["toms"] - crowded
 
 
-def is_groove(drums: DrumArrays, features: np.ndarray, names: tuple[str, ...], keep: int = 0) -> bool:
+def is_groove(drums: DrumArrays, features: np.ndarray, names: tuple[str, ...], keep: int = 0,
+              compound: bool = False) -> bool:
     """Whether a drawn part keeps a groove: kick on the bar (:data:`GROOVE_KICK`), a back beat
     (:data:`GROOVE_BACKBEAT`, :data:`GROOVE_BACKBEAT_BARS`), no one sound playing everything
     (:data:`TOP_SOUND_LIMIT`)."""
-    m = groove_measures(drums, features, names, keep)
+    m = groove_measures(drums, features, names, keep, compound)
     return (m["kick_on_downbeats"] >= GROOVE_KICK and m["backbeat"] >= GROOVE_BACKBEAT
             and m["backbeat_bars"] >= GROOVE_BACKBEAT_BARS and m["top_sound"] <= TOP_SOUND_LIMIT)
 
 
-def keep_best(parts: list[DrumArrays], features: np.ndarray, names: tuple[str, ...], keep: int = 0) -> DrumArrays:
+def keep_best(parts: list[DrumArrays], features: np.ndarray, names: tuple[str, ...], keep: int = 0,
+              compound: bool = False) -> DrumArrays:
     """The part of ``parts`` with the highest :func:`groove_score` (the first of equals). Give the parts as they
     will be written, without their stray hits: scored before, a draft whose only snares were two stray hits on
     back beats had a back beat of 1.0 and won over a draft with a real one, and was written with no snare at
     all (song 018 of the drumless songs as a recording, FluidR3, seed 0)."""
     if len(parts) == 1:
         return parts[0]
-    return max(parts, key=lambda p: groove_score(p, features, names, keep))
+    return max(parts, key=lambda p: groove_score(p, features, names, keep, compound))

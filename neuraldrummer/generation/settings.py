@@ -64,6 +64,11 @@ CONTROL_LEVELS = ("low", "medium", "high")
 FEELS = ("song", "model")
 
 
+def compound_meters(meters: list[str]) -> bool:
+    """Are the meters (``"12/8"``, ...) of a song's grid compound: in eighths, six, nine or twelve of them?"""
+    return any(m.endswith("/8") and m.split("/")[0] in ("6", "9", "12") for m in meters)
+
+
 @dataclass
 class GenerationSettings:
     """How to decode. ``temperature=None`` means deterministic cut-off decoding
@@ -169,6 +174,9 @@ class GenerationSettings:
     regrid: str = "auto"
     #: beats per bar where the bars come from the music (None: 4; --meter N/4)
     beats_per_bar: int | None = None
+    #: whether the song's bars are compound (6/8, 12/8: dotted-quarter beats, the back beat on the second and
+    #: the fourth; see :mod:`neuraldrummer.generation.drafts`). None: as its grid's meters say (:meth:`for_song`)
+    compound_meter: bool | None = None
 
     def for_song(self, info: dict) -> "GenerationSettings":
         """These settings for a song encoded with ``info`` (``EncodedSong.info``): ``follow_form``
@@ -189,6 +197,8 @@ class GenerationSettings:
             out = dataclasses.replace(out, crash_guidance=CRASH_GUIDANCE if from_music else 0.0)
         if self.played_by_hand is None and info.get("grid") == "beats":
             out = dataclasses.replace(out, played_by_hand=True)
+        if self.compound_meter is None:
+            out = dataclasses.replace(out, compound_meter=compound_meters(info.get("meters", [])))
         return out
 
     def active_controls(self) -> dict[str, str]:

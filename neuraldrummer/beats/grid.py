@@ -351,8 +351,8 @@ def grid_from_beats(tempo: TempoMap, beats: np.ndarray, positions: np.ndarray, e
     Each beat is cut into ``steps_per_beat`` equal steps, so the grid follows the beats as the
     tempo drifts. A bar of ``n`` beats gets the meter ``n/4`` (``2n/8`` with ``unit`` 8: a compound meter, two
     eighths a beat); beats before the first downbeat form a pickup bar. Steps that start more than half a step
-    before 0 s or after ``end_time`` are left out. ``tempo`` (the file's own tempo map) turns the seconds into the file's ticks, so drums
-    written on this grid land where the music is.
+    before 0 s or after ``end_time`` are left out. ``tempo`` (the file's own tempo map) turns the seconds into
+    the file's ticks, so drums written on this grid land where the music is.
     """
     beats = np.asarray(beats, np.float64)
     positions = np.asarray(positions, np.int64)

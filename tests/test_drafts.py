@@ -225,4 +225,5 @@ def test_the_drafts_read_a_song_s_bars_as_compound_where_its_grid_is_in_eighths(
     assert GenerationSettings().for_song({"meters": ["12/8", "2/8"]}).compound_meter is True
     assert GenerationSettings().for_song({"meters": ["6/8"]}).compound_meter is True
     assert GenerationSettings().for_song({"meters": ["3/4", "4/4"]}).compound_meter is False
+    assert GenerationSettings().for_song({"meters": ["4/4", "6/8"]}).compound_meter is False  # one bar of 6/8
     assert GenerationSettings(compound_meter=False).for_song({"meters": ["12/8"]}).compound_meter is False

@@ -65,8 +65,10 @@ FEELS = ("song", "model")
 
 
 def compound_meters(meters: list[str]) -> bool:
-    """Are the meters (``"12/8"``, ...) of a song's grid compound: in eighths, six, nine or twelve of them?"""
-    return any(m.endswith("/8") and m.split("/")[0] in ("6", "9", "12") for m in meters)
+    """Are the meters (``"12/8"``, ...) of a song's grid compound: all in eighths (a pickup bar too), six, nine or
+    twelve of them in some? A song in 4/4 with a bar of 6/8 is not: its bars of four keep their back beat."""
+    return (bool(meters) and all(m.endswith("/8") for m in meters)
+            and any(m.split("/")[0] in ("6", "9", "12") for m in meters))
 
 
 @dataclass

@@ -119,14 +119,21 @@ def constant_tempo_beats(qpm: float, onsets: np.ndarray, weights: np.ndarray, en
     return first + beat * np.arange(int(np.ceil((end_time - first) / beat)) + 2)
 
 
+def position_in_beat(beats: np.ndarray, onsets: np.ndarray) -> np.ndarray:
+    """``(N,)`` where each of ``onsets`` falls in its beat of ``beats`` (sorted, at least two): 0 on the beat, 0.5
+    halfway to the next; before the first beat or after the last, counted from the first or the last interval."""
+    beats, onsets = np.asarray(beats, np.float64), np.asarray(onsets, np.float64)
+    idx = np.clip(np.searchsorted(beats, onsets, side="right") - 1, 0, beats.size - 2)
+    return (onsets - beats[idx]) / np.maximum(beats[idx + 1] - beats[idx], 1e-9)
+
+
 def off_beat_grid_share(beats: np.ndarray, onsets: np.ndarray, tolerance: float = 1 / 32) -> float:
     """Share of ``onsets`` further than ``tolerance`` (in beats) from every 16th and every eighth-note
     triplet of the local beat: how badly ``beats`` fit the music (triplet feels count as fitting)."""
     beats, onsets = np.asarray(beats, np.float64), np.asarray(onsets, np.float64)
     if onsets.size == 0 or beats.size < 2:
         return 1.0
-    idx = np.clip(np.searchsorted(beats, onsets, side="right") - 1, 0, beats.size - 2)
-    frac = (onsets - beats[idx]) / np.maximum(beats[idx + 1] - beats[idx], 1e-9)
+    frac = position_in_beat(beats, onsets)
     d16 = np.abs(frac * 4 - np.round(frac * 4)) / 4
     d3 = np.abs(frac * 3 - np.round(frac * 3)) / 3
     return float((np.minimum(d16, d3) > tolerance).mean())
@@ -235,9 +242,7 @@ def track_beats(onsets: np.ndarray, weights: np.ndarray, end_time: float, fps: i
     after = times[-1] + step * np.arange(1, int(np.ceil((end_time - times[-1]) / step)) + 2)
     times = np.concatenate([before, times, after])
     # which 16th of the tracked beat is the beat: onsets placed in 16ths of the local beat
-    idx = np.clip(np.searchsorted(times, onsets, side="right") - 1, 0, times.size - 2)
-    frac = (np.asarray(onsets) - times[idx]) / np.maximum(times[idx + 1] - times[idx], 1e-9)
-    shift = strongest_sixteenth(4.0 * frac, weights if beat_weights is None else beat_weights)
+    shift = strongest_sixteenth(4.0 * position_in_beat(times, onsets), weights if beat_weights is None else beat_weights)
     if shift:
         grid = np.arange(times.size, dtype=np.float64) + shift / 4.0
         times = np.interp(grid, np.arange(times.size), times,

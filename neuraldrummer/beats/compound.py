@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .beat import position_in_beat
+
 #: an onset is on a third of the beat, or on a quarter of it, within this share of the beat
 THIRD_WINDOW = 1 / 24
 #: the beat divides in three where at least this share of the onsets are on its thirds ...
@@ -35,8 +37,7 @@ def divides_in_three(beats: np.ndarray, onsets: np.ndarray) -> bool:
     inside = onsets[(onsets >= beats[0]) & (onsets < beats[-1])] if beats.size >= 2 else onsets[:0]
     if inside.size == 0:
         return False
-    idx = np.clip(np.searchsorted(beats, inside, side="right") - 1, 0, beats.size - 2)
-    frac = (inside - beats[idx]) / np.maximum(np.diff(beats)[idx], 1e-9)
+    frac = position_in_beat(beats, inside)
 
     def share(*points: float) -> float:
         return float(np.mean(np.min(np.abs(frac[:, None] - np.array(points)[None, :]), axis=1) < THIRD_WINDOW))

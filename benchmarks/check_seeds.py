@@ -53,17 +53,18 @@ def main() -> None:
             ours = report["follow"]["neuraldrummer"]
             human = {k: report["follow"]["human"].get(k) for k in MEASURES}
             row = {"seed": seed, **{k: ours.get(k) for k in MEASURES},
-                   "told_apart": report["discriminator"]["neuraldrummer"]["accuracy"]}
+                   "told_apart": report["discriminator"]["neuraldrummer"]["accuracy"],
+                   "told_apart_boosted": report["discriminator"]["neuraldrummer"].get("boosted_accuracy")}
             per_seed.append(row)
             sys.stderr.write(f"seed {seed}: " + ", ".join(f"{k} {v:.3f}" for k, v in row.items()
                                                            if k != "seed" and v is not None) + "\n")
     table = {}
-    for k in MEASURES + ("told_apart",):
+    for k in MEASURES + ("told_apart", "told_apart_boosted"):
         values = [r[k] for r in per_seed if r[k] is not None]
         table[k] = {"mean": round(sum(values) / len(values), 4) if values else None,
                     "least": round(min(values), 4) if values else None,
                     "most": round(max(values), 4) if values else None,
-                    "human": None if k == "told_apart" or k.endswith("mean_abs_diff") else human.get(k)}
+                    "human": None if k.startswith("told_apart") or k.endswith("mean_abs_diff") else human.get(k)}
     write_result("check_seeds", {"command": "python benchmarks/check_seeds.py " + " ".join(sys.argv[1:]),
                                  "split": args.split, "settings": settings, "seeds": args.seeds,
                                  "table": table, "per_seed": per_seed}, args.json)

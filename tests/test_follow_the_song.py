@@ -292,6 +292,35 @@ def test_the_classifier_tells_fixed_levels_from_drawn_velocities_but_not_a_part_
     assert same["accuracy"] <= 0.6  # the same part twice: nothing to tell them apart
 
 
+def test_boosted_trees_tell_a_part_between_two_human_kinds_that_the_linear_model_misses():
+    from neuraldrummer.evaluation.discriminator import boosted_accuracy, discriminator_accuracy, segment_features
+
+    grid = build_grid(load(sectioned_song()).pm, 4)
+    def part(level: int, residue: float = 0.0):
+        times, pitches = [], []
+        for b in range(24):
+            a = grid.bar_starts[b]
+            for s in range(0, 16, 2):
+                times.append(grid.starts[a + s]); pitches.append(42)
+            for s in (0, 8):
+                times.append(grid.starts[a + s]); pitches.append(36)
+            for s in (4, 12):
+                times.append(grid.starts[a + s]); pitches.append(38)
+        return segment_features(grid, np.array(times) + residue, np.array(pitches), np.full(len(times), level))
+
+    # the drummers play soft or loud, a song each; ours always in between, where no line parts them
+    # (16 songs a side: a tree's leaf holds at least 20 segments)
+    human = [part(60 if k % 4 < 2 else 120) for k in range(16)]
+    ours = [part(90) for _ in range(16)]
+    linear, boosted = discriminator_accuracy(human, ours), boosted_accuracy(human, ours)
+    assert boosted["segments"] == linear["segments"] == 192
+    assert boosted["accuracy"] > 0.9 and linear["accuracy"] < 0.8
+    assert boosted["strongest_features"][0] in ("velocity_mean", "velocity_range")
+    assert boosted_accuracy(human, [part(60 if k % 4 < 2 else 120) for k in range(16)])["accuracy"] <= 0.6
+    # a part read from MIDI ticks sits a hair (1e-12 s) off the grid where a drawn one sits on it: the same part
+    assert np.array_equal(part(90), part(90, residue=1e-12))
+
+
 def test_the_nine_class_eighths_model_runs_on_the_full_kit(tmp_path):
     from neuraldrummer.analysis.drum_map import CANONICAL_PITCHES
     from neuraldrummer.generation.drumming import drum_song

@@ -206,7 +206,7 @@ def evaluate_songs(paths: list[str | Path], model_dir: str | Path, out_dir: str 
     from ..analysis.drums import decode_drums, drum_notes
     from ..generation.decoding import generate
     from ..generation.settings import GenerationSettings
-    from .discriminator import discriminator_accuracy, segment_features
+    from .discriminator import boosted_accuracy, discriminator_accuracy, segment_features
     from .metrics import FOLLOW_MEASURES, follow_measures, median_ratio
     from ..io.midi import atomic_write_text
 
@@ -349,9 +349,14 @@ def evaluate_songs(paths: list[str | Path], model_dir: str | Path, out_dir: str 
     report["sequenced_songs"] = int(sum(sequenced))
     segments = {name: [segment_features(s["grids"][4].grid, t, p, v) for s, (_, _, t, p, v) in zip(songs, rows)]
                 for name, rows in played.items()}
-    report["discriminator"] = {name: {k: _round(v) if isinstance(v, float) else v
-                                      for k, v in discriminator_accuracy(segments["human"], segments[name]).items()}
-                               for name in played if name != "human"}
+    report["discriminator"] = {}
+    for name in played:
+        if name != "human":
+            row = discriminator_accuracy(segments["human"], segments[name])
+            boosted = boosted_accuracy(segments["human"], segments[name])
+            row.update({"boosted_accuracy": boosted["accuracy"],
+                        "boosted_strongest_features": boosted.get("strongest_features", [])})
+            report["discriminator"][name] = {k: _round(v) if isinstance(v, float) else v for k, v in row.items()}
     report["seconds"] = round(time.perf_counter() - started, 1)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -388,11 +393,15 @@ def report_markdown(report: dict) -> str:
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
     if report.get("discriminator"):
         lines += ["", "Told from the human drummer by a classifier of 4-bar segments (two folds by song; "
-                  "0.5: it cannot tell):", ""]
+                  "0.5: it cannot tell), linear and gradient-boosted trees:", ""]
+        def acc(value):
+            return "-" if value is None else f"{value:.3f}"
         for name, row in report["discriminator"].items():
-            acc = "-" if row.get("accuracy") is None else f"{row['accuracy']:.3f}"
-            lines.append(f"- {name}: {acc} of {row.get('segments', 0)} segments; strongest features "
-                         f"{', '.join(row.get('strongest_features', [])) or '-'}")
+            lines.append(f"- {name}: {acc(row.get('accuracy'))} of {row.get('segments', 0)} segments; strongest "
+                         f"features {', '.join(row.get('strongest_features', [])) or '-'}")
+            if "boosted_accuracy" in row:
+                lines.append(f"  - boosted trees: {acc(row['boosted_accuracy'])}; strongest features "
+                             f"{', '.join(row.get('boosted_strongest_features', [])) or '-'}")
     lines += ["", f"Skipped files: {report['skipped'] or 'none'}. Took {report['seconds']} s.", ""]
     return "\n".join(lines)
 

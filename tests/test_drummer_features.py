@@ -181,6 +181,30 @@ def test_a_song_played_by_hand_gets_a_drummers_timing():
     assert (fit_feel_to_song(drums, loose, names, 4, seed=3, played_by_hand=False).offset == 0).all()
 
 
+def test_under_a_song_a_little_off_the_grid_the_drummer_is_drawn_on_it_or_loose():
+    from neuraldrummer.analysis.drums import DrumArrays
+    from neuraldrummer.generation.feel import DRAWN_FEEL_UNTIL, drawn_on_grid, fit_feel_to_song
+
+    rng = np.random.default_rng(2)
+    hits = rng.random((128, 3)) < 0.4
+    drums = DrumArrays(hits, np.where(hits, rng.uniform(0.3, 0.9, (128, 3)), 0).astype(np.float32),
+                       np.where(hits, rng.uniform(-0.2, 0.2, (128, 3)), 0).astype(np.float32))
+    names = ("song_offgrid", "song_timing")
+    def song(share):
+        return np.tile(np.array([[share, 4 * 0.05]], np.float32), (128, 1))
+    draws = [drawn_on_grid(song(0.08), names, seed) for seed in range(300)]
+    assert 0.55 < np.mean(draws) < 0.77  # most drummers of such songs play on the grid, not all
+    assert draws == [drawn_on_grid(song(0.08), names, seed) for seed in range(300)]  # seeded
+    assert not any(drawn_on_grid(song(s), names, 0) for s in (0.0, 0.03, DRAWN_FEEL_UNTIL, 0.3))
+    on = next(seed for seed in range(20) if drawn_on_grid(song(0.08), names, seed))
+    loose = next(seed for seed in range(20) if not drawn_on_grid(song(0.08), names, seed))
+    assert (fit_feel_to_song(drums, song(0.08), names, 4, seed=on).offset == 0).all()
+    assert (np.abs(fit_feel_to_song(drums, song(0.08), names, 4, seed=loose).offset[hits]) > 0.01).mean() > 0.5
+    # told it was played by hand, the drummer plays loose; a sequenced song's drums sit on the grid
+    assert (fit_feel_to_song(drums, song(0.08), names, 4, seed=on, played_by_hand=True).offset != 0).any()
+    assert (fit_feel_to_song(drums, song(0.01), names, 4, seed=on).offset == 0).all()
+
+
 def test_a_drummer_does_not_follow_notes_on_another_subdivision_half_way():
     # triplets over a 16th grid sit a third of a 16th off it: a drum half way there is on neither
     from neuraldrummer.analysis.drums import DrumArrays

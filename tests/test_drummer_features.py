@@ -203,6 +203,13 @@ def test_under_a_song_a_little_off_the_grid_the_drummer_is_drawn_on_it_or_loose(
     # told it was played by hand, the drummer plays loose; a sequenced song's drums sit on the grid
     assert (fit_feel_to_song(drums, song(0.08), names, 4, seed=on, played_by_hand=True).offset != 0).any()
     assert (fit_feel_to_song(drums, song(0.01), names, 4, seed=on).offset == 0).all()
+    # bars re-drawn in a part keep its feel, whatever the new seed draws
+    part = fit_feel_to_song(drums, song(0.08), names, 4, seed=on)
+    redone = fit_feel_to_song(part, song(0.08), names, 4, keep=32, until=64, seed=loose).offset
+    assert (redone == 0).all()
+    part = fit_feel_to_song(drums, song(0.08), names, 4, seed=loose)
+    redone = fit_feel_to_song(part, song(0.08), names, 4, keep=32, until=64, seed=on).offset
+    assert (np.abs(redone[32:64][hits[32:64]]) > 0.01).mean() > 0.5
 
 
 def test_a_drummer_does_not_follow_notes_on_another_subdivision_half_way():

@@ -77,15 +77,20 @@ def song_played_by_hand(features: np.ndarray, names: tuple[str, ...], played_by_
             and float(features[:, names.index("song_offgrid")].max()) >= PLAYED_BY_HAND_OFFGRID)
 
 
-def drawn_on_grid(features: np.ndarray, names: tuple[str, ...], seed: int | None = None) -> bool:
+def drawn_on_grid(features: np.ndarray, names: tuple[str, ...], seed: int | None = None,
+                  kept_offsets: np.ndarray | None = None) -> bool:
     """Does the drummer of this song, played by hand but only a little off the grid, play on the grid? Drawn
     (seeded by ``seed`` and the song's share off the grid) with the share of :data:`DRAWN_ON_GRID_SHARE`,
-    below :data:`DRAWN_FEEL_UNTIL`; False from it on and where the song's share is unknown."""
+    below :data:`DRAWN_FEEL_UNTIL`; False from it on and where the song's share is unknown. Where drums are
+    kept around the new ones (``kept_offsets``: a prompt, the bars around a re-drawn range), the drummer keeps
+    their feel: on the grid where all of them are."""
     if "song_offgrid" not in names or not features.shape[0]:
         return False
     share = float(features[:, names.index("song_offgrid")].max())
     if not DRAWN_ON_GRID_SHARE[0][0] <= share < DRAWN_FEEL_UNTIL:
         return False
+    if kept_offsets is not None and kept_offsets.size:
+        return bool((kept_offsets == 0).all())
     on_grid = [p for start, p in DRAWN_ON_GRID_SHARE if share >= start][-1]
     rng = np.random.default_rng(None if seed is None else [seed, 17, int(share * 1e6)])
     return bool(rng.random() < on_grid)
@@ -148,7 +153,8 @@ def fit_feel_to_song(drums: DrumArrays, features: np.ndarray, names: tuple[str, 
     limit = MAX_OFFSET_16THS / per16
     offset[hits] = np.clip(offset[hits], -limit, limit)
     velocity = drums.velocity
-    if by_hand and not (played_by_hand is None and drawn_on_grid(features, names, seed)):
+    kept = drums.hits & ~hits
+    if by_hand and not (played_by_hand is None and drawn_on_grid(features, names, seed, drums.offset[kept])):
         offset = _played_by_hand(offset, hits, per16, push, seed)
     elif played_by_hand is not None or "song_offgrid" in names:  # a sequenced part: on the grid
         offset[hits] = 0.0

@@ -39,10 +39,7 @@ def song_rows(corpus: Corpus, split: str) -> np.ndarray:
     """``(n, 2)``: per song of ``split``, its parts' share of onsets off the grid and its drums'."""
     names = corpus.feature_names
     rows = []
-    for song in corpus.select(split):
-        if song.get("drum_only"):
-            continue
-        a = corpus.arrays(song)
+    for _, a in corpus.song_arrays(split):
         hits = a["hits"] > 0
         if hits.sum() < MIN_HITS:
             continue

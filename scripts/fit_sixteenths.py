@@ -35,10 +35,7 @@ def shares(corpus: Corpus, split: str) -> np.ndarray:
     """``(n, 2)``: per song of ``split``, the song's odd-16th share and its drums'."""
     names = corpus.feature_names
     rows = []
-    for song in corpus.select(split):
-        if song.get("drum_only"):
-            continue
-        a = corpus.arrays(song)
+    for _, a in corpus.song_arrays(split):
         onsets = a["hits"].sum(axis=1)
         plays = a["features"][:, names.index("intensity")] > 0
         if plays.sum() < MIN_COUNT or onsets.sum() < MIN_COUNT:

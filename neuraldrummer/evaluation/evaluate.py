@@ -45,10 +45,7 @@ def corpus_songs(corpus: Corpus, split: str, with_song_only: bool = True, limit:
     """Songs of a split as dicts of features (columns ``names``), (T, 3C) targets and reference steps."""
     out = []
     cols = None if names is None else [corpus.feature_names.index(n) for n in names]
-    for song in corpus.select(split):
-        if with_song_only and song["drum_only"]:
-            continue
-        a = corpus.arrays(song)
+    for song, a in corpus.song_arrays(split, with_song_only):
         targets = np.concatenate([a["hits"], a["velocity"], a["offset"]], axis=1)
         feats = a["features"] if cols is None else a["features"][:, cols]
         out.append({"meta": song, "features": feats, "targets": targets, "reference": a["reference"]})

@@ -319,6 +319,14 @@ class Corpus:
             and (not sources or any(src in s["source"] for src in sources))
         ]
 
+    def song_arrays(self, split: str | None = None, with_song_only: bool = True):
+        """``(song, arrays)`` for each song of ``split`` (:meth:`select`, :meth:`arrays`), the drum-only
+        performances left out where ``with_song_only``."""
+        for song in self.select(split):
+            if with_song_only and song.get("drum_only"):
+                continue
+            yield song, self.arrays(song)
+
     def arrays(self, song: dict, lo: int = 0, hi: int | None = None, augmented: bool = False) -> dict[str, np.ndarray]:
         """One song's arrays (steps ``lo..hi`` of it), decoded to float32 (hits as float32 0/1).
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..analysis.drum_map import CLASS_NAMES, KICK, TIMEKEEPING_CLASSES, TIMEKEEPING_ONSETS, TOMS
 from ..analysis.drums import DrumArrays
-from ..analysis.features import bar_index
+from ..analysis.features import bar_index, step_in_bar
 
 #: the snare-like classes whose hits make the back beat
 BACKBEAT_CLASSES: tuple[int, ...] = tuple(CLASS_NAMES.index(n) for n in ("snare", "side_stick", "clap"))
@@ -54,8 +54,7 @@ def groove_measures(drums: DrumArrays, features: np.ndarray, names: tuple[str, .
     on_beat = f[:, names.index("on_beat")] > 0.5
     if compound and on_beat.sum() > 1:
         quarter = int(round(float(np.median(np.diff(np.flatnonzero(on_beat))))))
-        step_in_bar = np.arange(len(f)) - np.flatnonzero(down)[bar]
-        on_beat = step_in_bar % max(3 * quarter // 2, 1) == 0
+        on_beat = step_in_bar(f, names) % max(3 * quarter // 2, 1) == 0
     active = f[:, names.index("active")] > 0.5
     fill = f[:, names.index("pre_section")] > 0.5 if "pre_section" in names else np.zeros(len(f), bool)
     beats = np.cumsum(on_beat & ~down)  # the beat of the bar each step falls in: beats since its downbeat

@@ -142,10 +142,14 @@ def decode_step(logits: np.ndarray, settings: GenerationSettings, rng: np.random
     return hits
 
 
-def sample_bar(stepper, state, prev, K, a, e, P, prompt, settings, rng, refs=None, first_bias=None):
+def sample_bar(stepper, state, prev, K, a, e, P, prompt, settings, rng, refs=None, first_bias=None, replay=None):
     """Sample ``K`` candidate bars for steps ``a..e`` from each of ``R`` states (prompt steps kept):
     ``state`` holds ``R`` candidates (one, or several whole-song drafts), ``prev`` is ``(R, 3C)``, and
     the ``R * K`` takes come out with each state's ``K`` side by side.
+
+    ``replay`` ``(R, e - a, C)`` bool, or ``None``: where a state's row has hits, its last take plays them
+    rather than drawing its own (a bar played again); its velocities and timing are drawn for those hits, and
+    its likelihood is the model's for them.
 
     ``refs`` ``(e - a, C)`` or ``(R, e - a, C)``: the reference hits of each step (already played), or ``None``.
     ``first_bias`` ``(C,)``: added to the logits of the bar's first step when drawing it (the likelihood and
@@ -157,7 +161,10 @@ def sample_bar(stepper, state, prev, K, a, e, P, prompt, settings, rng, refs=Non
     cand_prev = np.repeat(prev, K, axis=0)
     if refs is not None:
         refs = np.repeat(np.asarray(refs).reshape(R, L, C), K, axis=0)
+    Kr = K
     K = R * K
+    replay = None if replay is None else np.asarray(replay, bool).reshape(R, L, C)
+    replay_rows = np.zeros(0, np.int64) if replay is None else np.nonzero(replay.any(axis=(1, 2)))[0] * Kr + Kr - 1
     hits = np.zeros((K, L, C), bool)
     vel = np.zeros((K, L, C), np.float32)
     off = np.zeros((K, L, C), np.float32)
@@ -172,6 +179,8 @@ def sample_bar(stepper, state, prev, K, a, e, P, prompt, settings, rng, refs=Non
             o = np.repeat(prompt.offset[t][None], K, axis=0)
         else:
             h = decode_step(step.logits if first_bias is None or j else step.logits + first_bias, settings, rng)
+            if replay_rows.size:
+                h[replay_rows] = replay[replay_rows // Kr, j]
             v, o = draw_feel(step, h, rng, stepper.runtime, settings.velocity_temperature)
             z = step.logits
             loglik -= (np.maximum(z, 0) - z * h + np.log1p(np.exp(-np.abs(z)))).sum(axis=1)

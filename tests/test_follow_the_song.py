@@ -395,9 +395,9 @@ def test_the_takes_follow_the_song_density_and_groove_only_when_asked(tiny_model
     biases = []
     real_sample = decoding.sample_bar
 
-    def spy_sample(*args):
+    def spy_sample(*args, **kwargs):
         biases.append(args[-1])
-        return real_sample(*args)
+        return real_sample(*args, **kwargs)
 
     monkeypatch.setattr(decoding, "sample_bar", spy_sample)
     decoding.generate(runtime, sections.features, GenerationSettings(follow_crash_share=1.0),

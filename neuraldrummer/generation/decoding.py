@@ -24,8 +24,8 @@ from .runtime import DrummerRuntime, one_blas_thread
 from .sampling import GuidedStepper, sample_bar, step_input
 from .settings import GenerationSettings
 from .strays import drop_strays
-from .takes import (NO_SONG_STEADINESS, crashes_drawn, fills_drawn, follow_scores, score_candidates,
-                    sixteenths_target)
+from .takes import (NO_SONG_STEADINESS, REPLAY_KEEPS_REFERENCE, REPLAY_SHARES, crashes_drawn, fills_drawn,
+                    follow_scores, score_candidates, sixteenths_target)
 
 
 def _reference_hits(out: DrumArrays, reference: np.ndarray | None, a: int, e: int) -> np.ndarray | None:
@@ -159,23 +159,56 @@ def _generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generatio
         crash_bias[CRASH] = settings.crash_guidance or 0.0  # the crash cymbal: every kit has it
         odd_target = (sixteenths_target(features, names, spb) if settings.follow_sixteenths is not False
                       and "density" not in controls and "syncopation" not in controls else None)
+    # bars played again, as drummers do between the fills (.takes.REPLAY_SHARES)
+    replay = (follow and settings.replay_bars and "section_start" in names and not controls and not loop_bars
+              and settings.style == "none")
+    if replay:
+        section_start = features[:, names.index("section_start")] > 0.5
+        replay_rng = np.random.default_rng([settings.seed, 29])
+
+    def replayed(take: _Draft, a: int, e: int) -> np.ndarray | None:
+        """The bar that ``take`` plays again at ``a..e``, the bar before or the one before that (drawn at the
+        shares of :data:`~.takes.REPLAY_SHARES`), or ``None``. Not where a crash is drawn on a section start."""
+        if not replay or e <= P or not active[a:e].any() or (section_start[a] and crashes.get(a)):
+            return None
+        context = "before_section" if pre_section[a] else "section_start" if section_start[a] else "groove"
+        shares, L, u = REPLAY_SHARES[context], e - a, replay_rng.random()
+        if u >= sum(shares):
+            return None
+        back = 1 if u < shares[0] else 2
+        s = a - back * L
+        i = int(np.searchsorted(bar_starts, s))
+        if s < 0 or bar_starts[i] != s or bar_starts[i + back] != a or not take.out.hits[s:s + L].any():
+            return None
+        again = take.out.hits[s:s + L]
+        if settings.follow_form is not False and reference is not None and (np.asarray(reference[a:e]) >= 0).all():
+            # where the music repeats an earlier bar whose drums differ from those played again, the drums of that
+            # bar instead: the same music gets the same drums
+            refs = _reference_hits(take.out, reference, a, e) > 0.5
+            if refs.any() and (refs & again).sum() < REPLAY_KEEPS_REFERENCE * (refs | again).sum():
+                return refs
+        return again.copy()
 
     def play_bar(bar_number: int, a: int, e: int, takes: list[_Draft]) -> None:
         """Draw bar ``a..e`` of each draft (takes chosen as set out above, all drafts in one batch)."""
         song_plays = bool(active[a:e].any())
         drawn: dict = {}
         pending = list(range(len(takes)))
+        again = [replayed(take, a, e) for take in takes]
+        Kb = K + 1 if any(x is not None for x in again) else K
         bar_refs = [_reference_hits(take.out, reference, a, e) for take in takes]  # None without a reference
         for _ in range(1 + (settings.refill_silent_bars if settings.temperature is not None else 0)):
             refs = None if reference is None else np.stack([bar_refs[i] for i in pending])
             batch = sample_bar(stepper, stepper.join([takes[i].state for i in pending]),
-                               np.concatenate([takes[i].prev for i in pending]), K, a, e, P, prompt, draw, rng, refs,
+                               np.concatenate([takes[i].prev for i in pending]), Kb, a, e, P, prompt, draw, rng, refs,
                                crash_bias if follow and settings.crash_guidance and song_plays and crashes.get(a)
-                               else None)
+                               else None,
+                               replay=None if Kb == K else np.stack([np.zeros((e - a, C), bool) if again[i] is None
+                                                              else again[i] for i in pending]))
             states = stepper.split(batch[4], len(pending))
             silent = []
             for j, i in enumerate(pending):
-                part = slice(j * K, (j + 1) * K)
+                part = slice(j * Kb, (j + 1) * Kb)
                 drawn[i] = (*(x[part] for x in batch[:4]), states[j], batch[5][part], batch[6][part],
                             None if refs is None else refs[j])
                 if song_plays and not drawn[i][0].any() and e > P:
@@ -185,10 +218,19 @@ def _generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generatio
                 break
         for i, take in enumerate(takes):
             hits, vel, off, loglik, cand_state, cand_prev, expected, refs = drawn[i]
-            best = _choose(bar_number, a, e, take.previous_bar, song_plays, hits, loglik, expected, refs) if K > 1 else 0
-            take.state = stepper.select(cand_state, K, best) if K > 1 else cand_state
+            if again[i] is not None and _plausible(loglik):
+                best = Kb - 1  # the bar played again
+            else:
+                best = _choose(bar_number, a, e, take.previous_bar, song_plays, hits[:K], loglik[:K], expected[:K],
+                               refs) if K > 1 else 0
+            take.state = stepper.select(cand_state, Kb, best) if Kb > 1 else cand_state
             take.out.hits[a:e], take.out.velocity[a:e], take.out.offset[a:e] = hits[best], vel[best], off[best]
             take.prev, take.previous_bar = cand_prev[best:best + 1], hits[best]
+
+    def _plausible(loglik: np.ndarray) -> bool:
+        """Whether the model finds the bar played again (the last take) at least as likely as the least likely of
+        its own takes: a bar the music has left behind is drawn anew."""
+        return bool(loglik[-1] >= loglik[:-1].min())
 
     def _choose(bar_number, a, e, previous_bar, song_plays, hits, loglik, expected, refs) -> int:
         """The take kept among ``hits`` (K, L, C) of one draft."""

@@ -156,6 +156,9 @@ class GenerationSettings:
     #: validation songs it put time-keeping lines in 0.90 of the bars (human 0.69) and crashes on 0.39 of
     #: the section starts (human 0.30), and it did not add grooves in time under songs played by hand
     follow_groove: bool = False
+    #: whether the drummer plays some bars between the fills again as they were, at the rates drummers do
+    #: (:data:`~neuraldrummer.generation.takes.REPLAY_SHARES`), rather than drawing every bar afresh
+    replay_bars: bool = True
     #: whether a drawn hit that is its sound's only one in the bar, that sound silent in the bars either
     #: side, is taken out (crashes kept; not in the bars before a section start, where fills end), so
     #: that sounds come and go as parts (:mod:`neuraldrummer.generation.strays`)

@@ -63,6 +63,7 @@ def test_the_drummer_plays_bars_again_at_the_drawn_shares_and_not_where_a_crash_
 
     monkeypatch.setattr(decoding, "REPLAY_SHARES", {c: (1.0, 0.0) for c in
                                                     ("groove", "before_section", "section_start")})
+    monkeypatch.setattr(decoding, "REPLAY_SHARES_AFTER_CRASH", (1.0, 0.0))
     always, at_starts = repeats(GenerationSettings(**base))
     assert always >= 0.75  # every groove bar is played again, unless the model finds it less likely than its takes
     assert not any(at_starts)  # a crash is drawn on every section start: those bars are drawn, with their crash
@@ -70,6 +71,7 @@ def test_the_drummer_plays_bars_again_at_the_drawn_shares_and_not_where_a_crash_
     assert never < always
     monkeypatch.setattr(decoding, "REPLAY_SHARES", {c: (0.0, 0.0) for c in
                                                     ("groove", "before_section", "section_start")})
+    monkeypatch.setattr(decoding, "REPLAY_SHARES_AFTER_CRASH", (0.0, 0.0))
     assert repeats(GenerationSettings(**base))[0] == never  # at share 0 the same as none: no take is spent
 
 
@@ -109,6 +111,7 @@ def test_a_bar_played_again_takes_the_drums_of_the_bar_its_music_repeats_where_t
     song = encode_song(load(sectioned_song()), runtime.config.steps_per_beat, names)
     monkeypatch.setattr(decoding, "REPLAY_SHARES", {c: (1.0, 0.0) for c in
                                                     ("groove", "before_section", "section_start")})
+    monkeypatch.setattr(decoding, "REPLAY_SHARES_AFTER_CRASH", (1.0, 0.0))
     monkeypatch.setattr(decoding, "REPLAY_KEEPS_REFERENCE", 1.01)  # always the reference bar's drums where one is
     settings = GenerationSettings(drafts=1, drop_strays=False, follow_crash_share=0.0, follow_form=True)
     hits = decoding.generate(runtime, song.features, settings, reference=song.reference).hits
@@ -118,3 +121,31 @@ def test_a_bar_played_again_takes_the_drums_of_the_bar_its_music_repeats_where_t
     assert copied  # bars 16-23 repeat bars 0-7
     same = [np.array_equal(hits[b == k], hits[ref[b == k]]) for k in copied]
     assert np.mean(same) >= 0.75
+
+
+def test_a_bar_that_opens_with_a_crash_is_played_again_at_its_own_share(tiny_model, monkeypatch):
+    import neuraldrummer.generation.decoding as decoding
+    from neuraldrummer.analysis.drum_map import CRASH_CLASSES
+    from neuraldrummer.generation.runtime import DrummerRuntime
+    from neuraldrummer.generation.settings import GenerationSettings
+
+    runtime = DrummerRuntime.load(tiny_model)
+    names = runtime.config.feature_names
+    song = encode_song(load(sectioned_song()), runtime.config.steps_per_beat, names)
+    crashes = [c for c in CRASH_CLASSES if c < runtime.num_classes]
+    monkeypatch.setattr(decoding, "REPLAY_SHARES", {c: (1.0, 0.0) for c in
+                                                    ("groove", "before_section", "section_start")})
+    settings = GenerationSettings(drafts=1, drop_strays=False, follow_crash_share=1.0, crash_guidance=30.0,
+                                  follow_form=False)
+
+    def after_crash() -> list[bool]:
+        bars = _bars(decoding.generate(runtime, song.features, settings).hits, song.features, names)
+        return [np.array_equal(bars[k], bars[k - 1]) for k in range(1, len(bars))
+                if bars[k - 1][:2][:, crashes].any() and bars[k].any()]
+
+    monkeypatch.setattr(decoding, "REPLAY_SHARES_AFTER_CRASH", (0.0, 0.0))
+    never = after_crash()
+    assert never and not any(never)  # the section starts open with a crash; the bars after them are drawn
+    monkeypatch.setattr(decoding, "REPLAY_SHARES_AFTER_CRASH", (1.0, 0.0))
+    always = after_crash()
+    assert always and np.mean(always) >= 0.5

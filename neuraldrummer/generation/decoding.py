@@ -14,7 +14,7 @@ import dataclasses
 
 import numpy as np
 
-from ..analysis.drum_map import CRASH
+from ..analysis.drum_map import CRASH, CRASH_CLASSES
 from ..analysis.drums import DrumArrays
 from ..errors import ConfigError
 from .drafts import is_groove, keep_best
@@ -24,8 +24,8 @@ from .runtime import DrummerRuntime, one_blas_thread
 from .sampling import GuidedStepper, sample_bar, step_input
 from .settings import GenerationSettings
 from .strays import drop_strays
-from .takes import (NO_SONG_STEADINESS, REPLAY_KEEPS_REFERENCE, REPLAY_SHARES, crashes_drawn, fills_drawn,
-                    follow_scores, score_candidates, sixteenths_target)
+from .takes import (NO_SONG_STEADINESS, REPLAY_KEEPS_REFERENCE, REPLAY_SHARES, REPLAY_SHARES_AFTER_CRASH,
+                    crashes_drawn, fills_drawn, follow_scores, score_candidates, sixteenths_target)
 
 
 def _reference_hits(out: DrumArrays, reference: np.ndarray | None, a: int, e: int) -> np.ndarray | None:
@@ -165,6 +165,7 @@ def _generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generatio
     if replay:
         section_start = features[:, names.index("section_start")] > 0.5
         replay_rng = np.random.default_rng([settings.seed, 29])
+        crash_classes = [c for c in CRASH_CLASSES if c < C]
 
     def replayed(take: _Draft, a: int, e: int) -> np.ndarray | None:
         """The bar that ``take`` plays again at ``a..e``, the bar before or the one before that (drawn at the
@@ -173,6 +174,8 @@ def _generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generatio
             return None
         context = "before_section" if pre_section[a] else "section_start" if section_start[a] else "groove"
         shares, L, u = REPLAY_SHARES[context], e - a, replay_rng.random()
+        if a >= L and take.out.hits[a - L:a - L + 2][:, crash_classes].any():
+            shares = REPLAY_SHARES_AFTER_CRASH  # a bar that opens with a crash is seldom played again
         if u >= sum(shares):
             return None
         back = 1 if u < shares[0] else 2

@@ -2,7 +2,8 @@
 
 Each bar is sampled as several takes from the same state (:mod:`.sampling`) and one is kept
 (:mod:`.takes`): by the user's controls, by how it follows the song, or, when re-rolling a range,
-by how the range leads into the kept bar after it. The whole song is drawn as several drafts side by
+by how the range leads into the kept bar after it. At the drummers' shares a bar is played again
+instead: the bar before or the one before that (:data:`~.takes.REPLAY_SHARES`). The whole song is drawn as several drafts side by
 side in one batch; each loses its stray hits (:mod:`.strays`) and the one that keeps a groove best is
 kept (:mod:`.drafts`); where none keeps a groove, the song is drawn again (``draft_rounds``). Then the
 feel is fitted to the song (:mod:`.feel`), swing and quantisation applied.
@@ -181,8 +182,9 @@ def _generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generatio
         back = 1 if u < shares[0] else 2
         s = a - back * L
         i = int(np.searchsorted(bar_starts, s))
-        if s < 0 or bar_starts[i] != s or bar_starts[i + back] != a or not take.out.hits[s:s + L].any():
-            return None
+        if s < 0 or bar_starts[i] != s or bar_starts[i + 1] != s + L or bar_starts[i + back] != a \
+                or not take.out.hits[s:s + L].any():
+            return None  # the bar played again is a whole bar as long as this one, the bars between it too
         again = take.out.hits[s:s + L]
         if settings.follow_form is not False and reference is not None and (np.asarray(reference[a:e]) >= 0).all():
             # where the music repeats an earlier bar whose drums differ from those played again, the drums of that

@@ -230,7 +230,7 @@ NO_SONG_STEADINESS = 10.0
 #: 0.048 of the validation songs' groove bars again, none of the others (a scratch count)
 REPLAY_SHARES = {"groove": (0.333, 0.200), "before_section": (0.269, 0.149), "section_start": (0.230, 0.133)}
 #: ... and after a bar that opens with a crash, splash or China (on its first two steps), wherever the bar is: 0.149
-#: and 0.177 of 178,155 such bars (same script). The same shares as elsewhere had the drums crash on 0.64 of the
+#: and 0.177 of 178,155 such bars (same script). The same shares as elsewhere had the drums crash on 0.54 of the
 #: downbeats after a crash between the fills (the drummers 0.44; a scratch count on the validation songs)
 REPLAY_SHARES_AFTER_CRASH = (0.149, 0.177)
 #: a bar played again whose drums are less alike than this (Jaccard) to the drums of the bar whose music the bar

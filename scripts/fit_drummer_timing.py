@@ -15,7 +15,6 @@ Copy the bands from 0.05 to 0.15 into ``DRAWN_ON_GRID_SHARE``.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -23,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from report import write_report  # noqa: E402
+from report import corpus_arguments, write_report  # noqa: E402
 from neuraldrummer.beats.grid import OFF_GRID_TOLERANCE  # noqa: E402
 from neuraldrummer.training.corpus import Corpus  # noqa: E402
 
@@ -50,11 +49,7 @@ def song_rows(corpus: Corpus, split: str) -> np.ndarray:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("corpus", type=Path)
-    ap.add_argument("--split", default="train")
-    ap.add_argument("--json", type=Path)
-    args = ap.parse_args()
+    args = corpus_arguments(__doc__)
     corpus = Corpus(args.corpus)
     rows = song_rows(corpus, args.split)
     edges = list(BANDS) + [1.01]

@@ -15,7 +15,6 @@ Copy the two shares of each place into ``REPLAY_SHARES``, those after a crash in
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -23,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from report import write_report  # noqa: E402
+from report import corpus_arguments, write_report  # noqa: E402
 from neuraldrummer.analysis.drum_map import CRASH_CLASSES  # noqa: E402
 from neuraldrummer.analysis.features import bar_index  # noqa: E402
 from neuraldrummer.training.corpus import Corpus  # noqa: E402
@@ -63,11 +62,7 @@ def bar_rows(corpus: Corpus, split: str) -> list[tuple[str, bool, bool, float, b
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("corpus", type=Path)
-    ap.add_argument("--split", default="train")
-    ap.add_argument("--json", type=Path)
-    args = ap.parse_args()
+    args = corpus_arguments(__doc__)
     rows = bar_rows(Corpus(args.corpus), args.split)
     places = {}
     for place in PLACES + ("after_a_crash",):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -13,3 +14,13 @@ def write_report(report: dict, path: Path | None) -> None:
     sys.stdout.write(text + "\n")
     if path:
         Path(path).write_text(text + "\n")
+
+
+def corpus_arguments(doc: str) -> argparse.Namespace:
+    """The arguments of a script that counts something over one split of a corpus: ``corpus``, ``--split``
+    (default train) and ``--json``; ``doc`` is the script's docstring, whose first line describes it."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("corpus", type=Path)
+    ap.add_argument("--split", default="train")
+    ap.add_argument("--json", type=Path)
+    return ap.parse_args()

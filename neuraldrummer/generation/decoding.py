@@ -175,7 +175,8 @@ def _generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generatio
             return None
         context = "before_section" if pre_section[a] else "section_start" if section_start[a] else "groove"
         shares, L, u = REPLAY_SHARES[context], e - a, replay_rng.random()
-        if a >= L and take.out.hits[a - L:a - L + 2][:, crash_classes].any():
+        before = int(bar_starts[max(int(np.searchsorted(bar_starts, a)) - 1, 0)])
+        if before < a and take.out.hits[before:before + 2][:, crash_classes].any():
             shares = REPLAY_SHARES_AFTER_CRASH  # a bar that opens with a crash is seldom played again
         if u >= sum(shares):
             return None

@@ -3,10 +3,11 @@
 Each bar is sampled as several takes from the same state (:mod:`.sampling`) and one is kept
 (:mod:`.takes`): by the user's controls, by how it follows the song, or, when re-rolling a range,
 by how the range leads into the kept bar after it. At the drummers' shares a bar is played again
-instead: the bar before or the one before that (:data:`~.takes.REPLAY_SHARES`). The whole song is drawn as several drafts side by
-side in one batch; each loses its stray hits (:mod:`.strays`) and the one that keeps a groove best is
-kept (:mod:`.drafts`); where none keeps a groove, the song is drawn again (``draft_rounds``). Then the
-feel is fitted to the song (:mod:`.feel`), swing and quantisation applied.
+instead: the bar before or the one before that (:data:`~.takes.REPLAY_SHARES`). The whole song is
+drawn as several drafts side by side in one batch; each loses its stray hits (:mod:`.strays`) and the
+one that keeps a groove best is kept (:mod:`.drafts`); where none keeps a groove, the song is drawn
+again (``draft_rounds``). Then the feel is fitted to the song (:mod:`.feel`), swing and quantisation
+applied.
 """
 
 from __future__ import annotations

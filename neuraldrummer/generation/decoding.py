@@ -169,9 +169,10 @@ def _generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generatio
         replay_rng = np.random.default_rng([settings.seed, 29])
         crash_classes = [c for c in CRASH_CLASSES if c < C]
 
-    def replayed(take: _Draft, a: int, e: int) -> np.ndarray | None:
+    def replayed(take: _Draft, a: int, e: int, refs: np.ndarray | None) -> np.ndarray | None:
         """The bar that ``take`` plays again at ``a..e``, the bar before or the one before that (drawn at the
-        shares of :data:`~.takes.REPLAY_SHARES`), or ``None``. Not where a crash is drawn on a section start."""
+        shares of :data:`~.takes.REPLAY_SHARES`), or ``None``. Not where a crash is drawn on a section start.
+        ``refs``: the drums already played at the steps whose music these repeat (:func:`_reference_hits`)."""
         if not replay or e <= P or not active[a:e].any() or (section_start[a] and crashes.get(a)):
             return None
         context = "before_section" if pre_section[a] else "section_start" if section_start[a] else "groove"
@@ -188,12 +189,12 @@ def _generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generatio
                 or not take.out.hits[s:s + L].any():
             return None  # the bar played again is a whole bar as long as this one, the bars between it too
         again = take.out.hits[s:s + L]
-        if settings.follow_form is not False and reference is not None and (np.asarray(reference[a:e]) >= 0).all():
+        if settings.follow_form is not False and refs is not None and (np.asarray(reference[a:e]) >= 0).all():
             # where the music repeats an earlier bar whose drums differ from those played again, the drums of that
             # bar instead: the same music gets the same drums
-            refs = _reference_hits(take.out, reference, a, e) > 0.5
-            if refs.any() and (refs & again).sum() < REPLAY_KEEPS_REFERENCE * (refs | again).sum():
-                return refs
+            repeated = refs > 0.5
+            if repeated.any() and (repeated & again).sum() < REPLAY_KEEPS_REFERENCE * (repeated | again).sum():
+                return repeated
         return again.copy()
 
     def play_bar(bar_number: int, a: int, e: int, takes: list[_Draft]) -> None:
@@ -201,9 +202,9 @@ def _generate(runtime: DrummerRuntime, features: np.ndarray, settings: Generatio
         song_plays = bool(active[a:e].any())
         drawn: dict = {}
         pending = list(range(len(takes)))
-        again = [replayed(take, a, e) for take in takes]
-        Kb = K + 1 if any(x is not None for x in again) else K
         bar_refs = [_reference_hits(take.out, reference, a, e) for take in takes]  # None without a reference
+        again = [replayed(take, a, e, refs) for take, refs in zip(takes, bar_refs)]
+        Kb = K + 1 if any(x is not None for x in again) else K
         for _ in range(1 + (settings.refill_silent_bars if settings.temperature is not None else 0)):
             refs = None if reference is None else np.stack([bar_refs[i] for i in pending])
             batch = sample_bar(stepper, stepper.join([takes[i].state for i in pending]),
